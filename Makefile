@@ -1,0 +1,49 @@
+# Two commands matter: `make dev` (the whole system on this machine) and `make test`.
+# Both install what they need: uv (from PyPI) -> .venv from uv.lock, and the Go-built
+# dev store in .tools/ (rebuilt only when its sources change).
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/uv/bin/uv
+VENV := .venv
+DEVSTORE := .tools/devstore
+DEVSTORE_SRC := deploy/devstore/main.go deploy/devstore/go.mod deploy/devstore/go.sum
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+HTTP_PORT ?= 8000
+NATS_PORT ?= 4222
+STORE_PORT ?= 27017
+
+.PHONY: dev test bench venv devstore stack clean
+
+dev: venv devstore
+	$(VENV)/bin/crm dev --port $(HTTP_PORT) --nats-port $(NATS_PORT) --store-port $(STORE_PORT)
+
+test: venv devstore
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv devstore
+	$(VENV)/bin/python -m bench.run
+
+stack: venv devstore
+	$(VENV)/bin/crm stack --nats-port $(NATS_PORT) --store-port $(STORE_PORT)
+
+venv: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+devstore: $(DEVSTORE)
+
+$(DEVSTORE): $(DEVSTORE_SRC)
+	@mkdir -p .tools
+	cd deploy/devstore && go build -trimpath -o ../../$(DEVSTORE) .
+
+clean:
+	rm -rf .data .pytest_cache

@@ -1,0 +1,1 @@
+"""NATS JetStream plumbing: stream set-up, the outbox relay and idempotent consumers."""

@@ -1,0 +1,116 @@
+"""`crm`: run services (all-in-one or a selection), the local stack, dev tokens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from crm_shared.config import Settings
+from crm_shared.observability import configure_logging
+from crm_shared.plugins import PluginError, discover
+from crm_shared.stack import StackError, stack_from_env
+
+cli = typer.Typer(help="Multi-branch sales CRM.", no_args_is_help=True, add_completion=False)
+
+ServicesOpt = Annotated[str, typer.Option("--services", "-s", help="'all' or comma-separated names: leads,reception,notify,reports")]
+HostOpt = Annotated[str, typer.Option(help="HTTP bind address")]
+PortOpt = Annotated[int, typer.Option(help="HTTP port")]
+
+
+def _serve(settings: Settings, services: str, host: str, port: int) -> None:
+    from crm_shared.app import create_app
+
+    try:
+        plugins = discover(services)
+    except PluginError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_json)
+    app = create_app(plugins, settings)
+    uvicorn.run(app, host=host, port=port, log_config=None, lifespan="on")
+
+
+@cli.command()
+def serve(services: ServicesOpt = "all", host: HostOpt = "", port: PortOpt = 0) -> None:
+    """Run the chosen services in this process against CRM_MONGO_URL and CRM_NATS_URL."""
+    settings = Settings()
+    _serve(settings, services, host or settings.http_host, port or settings.http_port)
+
+
+@cli.command()
+def stack(
+    data: Annotated[Path, typer.Option(help="Data directory")] = Path(".data"),
+    nats_port: Annotated[int, typer.Option(help="NATS port")] = 4222,
+    store_port: Annotated[int, typer.Option(help="Dev store port")] = 27017,
+    devstore: Annotated[Path, typer.Option(help="Dev store binary")] = Path(".tools/devstore"),
+) -> None:
+    """Start NATS and the dev store, and keep them up until Ctrl-C."""
+    st = stack_from_env(data, nats_port, store_port, devstore)
+    try:
+        st.start()
+    except StackError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"NATS {st.nats_url}   store {st.mongo_url}   (Ctrl-C stops both)")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    st.stop()
+
+
+@cli.command()
+def dev(
+    services: ServicesOpt = "all",
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    data: Annotated[Path, typer.Option(help="Data directory")] = Path(".data"),
+    nats_port: Annotated[int, typer.Option(help="NATS port")] = 4222,
+    store_port: Annotated[int, typer.Option(help="Dev store port")] = 27017,
+    devstore: Annotated[Path, typer.Option(help="Dev store binary")] = Path(".tools/devstore"),
+) -> None:
+    """The whole system on this machine: local stack plus every service in one process."""
+    st = stack_from_env(data, nats_port, store_port, devstore)
+    try:
+        st.start()
+    except StackError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+    try:
+        os.environ.setdefault("CRM_NATS_URL", st.nats_url)
+        os.environ.setdefault("CRM_MONGO_URL", st.mongo_url)
+        settings = Settings()
+        base = f"http://{host}:{port}"
+        typer.echo(
+            f"\nCRM dev: NATS {settings.nats_url}, store {settings.mongo_url}\n"
+            f"  API       {base}  (OpenAPI {base}/docs, {base}/openapi.json)\n"
+            f"  Events    {base}/asyncapi  ({base}/asyncapi.json)\n"
+            f"  Health    {base}/healthz  {base}/readyz  {base}/metrics\n"
+            f"  Token     .venv/bin/crm token --role admin --branches '*'\n"
+        )
+        _serve(settings, services, host, port)
+    finally:
+        st.stop()
+
+
+@cli.command()
+def token(
+    role: Annotated[str, typer.Option(help="admin manager consultant reception partner integrator")] = "admin",
+    branches: Annotated[str, typer.Option(help="comma-separated branch ids, or *")] = "*",
+    sub: Annotated[str, typer.Option(help="staff, partner or integrator id")] = "dev-admin",
+    ttl: Annotated[int, typer.Option(help="seconds")] = 86400,
+) -> None:
+    """Print a development bearer token signed with CRM_JWT_SECRET."""
+    from crm_shared.http.auth import mint_token
+
+    typer.echo(mint_token(Settings(), sub, role, [b.strip() for b in branches.split(",")], ttl))  # type: ignore[arg-type]
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,106 @@
+"""Events produced by the reception service (CONTRACT.md "Events")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from crm_shared.events.envelope import EventData, event
+from crm_shared.events.leads import MaskedCustomer
+
+SOURCE = "reception"
+
+
+class Contact(BaseModel):
+    """Appointment events carry the contact reminders need (CONTRACT.md)."""
+
+    name: str
+    phone: str | None = Field(None, description="E.164; reminders are sent to it.")
+    email: str | None = None
+
+
+class _AppointmentChange(EventData):
+    appointment_id: str
+    consultant_id: str
+    lead_id: str | None = None
+    customer: Contact
+    start: datetime
+    end: datetime
+    kind: Literal["showing", "office_visit", "signing"]
+    party_size: int | None = None
+    checklist: list[str] = Field(default_factory=list, description="Site-visit checklist lines.")
+    previous_start: datetime | None = None
+
+
+@event("appointment.scheduled", SOURCE)
+class AppointmentScheduled(_AppointmentChange):
+    pass
+
+
+@event("appointment.rescheduled", SOURCE)
+class AppointmentRescheduled(_AppointmentChange):
+    pass
+
+
+@event("appointment.cancelled", SOURCE)
+class AppointmentCancelled(_AppointmentChange):
+    pass
+
+
+@event("appointment.no_show", SOURCE)
+class AppointmentNoShow(_AppointmentChange):
+    pass
+
+
+@event("visit.checked_in", SOURCE)
+class VisitCheckedIn(EventData):
+    visit_id: str
+    consultant_id: str | None = None
+    lead_id: str | None = None
+    visitor: MaskedCustomer
+    returning: bool = False
+    appointment_id: str | None = None
+    party_size: int | None = None
+
+
+@event("visit.ended", SOURCE)
+class VisitEnded(EventData):
+    visit_id: str
+    consultant_id: str | None = None
+    lead_id: str | None = None
+    outcome: str | None = None
+
+
+class _ReceptionChange(EventData):
+    reception_id: str
+    reception_class: Literal["A", "B", "C", "D"] = Field(alias="class")
+    host_id: str
+    arrive_at: datetime
+    leave_at: datetime | None = None
+    guests: int | None = None
+    budget_per_head: float | None = None
+    spent: float | None = None
+
+    model_config = {"populate_by_name": True, "serialize_by_alias": True}
+
+
+@event("reception.requested", SOURCE)
+class ReceptionRequested(_ReceptionChange):
+    pass
+
+
+@event("reception.approved", SOURCE)
+class ReceptionApproved(_ReceptionChange):
+    pass
+
+
+@event("reception.rejected", SOURCE)
+class ReceptionRejected(_ReceptionChange):
+    pass
+
+
+@event("reception.completed", SOURCE)
+class ReceptionCompleted(_ReceptionChange):
+    pass

@@ -1,0 +1,71 @@
+"""Bearer JWT auth, branch scope (foreign branch -> 404) and roles (-> 403)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+from crm_shared.config import Settings
+from crm_shared.http.problems import Problem, forbidden
+
+Role = Literal["admin", "manager", "consultant", "reception", "partner", "integrator"]
+
+
+class Principal(BaseModel):
+    """Who calls: staff, partner or integrator id, role and branches (`*` = all)."""
+
+    sub: str
+    role: Role
+    branches: list[str]
+
+    def sees_branch(self, branch_id: str) -> bool:
+        return "*" in self.branches or branch_id in self.branches
+
+    def require_branch(self, branch_id: str, what: str = "branch") -> None:
+        """Another branch's id is reported as missing, never as forbidden."""
+        if not self.sees_branch(branch_id):
+            raise Problem(404, "not-found", f"{what} not found")
+
+    def require_role(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise forbidden(f"role {self.role!r} may not do this; needs one of {', '.join(roles)}")
+
+
+def mint_token(settings: Settings, sub: str, role: Role, branches: list[str], ttl_seconds: int = 3600) -> str:
+    """For development, tests and the console's dev sign-in."""
+    claims = {"sub": sub, "role": role, "branches": branches, "exp": int(time.time()) + ttl_seconds}
+    return jwt.encode(claims, settings.jwt_secret, algorithm=settings.jwt_algorithm)
+
+
+def decode_token(settings: Settings, token: str) -> Principal:
+    unauthorized = Problem(401, "unauthorized", "missing, expired or invalid bearer token")
+    try:
+        claims = jwt.decode(token, settings.jwt_secret, algorithms=[settings.jwt_algorithm], options={"require": ["exp", "sub"]})
+        return Principal.model_validate(claims)
+    except (jwt.PyJWTError, ValidationError, TypeError):
+        raise unauthorized from None
+
+
+def current_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "unauthorized", "missing bearer token")
+    return decode_token(request.app.state.settings, token.strip())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role):
+    """Dependency: the caller must hold one of the roles."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        principal.require_role(*roles)
+        return principal
+
+    return Depends(check)

@@ -1,0 +1,74 @@
+"""Optimistic concurrency (`If-Match: <version>` -> 412) and `Idempotency-Key` replay."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import Header
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from crm_shared.http.problems import Problem
+from crm_shared.ids import utcnow
+
+IDEMPOTENCY = "idempotency_keys"
+
+
+def if_match_version(
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=40, description="Expected `version`.")] = None,
+) -> int | None:
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 12:
+        raise Problem(400, "bad-if-match", "If-Match must be the object's integer version")
+    return int(text)
+
+
+def stale(current: int, expected: int | None) -> Problem:
+    return Problem(412, "stale-version", f"version is {current}, not {expected}", current_version=current)
+
+
+def idempotency_key(
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Repeat-safe create.")] = None,
+) -> str | None:
+    if key is not None and not key.strip():
+        raise Problem(400, "bad-idempotency-key", "Idempotency-Key must not be blank")
+    return key
+
+
+def fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class IdempotencyStore:
+    """Remembers the first response per (caller, key); a repeat returns it unchanged.
+
+    `begin` reserves the key before the work (so two racing repeats do one create);
+    the loser of the race gets 409 until the winner has `finish`ed.
+    """
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.col = db[IDEMPOTENCY]
+
+    async def begin(self, caller: str, key: str, body: Any) -> tuple[int, Any] | None:
+        _id, fp = f"{caller}:{key}", fingerprint(body)
+        try:
+            await self.col.insert_one({"_id": _id, "fingerprint": fp, "state": "started", "at": utcnow()})
+            return None
+        except DuplicateKeyError:
+            doc = await self.col.find_one({"_id": _id})
+        if doc is None or doc.get("fingerprint") != fp:
+            raise Problem(422, "idempotency-key-reused", "this Idempotency-Key was used with a different request")
+        if doc.get("state") != "done":
+            raise Problem(409, "request-in-progress", "a request with this Idempotency-Key is still in progress")
+        return doc["status"], doc["response"]
+
+    async def finish(self, caller: str, key: str, status: int, response: Any) -> None:
+        await self.col.update_one({"_id": f"{caller}:{key}"}, {"$set": {"state": "done", "status": status, "response": response}})
+
+    async def abandon(self, caller: str, key: str) -> None:
+        """The request failed: let the caller retry with the same key."""
+        await self.col.delete_one({"_id": f"{caller}:{key}", "state": "started"})

@@ -1,0 +1,103 @@
+"""Service plugins (entry-point group `crm.services`) and the runtime context each gets.
+
+Discovery fails fast, like pluggy: an unknown name or a plugin that cannot be loaded
+stops start-up with a message naming it, instead of surfacing at the first request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from fastapi import APIRouter
+from nats.js import JetStreamContext
+from pymongo.asynchronous.database import AsyncDatabase
+
+from crm_shared.bus.consumers import SubscriptionTable
+from crm_shared.bus.outbox import OutboxRelay
+from crm_shared.config import Settings
+from crm_shared.events import EventData
+
+GROUP = "crm.services"
+log = logging.getLogger("crm.plugins")
+
+
+class PluginError(RuntimeError):
+    """A service plugin is unknown, broken or misdeclared."""
+
+
+@dataclass
+class ServiceContext:
+    """What a running service uses: its own database, the bus, its outbox relay."""
+
+    name: str
+    settings: Settings
+    db: AsyncDatabase
+    js: JetStreamContext
+    relay: OutboxRelay
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task:
+        """Run a background job for the life of the service; cancelled at shutdown."""
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def events_written(self, collection: str, doc_id: Any) -> None:
+        """Publish a document's pending events soon; the periodic sweep is the safety net."""
+        self.spawn(self.relay.flush(collection, doc_id), name=f"flush:{collection}")
+
+
+class ServicePlugin:
+    """Base of every service: what it serves over HTTP, consumes and produces."""
+
+    name: ClassVar[str]
+    title: ClassVar[str] = ""
+    produces: ClassVar[tuple[type[EventData], ...]] = ()
+    outbox_collections: ClassVar[tuple[str, ...]] = ()
+
+    def http_router(self) -> APIRouter:
+        return APIRouter()
+
+    def subscriptions(self) -> list[SubscriptionTable]:
+        return []
+
+    async def startup(self, ctx: ServiceContext) -> None:
+        """Create indexes, start timers."""
+
+    async def shutdown(self, ctx: ServiceContext) -> None:
+        """Release what startup took."""
+
+
+def available() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def discover(selection: str | list[str]) -> list[ServicePlugin]:
+    """Load the chosen service plugins ('all' or names); any problem raises PluginError."""
+    eps = available()
+    names = sorted(eps) if selection in ("all", ["all"]) else (
+        [s.strip() for s in selection.split(",") if s.strip()] if isinstance(selection, str) else list(selection)
+    )
+    if not names:
+        raise PluginError("no service selected")
+    unknown = [n for n in names if n not in eps]
+    if unknown:
+        raise PluginError(f"unknown service plugin(s): {', '.join(unknown)}; installed: {', '.join(sorted(eps)) or 'none'}")
+    plugins = []
+    for n in dict.fromkeys(names):
+        try:
+            obj = eps[n].load()
+        except Exception as exc:
+            raise PluginError(f"service plugin {n!r} ({eps[n].value}) failed to load: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(obj, ServicePlugin):
+            raise PluginError(f"service plugin {n!r} ({eps[n].value}) is not a ServicePlugin instance")
+        if obj.name != n:
+            raise PluginError(f"service plugin registered as {n!r} calls itself {obj.name!r}")
+        plugins.append(obj)
+    return plugins
