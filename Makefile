@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 VENV := .venv
 DEVSTORE := .tools/devstore
-DEVSTORE_SRC := deploy/devstore/main.go deploy/devstore/go.mod deploy/devstore/go.sum
+DEVSTORE_SRC := $(wildcard deploy/devstore/*.go) deploy/devstore/go.mod deploy/devstore/go.sum
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 

@@ -10,10 +10,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -41,8 +43,10 @@ func main() {
 		os.Exit(1)
 	}
 
+	socket := filepath.Join(abs, "ferretdb.sock")
+	_ = os.Remove(socket)
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
@@ -60,6 +64,21 @@ func main() {
 		_ = f.Run(ctx)
 		close(done)
 	}()
+	for i := 0; i < 100; i++ { // the unix listener appears once Run has started
+		if _, err := os.Stat(socket); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "devstore: %v\n", err)
+		os.Exit(1)
+	}
+	go (&proxy{backend: socket, logger: logger}).listen(l)
 	fmt.Fprintf(os.Stderr, "devstore: listening on %s, data in %s\n", *listen, abs)
+	<-ctx.Done()
+	_ = l.Close()
 	<-done
 }

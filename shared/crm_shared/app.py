@@ -7,6 +7,7 @@ container: only the plugin selection differs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -84,7 +85,8 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
         try:
             yield
         finally:
-            await broker.stop()
+            with contextlib.suppress(Exception):
+                await broker.stop()
             for relay in relays:
                 relay.stop()
             for plugin in plugins:
@@ -93,7 +95,8 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
                 for task in list(ctx.tasks):
                     task.cancel()
                 await asyncio.gather(*ctx.tasks, return_exceptions=True)
-            await nc.drain()
+            with contextlib.suppress(Exception):
+                await nc.drain()
             await mongo.close()
 
     names = ", ".join(p.name for p in plugins)

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
             for name, default in (("jwt_secret", DEFAULT_JWT_SECRET), ("phone_hash_key", DEFAULT_PHONE_HASH_KEY)):
                 if getattr(self, name) == default:
                     raise ValueError(f"CRM_{name.upper()} is the development default; set a real secret in production")
+            if len(self.jwt_secret.encode()) < 32:
+                raise ValueError("CRM_JWT_SECRET must be at least 32 bytes in production (RFC 7518 3.2)")
         if self.duplicate_window_seconds <= self.relay_lease_seconds:
             raise ValueError("CRM_DUPLICATE_WINDOW_SECONDS must exceed CRM_RELAY_LEASE_SECONDS")
         return self

@@ -92,8 +92,10 @@ class Stack:
         log_dir = self.log_dir or self.data_dir
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115  (owned by the child)
+        # Own process group: a terminal's Ctrl-C reaches only the launcher, which stops the
+        # services first and the servers last; PR_SET_PDEATHSIG covers a killed launcher.
         proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=_die_with_parent, start_new_session=True)
         log.close()
         self.procs[name] = proc
         (self.data_dir / f"{name}.pid").write_text(str(proc.pid))

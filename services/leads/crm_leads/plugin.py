@@ -11,7 +11,7 @@ from crm_shared.plugins import ServiceContext, ServicePlugin
 class LeadsService(ServicePlugin):
     name = "leads"
     title = "Leads"
-    produces = tuple(cls for cls in registry().values() if cls.source == "leads")
+    produces = tuple(cls for cls in registry().values() if cls.event_source == "leads")
 
     def http_router(self) -> APIRouter:
         return APIRouter(prefix="/v1", tags=["leads"])

@@ -11,7 +11,7 @@ from crm_shared.plugins import ServiceContext, ServicePlugin
 class NotifyService(ServicePlugin):
     name = "notify"
     title = "Notify"
-    produces = tuple(cls for cls in registry().values() if cls.source == "notify")
+    produces = tuple(cls for cls in registry().values() if cls.event_source == "notify")
 
     def http_router(self) -> APIRouter:
         return APIRouter(prefix="/v1", tags=["notify"])

@@ -11,7 +11,7 @@ from crm_shared.plugins import ServiceContext, ServicePlugin
 class ReceptionService(ServicePlugin):
     name = "reception"
     title = "Reception"
-    produces = tuple(cls for cls in registry().values() if cls.source == "reception")
+    produces = tuple(cls for cls in registry().values() if cls.event_source == "reception")
 
     def http_router(self) -> APIRouter:
         return APIRouter(prefix="/v1", tags=["reception"])

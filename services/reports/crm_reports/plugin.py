@@ -11,7 +11,7 @@ from crm_shared.plugins import ServiceContext, ServicePlugin
 class ReportsService(ServicePlugin):
     name = "reports"
     title = "Reports"
-    produces = tuple(cls for cls in registry().values() if cls.source == "reports")
+    produces = tuple(cls for cls in registry().values() if cls.event_source == "reports")
 
     def http_router(self) -> APIRouter:
         return APIRouter(prefix="/v1", tags=["reports"])

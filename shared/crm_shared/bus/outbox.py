@@ -81,7 +81,6 @@ class OutboxRelay:
                 "$or": [{LEASE_UNTIL: None}, {LEASE_UNTIL: {"$lt": now}}],
             },
             {"$set": {LEASE_OWNER: self.owner, LEASE_UNTIL: now + timedelta(seconds=self.settings.relay_lease_seconds)}},
-            projection={OUTBOX_FIELD: 1},
             return_document=ReturnDocument.AFTER,
         )
 

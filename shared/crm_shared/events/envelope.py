@@ -20,7 +20,7 @@ class EventData(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     event_type: ClassVar[str]
-    source: ClassVar[str]
+    event_source: ClassVar[str]
     schema_version: ClassVar[int] = 1
 
 
@@ -54,7 +54,7 @@ def event(event_type: str, source: str, schema_version: int = 1):
     def wrap(cls: D) -> D:
         if event_type in _REGISTRY and _REGISTRY[event_type] is not cls:
             raise ValueError(f"event type {event_type!r} registered twice")
-        cls.event_type, cls.source, cls.schema_version = event_type, source, schema_version
+        cls.event_type, cls.event_source, cls.schema_version = event_type, source, schema_version
         _REGISTRY[event_type] = cls
         return cls
 
@@ -84,7 +84,7 @@ def new_event(
     return Envelope(
         id=uuid7(),
         type=data.event_type,
-        source=data.source,
+        source=data.event_source,
         branch_id=branch_id,
         time=utcnow(),
         subject=subject,

@@ -31,9 +31,12 @@ def encode_cursor(last_id: str) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
+        value = base64.b64decode(padded.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Problem(400, "bad-cursor", "the cursor is not one this API issued") from None
+    if not value or len(value) > 100:
+        raise Problem(400, "bad-cursor", "the cursor is not one this API issued")
+    return value
 
 
 def page_params(

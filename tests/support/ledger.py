@@ -1,0 +1,144 @@
+"""A tiny service plugin used to test the platform itself: a real plugin, not a mock.
+
+`accounts` are aggregates with an outbox; `ledger.pinged` events drive a consumer that
+counts, fails on demand (poison) and records its attempts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, Field
+
+from crm_shared.bus.consumers import SubscriptionTable
+from crm_shared.bus.outbox import new_document, with_events
+from crm_shared.events import EventData, event, new_event
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.concurrency import IdempotencyStore, idempotency_key, if_match_version, stale
+from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.http.problems import Problem, not_found
+from crm_shared.ids import uuid7
+from crm_shared.plugins import ServiceContext, ServicePlugin
+
+
+@event("ledger.pinged", "ledger")
+class Pinged(EventData):
+    """A test event."""
+
+    key: str
+    poison: bool = False
+
+
+@event("ledger.opened", "ledger")
+class Opened(EventData):
+    account_id: str
+    name: str
+
+
+class AccountIn(BaseModel):
+    branch_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    name: str = Field(min_length=1, max_length=100)
+    balance: int = Field(0, ge=0)
+
+
+class AccountPatch(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+def _public(doc: dict) -> dict:
+    return {k: doc[k] for k in ("branch_id", "name", "balance", "version")} | {"id": doc["_id"]}
+
+
+class LedgerService(ServicePlugin):
+    name = "ledger"
+    produces = (Pinged, Opened)
+    outbox_collections = ("accounts",)
+
+    def __init__(self) -> None:
+        self.table = SubscriptionTable()
+        self.table.on("ledger.pinged")(self.on_ping)
+        self.ctx: ServiceContext | None = None
+
+    async def on_ping(self, ctx: ServiceContext, env, data: Pinged) -> None:
+        await ctx.db.attempts.update_one({"_id": data.key}, {"$inc": {"n": 1}}, upsert=True)
+        if data.poison:
+            raise RuntimeError(f"cannot handle {data.key}")
+        await ctx.db.counters.update_one({"_id": data.key}, {"$inc": {"n": 1}}, upsert=True)
+
+    def subscriptions(self) -> list[SubscriptionTable]:
+        return [self.table]
+
+    async def startup(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def http_router(self) -> APIRouter:
+        router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+
+        def ctx() -> ServiceContext:
+            assert self.ctx is not None
+            return self.ctx
+
+        Ctx = Annotated[ServiceContext, Depends(ctx)]
+
+        @router.post("/accounts", status_code=201)
+        async def open_account(
+            body: AccountIn, c: Ctx, response: Response,
+            who: Principal = require_roles("manager", "admin"),
+            key: str | None = Depends(idempotency_key),
+        ) -> dict:
+            who.require_branch(body.branch_id)
+            store = IdempotencyStore(c.db)
+            if key and (replay := await store.begin(who.sub, key, body.model_dump())):
+                response.status_code = replay[0]
+                return replay[1]
+            _id = uuid7()
+            env = new_event(Opened(account_id=_id, name=body.name), branch_id=body.branch_id, subject=_id)
+            doc = new_document(c.settings, {"_id": _id, **body.model_dump(), "version": 1}, env)
+            await c.db.accounts.insert_one(doc)
+            c.events_written("accounts", _id)
+            out = _public(doc)
+            if key:
+                await store.finish(who.sub, key, 201, out)
+            return out
+
+        @router.get("/accounts")
+        async def list_accounts(branch_id: str, c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params)) -> dict:
+            who.require_branch(branch_id)
+            docs, nxt = await fetch_page(c.db.accounts, {"branch_id": branch_id}, page)
+            return {"items": [_public(d) for d in docs], "next_cursor": nxt}
+
+        @router.get("/accounts/{account_id}")
+        async def get_account(account_id: str, c: Ctx, who: CurrentPrincipal) -> dict:
+            doc = await c.db.accounts.find_one({"_id": account_id})
+            if doc is None or not who.sees_branch(doc["branch_id"]):
+                raise not_found("account")
+            return _public(doc)
+
+        @router.patch("/accounts/{account_id}")
+        async def rename(
+            account_id: str, body: AccountPatch, c: Ctx,
+            who: Principal = require_roles("manager", "admin"),
+            expected: int | None = Depends(if_match_version),
+        ) -> dict:
+            doc = await c.db.accounts.find_one({"_id": account_id})
+            if doc is None or not who.sees_branch(doc["branch_id"]):
+                raise not_found("account")
+            version = expected if expected is not None else doc["version"]
+            updated = await c.db.accounts.find_one_and_update(
+                {"_id": account_id, "version": version},
+                with_events(c.settings, {"$set": {"name": body.name}, "$inc": {"version": 1}},
+                            new_event(Pinged(key=f"rename:{account_id}"), branch_id=doc["branch_id"], subject=account_id)),
+                return_document=True,
+            )
+            if updated is None:
+                current = await c.db.accounts.find_one({"_id": account_id})
+                raise stale(current["version"] if current else 0, expected)
+            c.events_written("accounts", account_id)
+            return _public(updated)
+
+        @router.post("/fail")
+        async def fail() -> dict:
+            raise Problem(409, "conflict-demo", "a demo conflict", existing_id="x")
+
+        return router

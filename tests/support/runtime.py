@@ -1,0 +1,70 @@
+"""Build isolated settings and run an app (lifespan included) in-process against the real stack."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import nats
+from fastapi import FastAPI
+
+from crm_shared.app import create_app
+from crm_shared.config import Settings
+from crm_shared.http.auth import mint_token
+from crm_shared.plugins import ServicePlugin
+
+
+def isolated_settings(mongo_url: str, nats_url: str, **overrides) -> Settings:
+    tag = uuid.uuid4().hex[:10]
+    values = dict(
+        environment="test",
+        mongo_url=mongo_url,
+        nats_url=nats_url,
+        db_prefix=f"t{tag}_",
+        stream_name=f"T{tag}",
+        subject_prefix=f"t{tag}",
+        dead_letter_stream=f"T{tag}_DLQ",
+        dead_letter_prefix=f"t{tag}dlq",
+        relay_interval_seconds=0.2,
+        consumer_max_deliver=3,
+        consumer_backoff_seconds=[0.05],
+        log_json=False,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def running(plugins: list[ServicePlugin], settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(plugins, settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield app, client
+
+
+def bearer(settings: Settings, role: str, branches: list[str], sub: str = "u1") -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(settings, sub, role, branches)}"}  # type: ignore[arg-type]
+
+
+async def stream_messages(settings: Settings, stream: str | None = None, subject: str | None = None) -> list:
+    """Every message currently in a stream (ephemeral ordered read)."""
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(stream or settings.stream_name)
+        out = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            if info.state.messages == 0:
+                break
+            try:
+                msg = await js.get_msg(stream or settings.stream_name, seq)
+            except nats.js.errors.NotFoundError:
+                continue
+            if subject is None or msg.subject == subject or subject.endswith(">") and msg.subject.startswith(subject[:-1]):
+                out.append(msg)
+        return out
+    finally:
+        await nc.close()

@@ -1,0 +1,60 @@
+import pytest
+from pydantic import ValidationError
+
+from crm_shared.config import Settings
+from crm_shared.http.auth import decode_token, mint_token
+from crm_shared.http.concurrency import if_match_version
+from crm_shared.http.pagination import decode_cursor, encode_cursor
+from crm_shared.http.problems import Problem
+
+
+def test_production_refuses_default_secrets():
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        Settings(environment="production")
+    Settings(environment="production", jwt_secret="s3cret-real-" + "x" * 32, phone_hash_key="real-key")
+    with pytest.raises(ValidationError, match="32 bytes"):
+        Settings(environment="production", jwt_secret="short-but-not-default", phone_hash_key="real-key")
+
+
+def test_development_accepts_defaults():
+    assert Settings(environment="development").jwt_secret == "dev-secret-change-me"
+
+
+def test_duplicate_window_must_exceed_relay_lease():
+    with pytest.raises(ValidationError):
+        Settings(duplicate_window_seconds=10, relay_lease_seconds=30)
+
+
+def test_token_round_trip_and_tampering():
+    s = Settings()
+    token = mint_token(s, "u1", "manager", ["sz-bay"])
+    p = decode_token(s, token)
+    assert (p.sub, p.role, p.branches) == ("u1", "manager", ["sz-bay"])
+    assert p.sees_branch("sz-bay") and not p.sees_branch("gz-1")
+    with pytest.raises(Problem) as err:
+        decode_token(Settings(jwt_secret="other"), token)
+    assert err.value.status == 401
+
+
+def test_expired_token_is_401():
+    s = Settings()
+    with pytest.raises(Problem) as err:
+        decode_token(s, mint_token(s, "u1", "admin", ["*"], ttl_seconds=-10))
+    assert err.value.status == 401
+
+
+def test_cursor_round_trip_and_garbage():
+    assert decode_cursor(encode_cursor("0193-abc")) == "0193-abc"
+    with pytest.raises(Problem):
+        decode_cursor("%%%")
+
+
+@pytest.mark.parametrize("header,expected", [(None, None), ("3", 3), ('"4"', 4), ('W/"5"', 5)])
+def test_if_match_parsing(header, expected):
+    assert if_match_version(header) == expected
+
+
+@pytest.mark.parametrize("header", ["abc", "-1", "1.5", "9" * 20])
+def test_if_match_rejects_non_versions(header):
+    with pytest.raises(Problem):
+        if_match_version(header)

@@ -1,0 +1,38 @@
+import pytest
+
+from crm_shared import phones
+
+KEY = "k"
+
+
+@pytest.mark.parametrize("raw", ["13812345678", "138 1234 5678", "+86 138-1234-5678", "8613812345678"])
+def test_normalize_chinese_mobile_to_e164(raw):
+    assert phones.normalize(raw) == "+8613812345678"
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "123", "1" * 41, "138****5678"])
+def test_normalize_rejects_non_numbers(raw):
+    with pytest.raises(phones.InvalidPhone):
+        phones.normalize(raw)
+
+
+def test_foreign_number_keeps_its_country():
+    assert phones.normalize("+1 650 253 0000") == "+16502530000"
+
+
+def test_mask_shows_first_three_and_last_four_national_digits():
+    assert phones.mask("+8613812345678") == "138****5678"
+
+
+def test_parse_and_match_masked_form():
+    assert phones.parse_masked("138****5678") == ("138", "5678")
+    assert phones.parse_masked("13812345678") is None
+    assert phones.matches_mask("+8613812345678", "138", "5678")
+    assert not phones.matches_mask("+8613912345678", "138", "5678")
+
+
+def test_hash_is_keyed_and_stable():
+    a = phones.phone_hash("+8613812345678", KEY)
+    assert a == phones.phone_hash("+8613812345678", KEY)
+    assert a != phones.phone_hash("+8613812345678", "other")
+    assert len(a) == 64 and "13812345678" not in a
