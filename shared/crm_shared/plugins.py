@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from nats.js import JetStreamContext
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -101,3 +101,15 @@ def discover(selection: str | list[str]) -> list[ServicePlugin]:
             raise PluginError(f"service plugin registered as {n!r} calls itself {obj.name!r}")
         plugins.append(obj)
     return plugins
+
+
+def context_of(name: str):
+    """FastAPI dependency giving a view its service's running context.
+
+    Use at module level: `Ctx = Annotated[ServiceContext, Depends(context_of("leads"))]`.
+    """
+
+    def get(request: Request) -> ServiceContext:
+        return request.app.state.contexts[name]
+
+    return get

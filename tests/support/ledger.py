@@ -19,7 +19,7 @@ from crm_shared.http.concurrency import IdempotencyStore, idempotency_key, if_ma
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import Problem, not_found
 from crm_shared.ids import uuid7
-from crm_shared.plugins import ServiceContext, ServicePlugin
+from crm_shared.plugins import ServiceContext, ServicePlugin, context_of
 
 
 @event("ledger.pinged", "ledger")
@@ -44,6 +44,9 @@ class AccountIn(BaseModel):
 
 class AccountPatch(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+
+
+Ctx = Annotated[ServiceContext, Depends(context_of("ledger"))]
 
 
 def _public(doc: dict) -> dict:
@@ -74,12 +77,6 @@ class LedgerService(ServicePlugin):
 
     def http_router(self) -> APIRouter:
         router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
-
-        def ctx() -> ServiceContext:
-            assert self.ctx is not None
-            return self.ctx
-
-        Ctx = Annotated[ServiceContext, Depends(ctx)]
 
         @router.post("/accounts", status_code=201)
         async def open_account(

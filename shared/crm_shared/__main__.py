@@ -1,0 +1,3 @@
+from crm_shared.cli import main
+
+main()
