@@ -2,24 +2,12 @@
 
 import asyncio
 import json
-import time
 
 import nats
 
 from crm_shared.events import new_event
 from tests.support.ledger import LedgerService, Pinged
-from tests.support.runtime import isolated_settings, running, stream_messages
-
-
-async def publish(settings, env, msg_id: str | None = None) -> None:
-    nc = await nats.connect(settings.nats_url)
-    try:
-        await nc.jetstream().publish(
-            f"{settings.subject_prefix}.{env.branch_id}.{env.type}", env.model_dump_json().encode(),
-            headers={"Nats-Msg-Id": msg_id or env.id}, stream=settings.stream_name,
-        )
-    finally:
-        await nc.close()
+from tests.support.runtime import eventually, isolated_settings, publish_event, running, stream_messages
 
 
 async def publish_raw(settings, subject_tail: str, body: bytes) -> None:
@@ -30,24 +18,15 @@ async def publish_raw(settings, subject_tail: str, body: bytes) -> None:
         await nc.close()
 
 
-async def eventually(check, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.1)
-
-
 async def test_redelivered_event_has_one_effect(urls):
     settings = isolated_settings(*urls)
     svc = LedgerService()
     async with running([svc], settings) as (app, _):
         db = app.state.contexts["ledger"].db
         env = new_event(Pinged(key="k1"), branch_id="b1", subject="k1")
-        await publish(settings, env)
-        await publish(settings, env, msg_id=env.id + "-replayed")  # same event, past the dedup window
-        await publish(settings, new_event(Pinged(key="marker"), branch_id="b1", subject="m"))
+        await publish_event(settings, env)
+        await publish_event(settings, env, msg_id=env.id + "-replayed")  # same event, past the dedup window
+        await publish_event(settings, new_event(Pinged(key="marker"), branch_id="b1", subject="m"))
         assert await eventually(lambda: db.counters.find_one({"_id": "marker"}))
         assert (await db.counters.find_one({"_id": "k1"}))["n"] == 1
         assert (await db.attempts.find_one({"_id": "k1"}))["n"] == 1, "the handler did not even run twice"
@@ -59,9 +38,9 @@ async def test_poison_message_is_dead_lettered_and_the_stream_keeps_flowing(urls
     async with running([svc], settings) as (app, _):
         db = app.state.contexts["ledger"].db
         poison = new_event(Pinged(key="bad", poison=True), branch_id="b1", subject="bad")
-        await publish(settings, poison)
+        await publish_event(settings, poison)
         for i in range(5):
-            await publish(settings, new_event(Pinged(key=f"ok{i}"), branch_id="b1", subject="ok"))
+            await publish_event(settings, new_event(Pinged(key=f"ok{i}"), branch_id="b1", subject="ok"))
         assert await eventually(lambda: db.dead_letters.find_one({"event_id": poison.id}))
         dead = await db.dead_letters.find_one({"event_id": poison.id})
         assert dead["attempts"] == 3 and "cannot handle bad" in dead["error"]
@@ -82,7 +61,7 @@ async def test_malformed_message_is_dead_lettered_at_once(urls):
         db = app.state.contexts["ledger"].db
         await publish_raw(settings, "b1.ledger.pinged", b"{not json")
         await publish_raw(settings, "b1.ledger.pinged", json.dumps({"id": "e1", "type": "ledger.pinged"}).encode())
-        await publish(settings, new_event(Pinged(key="after"), branch_id="b1", subject="a"))
+        await publish_event(settings, new_event(Pinged(key="after"), branch_id="b1", subject="a"))
         assert await eventually(lambda: db.counters.find_one({"_id": "after"}))
         dead = await db.dead_letters.find({}).to_list()
         assert len(dead) == 2 and all(d["attempts"] == 1 for d in dead)

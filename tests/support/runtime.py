@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,5 +68,27 @@ async def stream_messages(settings: Settings, stream: str | None = None, subject
             if subject is None or msg.subject == subject or subject.endswith(">") and msg.subject.startswith(subject[:-1]):
                 out.append(msg)
         return out
+    finally:
+        await nc.close()
+
+
+async def eventually(check, timeout: float = 15.0):
+    """Poll an async check until it returns something truthy (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result or time.monotonic() > deadline:
+            return result
+        await asyncio.sleep(0.1)
+
+
+async def publish_event(settings: Settings, env, msg_id: str | None = None) -> None:
+    """Put an envelope on the stream as a producing service would (for consumer tests)."""
+    nc = await nats.connect(settings.nats_url)
+    try:
+        await nc.jetstream().publish(
+            f"{settings.subject_prefix}.{env.branch_id}.{env.type}", env.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": msg_id or env.id}, stream=settings.stream_name,
+        )
     finally:
         await nc.close()
