@@ -1,0 +1,118 @@
+"""Branch settings (the contract of `branch.configured`) and branch-time arithmetic.
+
+The leads service owns branches; every other service keeps its own copy from
+`branch.configured` events and reads it with this same model, so defaults agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+class QuietHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: time = Field(time(21, 0), description="Marketing is not sent from this branch-local time...")
+    end: time = Field(time(8, 0), description="...until this one (may wrap past midnight).")
+
+
+class CadenceDays(BaseModel):
+    """Days until the next follow-up, per grade."""
+
+    model_config = ConfigDict(extra="forbid")
+    O: int = Field(1, ge=1, le=365)
+    A: int = Field(3, ge=1, le=365)
+    B: int = Field(7, ge=1, le=365)
+    C: int = Field(14, ge=1, le=365)
+
+
+class BranchSettings(BaseModel):
+    """Per-branch rules; every field has the handbook's default."""
+
+    model_config = ConfigDict(extra="forbid")
+    cadence_days: CadenceDays = Field(default_factory=CadenceDays)
+    reclaim_after_days: int = Field(15, ge=1, le=365, description="No follow-up this long -> public pool.")
+    reclaim_warning_days: int = Field(2, ge=0, le=30, description="Warn this many days before reclaim.")
+    pool_claims_per_day: int = Field(5, ge=0, le=1000, description="Pool claims per consultant per day.")
+    report_valid_days: int = Field(7, ge=1, le=365, description="A channel report's validity.")
+    protection_days: int = Field(30, ge=1, le=3650, description="Attribution protection from first visit.")
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    no_show_grace_minutes: int = Field(30, ge=0, le=1440, description="After start with no check-in -> no-show.")
+    feedback_due_working_days: int = Field(2, ge=1, le=30, description="Reception feedback deadline.")
+    dispute_decision_working_days: int = Field(1, ge=1, le=30, description="Attribution dispute deadline.")
+    digest_time: time = Field(time(20, 0), description="Branch-local time of the managers' daily digest.")
+    working_days: list[int] = Field([0, 1, 2, 3, 4], description="ISO weekdays 0=Mon..6=Sun that are working days.")
+    holidays: list[date] = Field(default_factory=list, max_length=400, description="Non-working dates.")
+    workdays_extra: list[date] = Field(default_factory=list, max_length=400, description="Make-up working days (调休).")
+
+    @field_validator("working_days")
+    @classmethod
+    def _weekdays(cls, v: list[int]) -> list[int]:
+        if not v or any(d < 0 or d > 6 for d in v):
+            raise ValueError("working_days must be a non-empty list of 0..6")
+        return sorted(set(v))
+
+    @classmethod
+    def from_event(cls, settings: dict) -> "BranchSettings":
+        """Read `branch.configured` settings, ignoring fields newer than this code."""
+        return cls.model_validate({k: v for k, v in (settings or {}).items() if k in cls.model_fields})
+
+
+def valid_timezone(name: str) -> str:
+    if name not in available_timezones():
+        raise ValueError(f"unknown time zone {name!r}")
+    return name
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def local_date(moment: datetime, tz: str | None) -> date:
+    """The branch-local calendar date of a UTC instant."""
+    return moment.astimezone(zone(tz)).date()
+
+
+def at_local(day: date, clock: time, tz: str | None) -> datetime:
+    """The instant of a branch-local wall-clock time on a date."""
+    return datetime.combine(day, clock, tzinfo=zone(tz))
+
+
+def is_working_day(day: date, settings: BranchSettings) -> bool:
+    if day in settings.workdays_extra:
+        return True
+    return day.weekday() in settings.working_days and day not in settings.holidays
+
+
+def add_working_days(moment: datetime, days: int, settings: BranchSettings, tz: str | None) -> datetime:
+    """The same local time `days` working days later (weekends and holidays skipped)."""
+    local = moment.astimezone(zone(tz))
+    day, left = local.date(), days
+    while left > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, settings):
+            left -= 1
+    return datetime.combine(day, local.timetz())
+
+
+def in_quiet_hours(moment: datetime, quiet: QuietHours, tz: str | None) -> bool:
+    t = moment.astimezone(zone(tz)).time()
+    if quiet.start <= quiet.end:
+        return quiet.start <= t < quiet.end
+    return t >= quiet.start or t < quiet.end
+
+
+def quiet_hours_end(moment: datetime, quiet: QuietHours, tz: str | None) -> datetime:
+    """When a message held by quiet hours may go: the window's end, branch time."""
+    if not in_quiet_hours(moment, quiet, tz):
+        return moment
+    local = moment.astimezone(zone(tz))
+    end = datetime.combine(local.date(), quiet.end, tzinfo=local.tzinfo)
+    return end if end > local else end + timedelta(days=1)
