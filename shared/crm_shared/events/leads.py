@@ -39,7 +39,8 @@ class _StaffChange(EventData):
     staff_id: str
     role: Literal["consultant", "manager", "reception"]
     name: str
-    email: str | None = None
+    email: str | None = Field(None, description="For notify: assignment notices, escalations, digests.")
+    phone: str | None = Field(None, description="Staff work phone, E.164 (staff, not customer, data).")
 
 
 @event("staff.joined", SOURCE)
