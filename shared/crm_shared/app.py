@@ -73,6 +73,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             relay = OutboxRelay(db, plugin.outbox_collections, js, settings)
             ctx = contexts[plugin.name] = ServiceContext(plugin.name, settings, db, js, relay)
             await consumers.ensure_indexes(db)
+            await relay.ensure_indexes()
             for table in plugin.subscriptions():
                 await js.add_consumer(settings.stream_name, consumers.consumer_config(plugin.name, table, settings))
             await plugin.startup(ctx)

@@ -18,9 +18,9 @@ from nats.js import JetStreamContext
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_shared.bus.consumers import SubscriptionTable
-from crm_shared.bus.outbox import OutboxRelay
+from crm_shared.bus.outbox import OutboxRelay, outbox_entries
 from crm_shared.config import Settings
-from crm_shared.events import EventData
+from crm_shared.events import Envelope, EventData
 
 GROUP = "crm.services"
 log = logging.getLogger("crm.plugins")
@@ -48,9 +48,17 @@ class ServiceContext:
         task.add_done_callback(self.tasks.discard)
         return task
 
-    def events_written(self, collection: str, doc_id: Any) -> None:
-        """Publish a document's pending events soon; the periodic sweep is the safety net."""
-        self.spawn(self.relay.flush(collection, doc_id), name=f"flush:{collection}")
+    def events_written(self, collection: str, doc_id: Any, *envelopes: Envelope) -> None:
+        """Publish a document's just-written events now, in the background.
+
+        Pass the envelopes you wrote for the fast path; without them the document's pending
+        events are flushed under a lease. The relay's periodic sweep is the safety net.
+        """
+        if envelopes:
+            entries = outbox_entries(self.settings, envelopes)
+            self.spawn(self.relay.publish_written(collection, doc_id, entries), name=f"publish:{collection}")
+        else:
+            self.spawn(self.relay.flush(collection, doc_id), name=f"flush:{collection}")
 
 
 class ServicePlugin:

@@ -124,3 +124,16 @@ async def test_events_added_while_publishing_are_not_lost(env):
     await r.sweep()
     assert len(await event_ids(settings)) == 11
     assert (await db.accounts.find_one({"_id": _id}))[OUTBOX_FIELD] == []
+
+
+async def test_fast_path_racing_a_sweep_still_publishes_each_event_once(env):
+    settings, db, js = env
+    r = relay(settings, db, js)
+    writes = []
+    for n in range(30):
+        _id = await open_account(settings, db, n)
+        writes.append((_id, (await db.accounts.find_one({"_id": _id}))[OUTBOX_FIELD]))
+    counts = await asyncio.gather(r.sweep(), *(r.publish_written("accounts", i, e) for i, e in writes))
+    assert sum(counts) >= 30
+    assert len(await event_ids(settings)) == 30
+    assert await db.accounts.count_documents({f"{OUTBOX_FIELD}.id": {"$type": "string"}}) == 0

@@ -93,7 +93,7 @@ class LedgerService(ServicePlugin):
             env = new_event(Opened(account_id=_id, name=body.name), branch_id=body.branch_id, subject=_id)
             doc = new_document(c.settings, {"_id": _id, **body.model_dump(), "version": 1}, env)
             await c.db.accounts.insert_one(doc)
-            c.events_written("accounts", _id)
+            c.events_written("accounts", _id, env)
             out = _public(doc)
             if key:
                 await store.finish(who.sub, key, 201, out)

@@ -103,25 +103,49 @@ class OutboxRelay:
             done.append(entry)
         return done
 
+    async def _remove(self, collection: str, doc_id: Any, done: list[dict[str, str]], *, leased: bool) -> None:
+        """Drop published entries (by exact value, see module doc); release the lease if ours."""
+        if not done:
+            return
+        update: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: done}}
+        query: dict[str, Any] = {"_id": doc_id}
+        if leased:
+            update["$unset"] = {LEASE_OWNER: "", LEASE_UNTIL: ""}
+            query[LEASE_OWNER] = self.owner
+        await self.db[collection].update_one(query, update)
+
+    async def publish_written(self, collection: str, doc_id: Any, entries: list[dict[str, str]]) -> int:
+        """Fast path right after a write: publish the events the writer just stored, then remove them.
+
+        No lease is taken: if a sweep publishes the same entries at the same time, JetStream
+        drops the repeat by Nats-Msg-Id, and both removals are idempotent. This keeps a change
+        at two store writes (the change, the removal) plus one publish.
+        """
+        done = await self._publish(entries)
+        await self._remove(collection, doc_id, done, leased=False)
+        return len(done)
+
     async def flush(self, collection: str, doc_id: Any) -> int:
-        """Publish one document's pending events now; returns how many were published."""
+        """Publish one document's pending events under a lease; returns how many were published."""
         published = 0
         while (doc := await self._claim(collection, doc_id)) is not None:
             done = await self._publish(doc[OUTBOX_FIELD])
-            await self.db[collection].update_one(
-                {"_id": doc_id, LEASE_OWNER: self.owner},
-                {"$pullAll": {OUTBOX_FIELD: done}, "$unset": {LEASE_OWNER: "", LEASE_UNTIL: ""}},
-            )
+            await self._remove(collection, doc_id, done, leased=True)
             published += len(done)
             if len(done) < len(doc[OUTBOX_FIELD]):
                 break
         return published
 
+    async def ensure_indexes(self) -> None:
+        """Lets real MongoDB find documents with pending events without a collection scan."""
+        for collection in self.collections:
+            await self.db[collection].create_index([(f"{OUTBOX_FIELD}.id", 1)], name="outbox_pending")
+
     async def sweep(self) -> int:
-        """Publish every pending event in the relay's collections."""
+        """Publish every pending event in the relay's collections (recovery path)."""
         total = 0
         for collection in self.collections:
-            cursor = self.db[collection].find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, projection={"_id": 1})
+            cursor = self.db[collection].find({f"{OUTBOX_FIELD}.id": {"$type": "string"}}, projection={"_id": 1})
             async for doc in cursor:
                 total += await self.flush(collection, doc["_id"])
         return total
