@@ -112,5 +112,36 @@ def token(
     typer.echo(mint_token(Settings(), sub, role, [b.strip() for b in branches.split(",")], ttl))  # type: ignore[arg-type]
 
 
+@cli.command()
+def events(
+    subject: Annotated[str, typer.Argument(help="Subject filter, e.g. 'crm.sz-bay.lead.>'")] = "",
+    from_start: Annotated[bool, typer.Option("--from-start", help="Replay the stream from its first event")] = False,
+) -> None:
+    """Print events as they are published (an integrator's view of the bus)."""
+    import asyncio
+    import json
+
+    import nats
+    from nats.js.api import DeliverPolicy
+
+    settings = Settings()
+
+    async def watch() -> None:
+        nc = await nats.connect(settings.nats_url)
+        js = nc.jetstream()
+        policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
+        sub = await js.subscribe(subject or f"{settings.subject_prefix}.>", ordered_consumer=True, deliver_policy=policy)
+        async for msg in sub.messages:
+            try:
+                typer.echo(json.dumps(json.loads(msg.data), ensure_ascii=False))
+            except ValueError:
+                typer.echo(msg.data.decode(errors="replace"))
+
+    try:
+        asyncio.run(watch())
+    except KeyboardInterrupt:
+        pass
+
+
 def main() -> None:
     cli()

@@ -44,9 +44,6 @@ class Settings(BaseSettings):
 
     relay_interval_seconds: float = Field(1.0, gt=0, description="Outbox sweep period.")
     relay_lease_seconds: float = Field(30.0, gt=0, description="How long a relay owns a document's events.")
-    relay_retry_horizon_seconds: int = Field(
-        300, ge=1, description="After this, an event still unpublished is logged as stuck (kept, retried)."
-    )
 
     consumer_max_deliver: int = Field(5, ge=1, description="Deliveries before a message is dead-lettered.")
     consumer_backoff_seconds: list[float] = Field(
