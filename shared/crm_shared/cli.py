@@ -14,13 +14,26 @@ import uvicorn
 from crm_shared.config import Settings
 from crm_shared.observability import configure_logging
 from crm_shared.plugins import PluginError, discover
-from crm_shared.stack import StackError, stack_from_env
+from crm_shared.stack import Stack, StackError, stack_from_env
 
 cli = typer.Typer(help="Multi-branch sales CRM.", no_args_is_help=True, add_completion=False)
 
 ServicesOpt = Annotated[str, typer.Option("--services", "-s", help="'all' or comma-separated names: leads,reception,notify,reports")]
 HostOpt = Annotated[str, typer.Option(help="HTTP bind address")]
 PortOpt = Annotated[int, typer.Option(help="HTTP port")]
+DataOpt = Annotated[Path, typer.Option(help="Data directory")]
+NatsPortOpt = Annotated[int, typer.Option(help="NATS port")]
+StorePortOpt = Annotated[int, typer.Option(help="Dev store port")]
+DevstoreOpt = Annotated[Path, typer.Option(help="Dev store binary")]
+
+
+def _start_stack(data: Path, nats_port: int, store_port: int, devstore: Path) -> Stack:
+    st = stack_from_env(data, nats_port, store_port, devstore)
+    try:
+        return st.start()
+    except StackError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
 
 
 def _serve(settings: Settings, services: str, host: str, port: int) -> None:
@@ -44,19 +57,10 @@ def serve(services: ServicesOpt = "all", host: HostOpt = "", port: PortOpt = 0) 
 
 
 @cli.command()
-def stack(
-    data: Annotated[Path, typer.Option(help="Data directory")] = Path(".data"),
-    nats_port: Annotated[int, typer.Option(help="NATS port")] = 4222,
-    store_port: Annotated[int, typer.Option(help="Dev store port")] = 27017,
-    devstore: Annotated[Path, typer.Option(help="Dev store binary")] = Path(".tools/devstore"),
-) -> None:
+def stack(data: DataOpt = Path(".data"), nats_port: NatsPortOpt = 4222, store_port: StorePortOpt = 27017,
+          devstore: DevstoreOpt = Path(".tools/devstore")) -> None:
     """Start NATS and the dev store, and keep them up until Ctrl-C."""
-    st = stack_from_env(data, nats_port, store_port, devstore)
-    try:
-        st.start()
-    except StackError as exc:
-        typer.secho(f"crm: {exc}", fg="red", err=True)
-        raise typer.Exit(1) from None
+    st = _start_stack(data, nats_port, store_port, devstore)
     typer.echo(f"NATS {st.nats_url}   store {st.mongo_url}   (Ctrl-C stops both)")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -70,18 +74,13 @@ def dev(
     services: ServicesOpt = "all",
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
-    data: Annotated[Path, typer.Option(help="Data directory")] = Path(".data"),
-    nats_port: Annotated[int, typer.Option(help="NATS port")] = 4222,
-    store_port: Annotated[int, typer.Option(help="Dev store port")] = 27017,
-    devstore: Annotated[Path, typer.Option(help="Dev store binary")] = Path(".tools/devstore"),
+    data: DataOpt = Path(".data"),
+    nats_port: NatsPortOpt = 4222,
+    store_port: StorePortOpt = 27017,
+    devstore: DevstoreOpt = Path(".tools/devstore"),
 ) -> None:
     """The whole system on this machine: local stack plus every service in one process."""
-    st = stack_from_env(data, nats_port, store_port, devstore)
-    try:
-        st.start()
-    except StackError as exc:
-        typer.secho(f"crm: {exc}", fg="red", err=True)
-        raise typer.Exit(1) from None
+    st = _start_stack(data, nats_port, store_port, devstore)
     try:
         os.environ.setdefault("CRM_NATS_URL", st.nats_url)
         os.environ.setdefault("CRM_MONGO_URL", st.mongo_url)
