@@ -4,20 +4,57 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.events import registry
 from crm_shared.plugins import ServiceContext, ServicePlugin
+
+from crm_leads import timers
+from crm_leads.assigners import base as assigners
+from crm_leads.audit.views import router as audit_router
+from crm_leads.branches.views import router as branches_router
+from crm_leads.channel_reports.views import router as reports_router
+from crm_leads.disputes.views import router as disputes_router
+from crm_leads.imports.views import router as imports_router
+from crm_leads.leads.views import router as leads_router
+from crm_leads.pool.views import router as pool_router
+from crm_leads.staff.views import router as staff_router
+from crm_leads.subscriptions import table
 
 
 class LeadsService(ServicePlugin):
     name = "leads"
     title = "Leads"
     produces = tuple(cls for cls in registry().values() if cls.event_source == "leads")
+    outbox_collections = ("branches", "staff", "leads", "channel_reports", "disputes")
+
+    def __init__(self, config: assigners.LeadsSettings | None = None) -> None:
+        self.config = config
 
     def http_router(self) -> APIRouter:
-        return APIRouter(prefix="/v1", tags=["leads"])
+        router = APIRouter()
+        router.include_router(imports_router)  # before /v1/leads/{id} routes
+        for sub in (branches_router, staff_router, leads_router, pool_router, audit_router, reports_router, disputes_router):
+            router.include_router(sub)
+        return router
+
+    def subscriptions(self) -> list[SubscriptionTable]:
+        return [table]
 
     async def startup(self, ctx: ServiceContext) -> None:
-        await ctx.db.command("ping")
+        config = self.config or assigners.LeadsSettings()
+        assigners.install(ctx, assigners.load(config.assigner))  # unknown assigner: fail at start
+        db = ctx.db
+        await db.leads.create_index([("branch_id", 1), ("status", 1), ("next_follow_up_at", 1)])
+        await db.leads.create_index([("branch_id", 1), ("owner_id", 1)])
+        await db.leads.create_index([("branch_id", 1), ("customer.phone_masked", 1)])
+        await db.leads.create_index([("phone_hash", 1)])
+        await db.staff.create_index([("branch_id", 1), ("role", 1)])
+        await db.channel_reports.create_index([("status", 1), ("expires_at", 1)])
+        await db.channel_reports.create_index([("branch_id", 1), ("partner_id", 1)])
+        await db.disputes.create_index([("status", 1), ("deadline", 1)])
+        await db.audit.create_index([("branch_id", 1), ("lead_id", 1)])
+        if config.timers:
+            ctx.spawn(timers.run(ctx, config.timer_interval_seconds), name="leads:timers")
 
 
 service = LeadsService()

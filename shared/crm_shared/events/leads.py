@@ -176,3 +176,19 @@ class AttributionDisputed(_DisputeChange):
 @event("attribution.decided", SOURCE)
 class AttributionDecided(_DisputeChange):
     pass
+
+
+@event("lead.reclaim_warning", SOURCE)
+class LeadReclaimWarning(EventData):
+    """The lead will go to the public pool at `reclaim_at` unless it is followed up."""
+
+    lead_id: str
+    owner_id: str | None = None
+    reclaim_at: datetime
+
+
+@event("attribution.dispute_overdue", SOURCE)
+class AttributionDisputeOverdue(_DisputeChange):
+    """A dispute was not decided within its working-day deadline."""
+
+    deadline: datetime | None = None

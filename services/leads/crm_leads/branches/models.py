@@ -1,0 +1,32 @@
+"""Branch request and response shapes; settings are the shared BranchSettings contract."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crm_shared.branches import BranchSettings, valid_timezone
+
+from crm_leads.context import BRANCH_FIELD
+
+
+class BranchIn(BaseModel):
+    """Create or update a branch (a sales office, showroom or store)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(description="Slug, e.g. `sz-bay`.", examples=["sz-bay"], **BRANCH_FIELD)
+    name: str = Field(min_length=1, max_length=200, examples=["深圳湾售楼处"])
+    timezone: str = Field("Asia/Shanghai", max_length=64, description="IANA zone; daily rules use it.")
+    settings: BranchSettings = Field(default_factory=BranchSettings, description="Missing fields take defaults.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return valid_timezone(v)
+
+
+class BranchOut(BaseModel):
+    id: str
+    name: str
+    timezone: str
+    settings: BranchSettings
+    version: int

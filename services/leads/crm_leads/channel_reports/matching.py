@@ -1,0 +1,29 @@
+"""Finding the live channel report that names a customer, and linking it to the customer's lead."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm_shared.plugins import ServiceContext
+
+from crm_leads.channel_reports import rules
+
+CLAIMS = "report_claims"
+
+
+async def live_report(
+    ctx: ServiceContext, branch_id: str, phone_hash: str | None, phone_masked: str, name: str, now: datetime
+) -> dict | None:
+    """Full reports match on the phone hash; masked ones on mask + name."""
+    for key in rules.claim_keys(branch_id, phone_hash, phone_masked, name):
+        claim = await ctx.db[CLAIMS].find_one({"_id": key})
+        if claim is None:
+            continue
+        report = await ctx.db.channel_reports.find_one({"_id": claim["report_id"]}, projection={"pending_events": 0})
+        if report is not None and rules.is_live(report, now):
+            return report
+    return None
+
+
+async def link_lead(ctx: ServiceContext, report: dict, lead_id: str) -> None:
+    await ctx.db.channel_reports.update_one({"_id": report["_id"], "lead_id": None}, {"$set": {"lead_id": lead_id}})

@@ -1,0 +1,128 @@
+"""Channel reports: first report wins, validity window, confirmation by visit, expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from crm_shared.bus.outbox import new_document
+from crm_shared.events.leads import ChannelReportAccepted, ChannelReportConfirmed, ChannelReportExpired, ChannelReportRejected
+from crm_shared.http.problems import Problem
+from crm_shared.ids import utcnow, uuid7
+from crm_shared.phones import InvalidPhone, mask, normalize, parse_masked, phone_hash
+from crm_shared.plugins import ServiceContext
+
+from crm_leads.channel_reports import rules
+from crm_leads.channel_reports.matching import CLAIMS
+from crm_leads.channel_reports.models import ReportIn, ReportOut
+from crm_leads.context import OPEN_STATUSES, Branch, conflict, envelope, update_with_events
+from crm_leads.leads import dedup
+
+
+def public(doc: dict) -> ReportOut:
+    return ReportOut(id=doc["_id"], **{k: doc.get(k) for k in ReportOut.model_fields if k != "id"})
+
+
+def _phone(ctx: ServiceContext, text: str) -> tuple[str | None, str]:
+    """(hash or None, mask) of a full or masked number."""
+    if parts := parse_masked(text):
+        return None, f"{parts[0]}****{parts[1]}"
+    try:
+        e164 = normalize(text, ctx.settings.default_region)
+    except InvalidPhone as exc:
+        raise Problem(422, "validation", str(exc), errors=[{"loc": ["body", "phone"], "msg": str(exc)}]) from None
+    return phone_hash(e164, ctx.settings.phone_hash_key), mask(e164)
+
+
+async def _open_lead(ctx: ServiceContext, branch_id: str, digest: str | None, masked: str, name: str) -> dict | None:
+    if digest and (lead := await dedup.holder(ctx, branch_id, digest)):
+        return lead
+    key = rules.name_key(name)
+    async for lead in ctx.db.leads.find({"branch_id": branch_id, "customer.phone_masked": masked,
+                                         "status": {"$in": list(OPEN_STATUSES)}}, projection={"customer": 1}):
+        if rules.name_key(lead["customer"]["name"]) == key:
+            return lead
+    return None
+
+
+async def _take_claims(ctx: ServiceContext, keys: list[str], report_id: str, now: datetime) -> dict | None:
+    """Reserve every key for the report; the live report already holding one wins (first report wins)."""
+    taken: list[str] = []
+    for key in keys:
+        while True:
+            try:
+                await ctx.db[CLAIMS].insert_one({"_id": key, "report_id": report_id, "at": now})
+                taken.append(key)
+                break
+            except DuplicateKeyError:
+                claim = await ctx.db[CLAIMS].find_one({"_id": key})
+            if claim is None:
+                continue
+            holder = await ctx.db.channel_reports.find_one({"_id": claim["report_id"]}, projection={"pending_events": 0})
+            if holder is None or not rules.is_live(holder, now):
+                if await ctx.db[CLAIMS].find_one_and_update({"_id": key, "report_id": claim["report_id"]},
+                                                           {"$set": {"report_id": report_id, "at": now}}):
+                    taken.append(key)
+                    break
+                continue
+            await ctx.db[CLAIMS].delete_many({"_id": {"$in": taken}, "report_id": report_id})
+            return holder
+    return None
+
+
+async def submit(ctx: ServiceContext, branch: Branch, body: ReportIn, partner_id: str, now: datetime | None = None) -> dict:
+    """Accept the report, or store it as rejected and raise 409 `/report-conflict`."""
+    now = now or utcnow()
+    digest, masked = _phone(ctx, body.phone)
+    _id = uuid7()
+    doc = {"_id": _id, "branch_id": branch.id, "partner_id": partner_id, "customer_name": body.customer_name,
+           "gender": body.gender, "phone_masked": masked, "phone_hash": digest, "masked_only": digest is None,
+           "status": "accepted", "expires_at": rules.expires_at(now, branch.settings), "protection_until": None,
+           "first_visit_at": None, "lead_id": None, "reason": None, "created_at": now, "version": 1}
+    lead = await _open_lead(ctx, branch.id, digest, masked, body.customer_name)
+    holder = None if lead else await _take_claims(ctx, rules.claim_keys(branch.id, digest, masked, body.customer_name), _id, now)
+    if lead or holder:
+        reason = "open_lead" if lead else "reported_first"
+        doc |= {"status": "rejected", "reason": reason}
+        data = ChannelReportRejected(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"], reason=reason)
+    else:
+        data = ChannelReportAccepted(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"])
+    await ctx.db.channel_reports.insert_one(new_document(ctx.settings, doc, envelope(data, branch.id, _id)))
+    ctx.events_written("channel_reports", _id)
+    if doc["status"] == "rejected":
+        raise conflict("report-conflict", "the customer already has an open lead or a live report in the branch",
+                       report_id=_id, reason=doc["reason"])
+    return doc
+
+
+async def confirm(ctx: ServiceContext, branch: Branch, report: dict, visit_at: datetime, visit_id: str, lead_id: str) -> dict | None:
+    """A visit within validity confirms the report and starts protection; idempotent per visit."""
+    if report["status"] == "confirmed":
+        return report
+    if not rules.confirms(report, visit_at):
+        return None
+    until = rules.protection_until(visit_at, branch.settings)
+    env = envelope(ChannelReportConfirmed(report_id=report["_id"], partner_id=report["partner_id"], lead_id=lead_id,
+                                          expires_at=report["expires_at"], protection_until=until), branch.id, report["_id"])
+    return await update_with_events(
+        ctx, "channel_reports", {"_id": report["_id"], "status": "accepted"},
+        {"$set": {"status": "confirmed", "protection_until": until, "first_visit_at": visit_at, "visit_id": visit_id,
+                  "lead_id": lead_id}, "$inc": {"version": 1}}, env,
+    ) or await ctx.db.channel_reports.find_one({"_id": report["_id"]})
+
+
+async def expire(ctx: ServiceContext, now: datetime) -> int:
+    """Accepted reports past validity expire and free the customer."""
+    count = 0
+    async for doc in ctx.db.channel_reports.find({"status": "accepted", "expires_at": {"$lte": now}},
+                                                 projection={"pending_events": 0}):
+        env = envelope(ChannelReportExpired(report_id=doc["_id"], partner_id=doc["partner_id"], lead_id=doc.get("lead_id"),
+                                            expires_at=doc["expires_at"]), doc["branch_id"], doc["_id"])
+        done = await update_with_events(ctx, "channel_reports", {"_id": doc["_id"], "status": "accepted"},
+                                        {"$set": {"status": "expired"}, "$inc": {"version": 1}}, env)
+        if done is not None:
+            count += 1
+            keys = rules.claim_keys(doc["branch_id"], doc.get("phone_hash"), doc["phone_masked"], doc["customer_name"])
+            await ctx.db[CLAIMS].delete_many({"_id": {"$in": keys}, "report_id": doc["_id"]})
+    return count

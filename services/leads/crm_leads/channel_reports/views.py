@@ -1,0 +1,64 @@
+"""HTTP: channel reports (渠道报备) by partners; managers see every report of their branches."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.concurrency import IdempotencyStore, idempotency_key
+from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.http.problems import not_found
+
+from crm_leads.channel_reports import service
+from crm_leads.channel_reports.models import ReportIn, ReportOut, ReportStatus
+from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
+
+router = APIRouter(tags=["channel reports"])
+READERS = ("partner", *MANAGERS)
+
+
+@router.post("/v1/channel-reports", status_code=201, response_model=ReportOut, summary="Report a customer (渠道报备)",
+             description="Partner. Accepted only when no open lead and no live report names the customer in the "
+             "branch (full numbers match on the number, masked `138****5678` on mask + name): first report wins. "
+             "Otherwise 409 `/report-conflict` (the rejected report is kept). Valid `report_valid_days`.",
+             responses={409: {"description": "`/report-conflict` with `report_id`."}})
+async def submit(body: ReportIn, c: Ctx, response: Response, who: Principal = require_roles("partner"),
+                 key: str | None = Depends(idempotency_key)) -> ReportOut:
+    branch = await load_branch(c, body.branch_id, who)
+    store = IdempotencyStore(c.db)
+    if key and (replay := await store.begin(who.sub, key, body.model_dump(mode="json"))):
+        response.status_code = replay[0]
+        return ReportOut.model_validate(replay[1])
+    try:
+        out = service.public(await service.submit(c, branch, body, who.sub))
+    except BaseException:
+        if key:
+            await store.abandon(who.sub, key)
+        raise
+    if key:
+        await store.finish(who.sub, key, 201, out.model_dump(mode="json"))
+    return out
+
+
+@router.get("/v1/channel-reports", summary="List channel reports",
+            description="A partner sees only its own reports; managers all reports of the branch. Phones masked.")
+async def list_reports(
+    c: Ctx, branch_id: Annotated[str, Query(**BRANCH_FIELD)], who: Principal = require_roles(*READERS),
+    status: ReportStatus | None = None, page: PageParams = Depends(page_params),
+) -> dict:
+    who.require_branch(branch_id)
+    query = {"branch_id": branch_id} | ({"partner_id": who.sub} if who.role == "partner" else {})
+    if status:
+        query["status"] = status
+    docs, nxt = await fetch_page(c.db.channel_reports, query, page, descending=True, projection={"pending_events": 0})
+    return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
+
+
+@router.get("/v1/channel-reports/{report_id}", response_model=ReportOut, summary="One channel report")
+async def get_report(report_id: IdPath, c: Ctx, who: Principal = require_roles(*READERS)) -> ReportOut:
+    doc = await c.db.channel_reports.find_one({"_id": report_id}, projection={"pending_events": 0})
+    if doc is None or not who.sees_branch(doc["branch_id"]) or (who.role == "partner" and doc["partner_id"] != who.sub):
+        raise not_found("channel report")
+    return service.public(doc)

@@ -1,0 +1,1 @@
+"""disputes aggregate."""

@@ -1,0 +1,81 @@
+"""Attribution disputes: recorded, decided by a manager within one working day, escalated after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm_shared.branches import add_working_days
+from crm_shared.bus.outbox import new_document
+from crm_shared.events.leads import AttributionDecided, AttributionDisputed, AttributionDisputeOverdue, LeadUpdated
+from crm_shared.http.auth import Principal
+from crm_shared.ids import utcnow, uuid7
+from crm_shared.plugins import ServiceContext
+
+from crm_leads.channel_reports.rules import protection_until
+from crm_leads.context import Branch, conflict, envelope, update_with_events
+from crm_leads.disputes.models import DecisionIn, DisputeOut
+
+
+def public(doc: dict) -> DisputeOut:
+    return DisputeOut(id=doc["_id"], **{k: doc.get(k) for k in DisputeOut.model_fields if k != "id"})
+
+
+async def raise_dispute(ctx: ServiceContext, branch: Branch, report: dict | None, lead_id: str | None, claim: str,
+                        who: Principal, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    _id = uuid7()
+    report_id = report["_id"] if report else None
+    doc = {"_id": _id, "branch_id": branch.id, "report_id": report_id, "lead_id": lead_id, "claim": claim,
+           "raised_by": who.sub, "raised_by_role": who.role, "status": "open", "escalated": False,
+           "deadline": add_working_days(now, branch.settings.dispute_decision_working_days, branch.settings, branch.timezone),
+           "created_at": now, "version": 1}
+    env = envelope(AttributionDisputed(dispute_id=_id, report_id=report_id, lead_id=lead_id, reason=claim[:500]), branch.id, _id)
+    await ctx.db.disputes.insert_one(new_document(ctx.settings, doc, env))
+    ctx.events_written("disputes", _id)
+    return doc
+
+
+async def decide(ctx: ServiceContext, branch: Branch, doc: dict, body: DecisionIn, who: Principal) -> dict:
+    """Record decision, reason, who and when; the lead's attribution follows the winner."""
+    if doc["status"] != "open":
+        raise conflict("dispute-decided", "the dispute is already decided")
+    now = utcnow()
+    env = envelope(AttributionDecided(dispute_id=doc["_id"], report_id=doc.get("report_id"), lead_id=doc.get("lead_id"),
+                                      winner=body.winner, reason=body.reason), branch.id, doc["_id"])
+    done = await update_with_events(
+        ctx, "disputes", {"_id": doc["_id"], "status": "open"},
+        {"$set": {"status": "decided", "winner": body.winner, "reason": body.reason, "decided_by": who.sub,
+                  "decided_at": now}, "$inc": {"version": 1}}, env,
+    )
+    if done is None:
+        raise conflict("dispute-decided", "the dispute is already decided")
+    if done.get("lead_id"):
+        await _apply_to_lead(ctx, branch, done, now)
+    return done
+
+
+async def _apply_to_lead(ctx: ServiceContext, branch: Branch, dispute: dict, now: datetime) -> None:
+    report = await ctx.db.channel_reports.find_one({"_id": dispute["report_id"]}) if dispute.get("report_id") else None
+    winner = dispute["winner"]
+    attribution = None
+    if winner:
+        until = report.get("protection_until") if report and report["partner_id"] == winner else None
+        attribution = {"partner_id": winner, "report_id": dispute.get("report_id"), "dispute_id": dispute["_id"],
+                       "protection_until": until or protection_until(now, branch.settings)}
+    env = envelope(LeadUpdated(lead_id=dispute["lead_id"], changes={"attribution.partner_id": winner,
+                                                                   "dispute_id": dispute["_id"]}), branch.id, dispute["lead_id"])
+    await update_with_events(ctx, "leads", {"_id": dispute["lead_id"], "branch_id": branch.id},
+                             {"$set": {"attribution": attribution, "updated_at": now}, "$inc": {"version": 1}}, env)
+
+
+async def escalate_overdue(ctx: ServiceContext, now: datetime) -> int:
+    """An undecided dispute past its working-day deadline raises `attribution.dispute_overdue` once."""
+    count = 0
+    async for doc in ctx.db.disputes.find({"status": "open", "escalated": False, "deadline": {"$lt": now}},
+                                          projection={"pending_events": 0}):
+        env = envelope(AttributionDisputeOverdue(dispute_id=doc["_id"], report_id=doc.get("report_id"),
+                                                 lead_id=doc.get("lead_id"), deadline=doc["deadline"]), doc["branch_id"], doc["_id"])
+        done = await update_with_events(ctx, "disputes", {"_id": doc["_id"], "status": "open", "escalated": False},
+                                        {"$set": {"escalated": True}, "$inc": {"version": 1}}, env)
+        count += done is not None
+    return count

@@ -1,0 +1,65 @@
+"""HTTP: raise an attribution dispute; a manager decides it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.http.problems import not_found
+
+from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
+from crm_leads.disputes import service
+from crm_leads.disputes.models import DecisionIn, DisputeIn, DisputeOut
+
+router = APIRouter(tags=["attribution disputes"])
+
+
+@router.post("/v1/attribution-disputes", status_code=201, response_model=DisputeOut, summary="Dispute an attribution",
+             description="Partner (on its own report) or manager. The decision is due within "
+             "`dispute_decision_working_days` working days of the branch.")
+async def open_dispute(body: DisputeIn, c: Ctx, who: Principal = require_roles("partner", *MANAGERS)) -> DisputeOut:
+    report = lead = None
+    if body.report_id:
+        report = await c.db.channel_reports.find_one({"_id": body.report_id}, projection={"pending_events": 0})
+        if report is None or not who.sees_branch(report["branch_id"]) or (who.role == "partner" and report["partner_id"] != who.sub):
+            raise not_found("channel report")
+    if body.lead_id:
+        lead = await c.db.leads.find_one({"_id": body.lead_id}, projection={"branch_id": 1})
+        if lead is None or not who.sees_branch(lead["branch_id"]) or (report and lead["branch_id"] != report["branch_id"]):
+            raise not_found("lead")
+    branch = await load_branch(c, (report or lead)["branch_id"], who)
+    lead_id = body.lead_id or (report or {}).get("lead_id")
+    return service.public(await service.raise_dispute(c, branch, report, lead_id, body.claim, who))
+
+
+@router.get("/v1/attribution-disputes", summary="Disputes of a branch")
+async def list_disputes(c: Ctx, branch_id: Annotated[str, Query(**BRANCH_FIELD)],
+                        who: Principal = require_roles("partner", *MANAGERS), page: PageParams = Depends(page_params)) -> dict:
+    who.require_branch(branch_id)
+    query = {"branch_id": branch_id} | ({"raised_by": who.sub} if who.role == "partner" else {})
+    docs, nxt = await fetch_page(c.db.disputes, query, page, descending=True, projection={"pending_events": 0})
+    return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
+
+
+async def _scoped(c, dispute_id: str, who: Principal) -> dict:
+    doc = await c.db.disputes.find_one({"_id": dispute_id}, projection={"pending_events": 0})
+    if doc is None or not who.sees_branch(doc["branch_id"]) or (who.role == "partner" and doc["raised_by"] != who.sub):
+        raise not_found("dispute")
+    return doc
+
+
+@router.get("/v1/attribution-disputes/{dispute_id}", response_model=DisputeOut, summary="One dispute")
+async def get_dispute(dispute_id: IdPath, c: Ctx, who: Principal = require_roles("partner", *MANAGERS)) -> DisputeOut:
+    return service.public(await _scoped(c, dispute_id, who))
+
+
+@router.post("/v1/attribution-disputes/{dispute_id}/decision", response_model=DisputeOut, summary="Decide a dispute",
+             description="Manager: `winner` (partner id, or null for nobody) and `reason`; records who and when, "
+             "and moves the lead's attribution to the winner.")
+async def decide(dispute_id: IdPath, body: DecisionIn, c: Ctx, who: Principal = require_roles(*MANAGERS)) -> DisputeOut:
+    doc = await _scoped(c, dispute_id, who)
+    branch = await load_branch(c, doc["branch_id"])
+    return service.public(await service.decide(c, branch, doc, body, who))

@@ -1,0 +1,96 @@
+"""Import the offices' existing sheets (CSV or XLSX): each row through the same rules as
+registration (dedup, grade, owner), one outcome per row; a bad row never aborts the rest."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from crm_shared.http.auth import Principal
+from crm_shared.http.problems import Problem
+from crm_shared.plugins import ServiceContext
+
+from crm_leads.context import Branch
+from crm_leads.leads import service as leads
+from crm_leads.leads.models import LeadCreate
+
+MAX_ROWS = 10_000
+COLUMNS = {  # header as offices write it -> field
+    "name": "name", "姓名": "name", "客户姓名": "name", "customer_name": "name",
+    "phone": "phone", "电话": "phone", "手机": "phone", "手机号": "phone", "联系电话": "phone", "mobile": "phone",
+    "gender": "gender", "性别": "gender", "email": "email", "邮箱": "email", "birthday": "birthday", "生日": "birthday",
+    "grade": "grade", "等级": "grade", "意向等级": "grade", "owner_id": "owner_id", "置业顾问": "owner_id",
+    "channel": "channel", "渠道": "channel", "来源": "channel", "campaign": "campaign", "活动": "campaign",
+    "interest": "interest", "意向": "interest", "备注": "interest",
+}
+GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female"}
+
+
+def csv_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    yield from csv.DictReader(text)
+
+
+def xlsx_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # any unreadable workbook is the caller's input error
+        raise Problem(422, "unreadable-file", f"not a readable XLSX workbook: {type(exc).__name__}") from None
+    rows = book.active.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    for values in rows:
+        if values and any(v not in (None, "") for v in values):
+            yield dict(zip(header, values, strict=False))
+    book.close()
+
+
+def to_request(branch_id: str, raw: dict[str, Any], default_channel: str) -> LeadCreate:
+    row: dict[str, Any] = {}
+    for header, value in raw.items():
+        field = COLUMNS.get(str(header or "").strip().lower()) or COLUMNS.get(str(header or "").strip())
+        if field and value not in (None, ""):
+            row[field] = str(value).strip() if not hasattr(value, "isoformat") else value.isoformat()[:10]
+    if "gender" in row:
+        row["gender"] = GENDERS.get(row["gender"].lower(), row["gender"].lower())
+    if "grade" in row:
+        row["grade"] = row["grade"].upper()
+    customer = {k: row[k] for k in ("name", "phone", "gender", "email", "birthday") if k in row}
+    return LeadCreate.model_validate({
+        "branch_id": branch_id, "customer": customer, "grade": row.get("grade"), "owner_id": row.get("owner_id"),
+        "interest": row.get("interest"),
+        "source": {"channel": row.get("channel", default_channel), "campaign": row.get("campaign")},
+    })
+
+
+def _why(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+
+
+async def import_rows(ctx: ServiceContext, branch: Branch, rows: Iterator[dict[str, Any]], default_channel: str,
+                      who: Principal) -> dict:
+    report: list[dict] = []
+    counts = {"created": 0, "duplicate": 0, "invalid": 0}
+    for number, raw in enumerate(rows, start=2):  # row 1 is the header, as the office sees it in Excel
+        if number - 1 > MAX_ROWS:
+            report.append({"row": number, "status": "invalid", "error": f"more than {MAX_ROWS} rows; the rest was skipped"})
+            counts["invalid"] += 1
+            break
+        try:
+            lead = await leads.register(ctx, branch, to_request(branch.id, raw, default_channel), who)
+            outcome = {"status": "created", "lead_id": lead["_id"]}
+        except ValidationError as exc:
+            outcome = {"status": "invalid", "error": _why(exc)}
+        except Problem as exc:
+            if exc.kind == "duplicate-lead":
+                outcome = {"status": "duplicate", "existing_lead_id": exc.extra.get("existing_lead_id")}
+            else:
+                outcome = {"status": "invalid", "error": exc.detail}
+        counts[outcome["status"]] += 1
+        report.append({"row": number, **outcome})
+    return {**counts, "rows": report}

@@ -1,0 +1,134 @@
+"""Registering leads: phone normalisation, dedup, owner choice, cadence, the public view."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError
+
+from crm_shared.bus.outbox import new_document
+from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
+from crm_shared.http.auth import Principal
+from crm_shared.http.problems import Problem, forbidden, not_found
+from crm_shared.ids import utcnow, uuid7
+from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash
+from crm_shared.plugins import ServiceContext
+
+from crm_leads.assigners.base import active as assigner
+from crm_leads.channel_reports import matching
+from crm_leads.context import Branch, conflict, envelope, update_with_events
+from crm_leads.leads import dedup, rules
+from crm_leads.leads.models import CustomerOut, LeadCreate, LeadOut
+from crm_leads.staff.service import active_consultant
+
+log = logging.getLogger("crm.leads")
+HIDDEN = {"follow_ups": 0, "pending_events": 0, "visits": 0}
+
+
+def public(doc: dict, now: datetime | None = None) -> LeadOut:
+    now = now or utcnow()
+    c = doc["customer"]
+    due = doc.get("next_follow_up_at")
+    return LeadOut(
+        id=doc["_id"], customer=CustomerOut(name=c["name"], phone_masked=c["phone_masked"], gender=c.get("gender"),
+                                            email=c.get("email"), birthday=c.get("birthday")),
+        overdue=bool(due and due < now and doc["status"] in ("new", "contacted", "visited", "negotiating") and doc.get("owner_id")),
+        **{k: doc.get(k) for k in (
+            "branch_id", "status", "grade", "owner_id", "source", "interest", "next_follow_up_at", "missed_count",
+            "in_pool", "contact_count", "attribution", "lost_reason", "amount", "version", "created_at",
+            "updated_at", "closed_at",
+        ) if doc.get(k) is not None},
+    )
+
+
+async def get_scoped(ctx: ServiceContext, lead_id: str, who: Principal) -> dict:
+    """The lead if the caller's branches include it; otherwise 404, never 403."""
+    if who.role in ("partner", "integrator"):
+        raise forbidden("partners and integrators do not read leads")
+    doc = await ctx.db.leads.find_one({"_id": lead_id}, projection={"pending_events": 0})
+    if doc is None or not who.sees_branch(doc["branch_id"]):
+        raise not_found("lead")
+    return doc
+
+
+def normalized_phone(ctx: ServiceContext, raw: str) -> str:
+    try:
+        return normalize(raw, ctx.settings.default_region)
+    except InvalidPhone as exc:
+        raise Problem(422, "validation", str(exc), errors=[{"loc": ["body", "customer", "phone"], "msg": str(exc)}]) from None
+
+
+async def choose_owner(ctx: ServiceContext, branch: Branch, requested: str | None, who: Principal) -> str | None:
+    if requested is not None:
+        if who.role == "consultant" and requested != who.sub:
+            raise forbidden("a consultant registers leads for itself")
+        return (await active_consultant(ctx, requested, branch.id))["_id"]
+    if who.role == "consultant":
+        return who.sub
+    return await assigner(ctx).choose(ctx, branch.id)
+
+
+async def record_contact(ctx: ServiceContext, lead: dict, channel: str, now: datetime) -> None:
+    """A duplicate registration is a new contact with the customer: count it on the open lead."""
+    env = envelope(LeadUpdated(lead_id=lead["_id"], changes={"contact": {"channel": channel, "at": now.isoformat()}}),
+                   lead["branch_id"], lead["_id"])
+    await update_with_events(ctx, "leads", {"_id": lead["_id"]},
+                             {"$inc": {"contact_count": 1}, "$set": {"last_contact_at": now}}, env)
+
+
+def duplicate(existing: dict) -> Problem:
+    return conflict("duplicate-lead", "an open lead with this phone exists in the branch",
+                    existing_lead_id=existing["_id"], existing_owner_id=existing.get("owner_id"))
+
+
+async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: Principal, now: datetime | None = None) -> dict:
+    """Create the lead, or raise 409 `/duplicate-lead` naming the open lead holding the phone."""
+    now = now or utcnow()
+    e164 = normalized_phone(ctx, body.customer.phone)
+    digest, masked = phone_hash(e164, ctx.settings.phone_hash_key), mask(e164)
+    owner = await choose_owner(ctx, branch, body.owner_id, who)
+    lead_id = uuid7()
+    existing = await dedup.take(ctx, branch.id, digest, lead_id, now)
+    if existing is not None:
+        if not existing.get("in_flight"):
+            await record_contact(ctx, existing, body.source.channel, now)
+        raise duplicate(existing)
+    try:
+        report = await matching.live_report(ctx, branch.id, digest, masked, body.customer.name, now)
+        source = body.source.model_dump()
+        attribution = None
+        if report is not None:
+            attribution = {"partner_id": report["partner_id"], "report_id": report["_id"], "protection_until": report.get("protection_until")}
+            source["partner_id"] = source.get("partner_id") or report["partner_id"]
+        customer = body.customer.model_dump(mode="json") | {"phone": e164, "phone_masked": masked}
+        doc = {
+            "_id": lead_id, "branch_id": branch.id, "customer": customer, "phone_hash": digest, "source": source,
+            "grade": body.grade, "owner_id": owner, "status": "new", "in_pool": owner is None, "interest": body.interest,
+            "next_follow_up_at": rules.next_follow_up(now, body.grade, branch.settings, branch.timezone) if owner else None,
+            "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],
+            "visits": [], "attribution": attribution, "created_by": who.sub, "version": 1, "created_at": now, "updated_at": now,
+        }
+        env = envelope(LeadRegistered(
+            lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest),
+            source=source, owner_id=owner, grade=body.grade,
+        ), branch.id, lead_id)
+        await ctx.db.leads.insert_one(new_document(ctx.settings, doc, env))
+    except BaseException:
+        await dedup.give_back(ctx, branch.id, digest, lead_id)
+        raise
+    if report is not None:
+        await matching.link_lead(ctx, report, lead_id)
+    ctx.events_written("leads", lead_id)
+    log.info("lead registered", extra={"lead_id": lead_id, "branch_id": branch.id, "phone_masked": masked})
+    return doc
+
+
+async def insert_seeded(ctx: ServiceContext, doc: dict, env) -> bool:
+    """Insert a lead whose id is fixed by its cause; False when it already exists."""
+    try:
+        await ctx.db.leads.insert_one(new_document(ctx.settings, doc, env))
+    except DuplicateKeyError:
+        return False
+    ctx.events_written("leads", doc["_id"])
+    return True

@@ -1,0 +1,93 @@
+"""Reception's `visit.checked_in`: walk-ins become leads, returning visitors mark their lead
+visited, and a matching channel report is confirmed. Redelivery has no second effect: the new
+lead's id is seeded by the visit id and every update is guarded by the visit id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crm_shared.events import Envelope
+from crm_shared.events.leads import LeadRegistered, LeadUpdated
+from crm_shared.events.reception import VisitCheckedIn
+from crm_shared.ids import utcnow
+from crm_shared.plugins import ServiceContext
+
+from crm_leads.assigners.base import active as assigner
+from crm_leads.channel_reports import matching
+from crm_leads.channel_reports.service import confirm
+from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, envelope, seeded_id, update_with_events
+from crm_leads.leads import dedup, rules
+from crm_leads.leads.service import insert_seeded
+
+SLIM = {"follow_ups": 0, "pending_events": 0}
+
+
+async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitCheckedIn) -> None:
+    branch = await branch_or_default(ctx, env.branch_id)
+    v = data.visitor
+    report = await matching.live_report(ctx, branch.id, v.phone_hash, v.phone_masked, v.name, env.time)
+    lead = None
+    if data.lead_id:
+        lead = await ctx.db.leads.find_one({"_id": data.lead_id, "branch_id": branch.id, "status": {"$in": list(OPEN_STATUSES)}},
+                                           projection=SLIM)
+    lead = lead or await dedup.holder(ctx, branch.id, v.phone_hash)
+    if lead is None:
+        lead_id = seeded_id(f"visit:{data.visit_id}", env.time)
+        lead = await dedup.take(ctx, branch.id, v.phone_hash, lead_id, utcnow())
+        if lead is None or lead["_id"] == lead_id:
+            lead = await _walk_in(ctx, branch, env, data, lead_id, report)
+        elif lead.get("in_flight"):
+            raise RuntimeError("the visitor's phone is being registered concurrently; retry")
+    if lead["_id"] and data.visit_id not in (lead.get("visits") or []):
+        await _mark_visited(ctx, branch, lead["_id"], data.visit_id, env.time)
+    if report is not None:
+        await _attribute(ctx, branch, report, lead["_id"], env.time, data.visit_id)
+
+
+async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: VisitCheckedIn, lead_id: str, report: dict | None) -> dict:
+    v, now = data.visitor, env.time
+    owner = data.consultant_id or await assigner(ctx).choose(ctx, branch.id)
+    source = {"channel": "partner" if report else "walk_in", "campaign": None, "referrer": None,
+              "partner_id": report["partner_id"] if report else None}
+    doc = {
+        "_id": lead_id, "branch_id": branch.id, "phone_hash": v.phone_hash, "source": source, "grade": None,
+        "customer": {"name": v.name, "phone": None, "phone_masked": v.phone_masked},
+        "owner_id": owner, "status": "visited", "in_pool": owner is None, "interest": None,
+        "next_follow_up_at": rules.next_follow_up(now, None, branch.settings, branch.timezone) if owner else None,
+        "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],
+        "visits": [data.visit_id], "visited_at": now, "attribution": None, "created_by": f"visit:{data.visit_id}",
+        "version": 1, "created_at": now, "updated_at": now,
+    }
+    event = envelope(LeadRegistered(lead_id=lead_id, customer=v, source=source, owner_id=owner, grade=None, status="visited"),
+                     branch.id, lead_id)
+    await insert_seeded(ctx, doc, event)
+    return doc
+
+
+async def _mark_visited(ctx: ServiceContext, branch: Branch, lead_id: str, visit_id: str, at: datetime) -> None:
+    for _ in range(5):
+        doc = await ctx.db.leads.find_one({"_id": lead_id}, projection=SLIM)
+        if doc is None or visit_id in (doc.get("visits") or []):
+            return
+        sets = {"last_activity_at": at, "updated_at": utcnow(), "reclaim_warned_for": None}
+        if doc["status"] in ("new", "contacted"):
+            sets["status"] = "visited"
+        if not doc.get("visited_at"):
+            sets["visited_at"] = at
+        env = envelope(LeadUpdated(lead_id=lead_id, changes={"status": sets.get("status", doc["status"]), "visit_id": visit_id}),
+                       branch.id, lead_id)
+        done = await update_with_events(ctx, "leads", {"_id": lead_id, "version": doc["version"]},
+                                        {"$set": sets, "$addToSet": {"visits": visit_id}, "$inc": {"version": 1}}, env)
+        if done is not None:
+            return
+    raise RuntimeError(f"lead {lead_id} kept changing while recording visit {visit_id}")
+
+
+async def _attribute(ctx: ServiceContext, branch: Branch, report: dict, lead_id: str, at: datetime, visit_id: str) -> None:
+    confirmed = await confirm(ctx, branch, report, at, visit_id, lead_id)
+    if confirmed is None or confirmed.get("lead_id") not in (None, lead_id):
+        return
+    attribution = {"partner_id": confirmed["partner_id"], "report_id": confirmed["_id"],
+                   "protection_until": confirmed["protection_until"]}
+    await ctx.db.leads.update_one({"_id": lead_id, "attribution.report_id": {"$ne": confirmed["_id"]}},
+                                  {"$set": {"attribution": attribution}, "$inc": {"version": 1}})

@@ -1,0 +1,44 @@
+"""Staff request and response shapes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crm_leads.context import BRANCH_FIELD, ID_FIELD
+
+StaffRole = Literal["consultant", "manager", "reception"]
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    branch_id: str = Field(**BRANCH_FIELD)
+    name: str = Field(min_length=1, max_length=100)
+    role: StaffRole
+    phone: str | None = Field(None, max_length=40, description="Work phone; normalised to E.164.")
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class StaffLeave(BaseModel):
+    """Where the leaver's open leads go: the pool (default) or one colleague (认养孤儿)."""
+
+    model_config = ConfigDict(extra="forbid")
+    owner_id: str | None = Field(None, description="Give every open lead to this consultant.", **ID_FIELD)
+
+
+class StaffOut(BaseModel):
+    id: str
+    branch_id: str
+    name: str
+    role: StaffRole
+    phone: str | None = None
+    email: str | None = None
+    active: bool
+    version: int
+
+
+class LeaveOut(BaseModel):
+    staff: StaffOut
+    leads_released: int = Field(description="Open leads sent to the public pool.")
+    leads_reassigned: int = Field(description="Open leads given to `owner_id`.")

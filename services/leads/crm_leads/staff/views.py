@@ -1,0 +1,61 @@
+"""HTTP: POST /v1/staff, GET /v1/staff, POST /v1/staff/{id}/leave."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.http.problems import not_found
+
+from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
+from crm_leads.pool import service as pool
+from crm_leads.staff import service
+from crm_leads.staff.models import LeaveOut, StaffIn, StaffLeave, StaffOut
+
+router = APIRouter(tags=["staff"])
+
+
+@router.post("/v1/staff", status_code=201, response_model=StaffOut, summary="Add a staff member",
+             description="Admin or manager. Publishes `staff.joined` (with work email/phone for notify).")
+async def add_staff(body: StaffIn, c: Ctx, who: Principal = require_roles(*MANAGERS)) -> StaffOut:
+    await load_branch(c, body.branch_id, who)
+    return await service.join(c, body)
+
+
+@router.get("/v1/staff", summary="Staff of a branch")
+async def list_staff(
+    c: Ctx, who: CurrentPrincipal, branch_id: Annotated[str, Query(**BRANCH_FIELD)],
+    page: PageParams = Depends(page_params),
+) -> dict:
+    who.require_branch(branch_id)
+    docs, nxt = await fetch_page(c.db.staff, {"branch_id": branch_id}, page, projection={"pending_events": 0})
+    return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
+
+
+@router.get("/v1/staff/{staff_id}", response_model=StaffOut, summary="One staff member")
+async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut:
+    doc = await service.get(c, staff_id)
+    if doc is None or not who.sees_branch(doc["branch_id"]):
+        raise not_found("staff")
+    return service.public(doc)
+
+
+@router.post(
+    "/v1/staff/{staff_id}/leave", response_model=LeaveOut, summary="A staff member leaves",
+    description="Deactivates them (`staff.left`); their open leads go to the public pool, or to `owner_id` "
+    "when the manager chooses one. Repeatable: a repeat re-runs the orphan sweep.",
+)
+async def leave(
+    staff_id: IdPath, c: Ctx, who: Principal = require_roles(*MANAGERS),
+    body: Annotated[StaffLeave | None, Body()] = None,
+) -> LeaveOut:
+    doc = await service.get(c, staff_id)
+    if doc is None or not who.sees_branch(doc["branch_id"]):
+        raise not_found("staff")
+    heir = await service.active_consultant(c, body.owner_id, doc["branch_id"]) if body and body.owner_id else None
+    doc = await service.leave(c, doc)
+    released, reassigned = await pool.settle_orphans(c, doc["branch_id"], staff_id, heir["_id"] if heir else None, who.sub)
+    return LeaveOut(staff=service.public(doc), leads_released=released, leads_reassigned=reassigned)
