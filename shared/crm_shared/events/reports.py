@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+import datetime as dt
 from typing import Any
+
+from pydantic import Field
 
 from crm_shared.events.envelope import EventData, event
 
@@ -14,5 +16,7 @@ SOURCE = "reports"
 class DigestReady(EventData):
     """The daily summary of a branch, for notify to email to its managers."""
 
-    date: date
-    summary: dict[str, Any]
+    date: dt.date = Field(description="Branch-local date the digest covers.")
+    summary: dict[str, Any] = Field(description="Headline numbers: traffic, deals, lost, overdue, funnel, grade mix.")
+    branch_name: str | None = Field(None, description="For the e-mail subject.")
+    recipients: list[str] = Field(default_factory=list, description="E-mails of the branch's active managers.")

@@ -1,0 +1,97 @@
+"""Generations of read models: live projections write to the current one (and to the one
+a rebuild is filling); reads use the current one; a rebuild switches the pointer when done.
+
+Each generation has its own collections (`<gen>_buckets`, `<gen>_leads`, ...), so an old
+one is dropped whole and a new one starts empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from crm_shared.branches import DEFAULT_TIMEZONE, BranchSettings
+
+META = "meta"
+POINTER = "generation"
+FIRST = "g0"
+KINDS = ("buckets", "leads", "branches", "staff")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One set of read-model collections."""
+
+    db: AsyncDatabase
+    name: str
+
+    def col(self, kind: str) -> AsyncCollection:
+        return self.db[f"{self.name}_{kind}"]
+
+    @property
+    def buckets(self) -> AsyncCollection:
+        return self.col("buckets")
+
+    @property
+    def leads(self) -> AsyncCollection:
+        return self.col("leads")
+
+    @property
+    def branches(self) -> AsyncCollection:
+        return self.col("branches")
+
+    @property
+    def staff(self) -> AsyncCollection:
+        return self.col("staff")
+
+    async def branch(self, branch_id: str) -> dict[str, Any]:
+        """The branch as last configured; defaults when it was never configured."""
+        doc = await self.branches.find_one({"_id": branch_id})
+        return doc or {"_id": branch_id, "timezone": DEFAULT_TIMEZONE, "settings": {}, "configured": False}
+
+    async def timezone(self, branch_id: str) -> str:
+        return (await self.branch(branch_id)).get("timezone") or DEFAULT_TIMEZONE
+
+    async def settings(self, branch_id: str) -> BranchSettings:
+        return BranchSettings.from_event((await self.branch(branch_id)).get("settings") or {})
+
+    async def drop(self) -> None:
+        for kind in KINDS:
+            await self.col(kind).drop()
+
+
+async def ensure_pointer(db: AsyncDatabase) -> None:
+    try:
+        await db[META].insert_one({"_id": POINTER, "current": FIRST, "building": None})
+    except DuplicateKeyError:
+        pass
+
+
+async def pointer(db: AsyncDatabase) -> dict[str, Any]:
+    return await db[META].find_one({"_id": POINTER}) or {"current": FIRST, "building": None}
+
+
+async def current(db: AsyncDatabase) -> Generation:
+    return Generation(db, (await pointer(db))["current"])
+
+
+async def active(db: AsyncDatabase) -> list[Generation]:
+    """Where a live event goes: the current generation and the one being rebuilt, if any."""
+    doc = await pointer(db)
+    names = [doc["current"]] + ([doc["building"]] if doc.get("building") and doc["building"] != doc["current"] else [])
+    return [Generation(db, n) for n in names]
+
+
+async def start_building(db: AsyncDatabase, name: str) -> None:
+    await db[META].update_one({"_id": POINTER}, {"$set": {"building": name}}, upsert=True)
+
+
+async def switch_to(db: AsyncDatabase, name: str) -> str | None:
+    """Make `name` current; returns the generation it replaced."""
+    before = await pointer(db)
+    await db[META].update_one({"_id": POINTER}, {"$set": {"current": name, "building": None}})
+    return before.get("current")

@@ -1,0 +1,79 @@
+"""Daily traffic (客流量): new leads by channel and consultant, calls, walk-ins, visits,
+appointments, follow-ups and pool moves, counted on the branch-local date of the event."""
+
+from __future__ import annotations
+
+from crm_reports.generations import Generation
+from crm_reports.projections.buckets import apply, key, local_day
+from crm_shared.events import Envelope
+from crm_shared.events.leads import LeadFollowedUp, LeadRegistered
+from crm_shared.events.reception import VisitCheckedIn, VisitEnded
+
+TOKEN = "t"
+UNASSIGNED = "unassigned"
+
+
+async def _count(g: Generation, env: Envelope, inc: dict[str, float]) -> None:
+    day = await local_day(g, env.branch_id, env.time)
+    await apply(g, env.branch_id, day, f"{TOKEN}:{env.id}", inc)
+
+
+async def on_lead_registered(g: Generation, env: Envelope, data: LeadRegistered) -> None:
+    channel = data.source.channel
+    inc = {
+        "new_leads": 1,
+        f"by_channel.{key(channel)}": 1,
+        f"by_consultant.{key(data.owner_id or UNASSIGNED)}": 1,
+        f"new_by_grade.{key(data.grade or 'none')}": 1,
+    }
+    if channel == "phone":
+        inc["calls"] = 1
+    if channel == "walk_in":
+        inc["walk_in_leads"] = 1
+    await _count(g, env, inc)
+
+
+async def on_visit_checked_in(g: Generation, env: Envelope, data: VisitCheckedIn) -> None:
+    inc = {"visits": 1, f"visits_by_consultant.{key(data.consultant_id or UNASSIGNED)}": 1}
+    inc["appointment_arrivals" if data.appointment_id else "walk_ins"] = 1
+    if data.returning:
+        inc["returning_visits"] = 1
+    await _count(g, env, inc)
+
+
+async def on_visit_ended(g: Generation, env: Envelope, data: VisitEnded) -> None:
+    await _count(g, env, {"visits_ended": 1, f"visit_outcomes.{key(data.outcome or 'none')}": 1})
+
+
+APPOINTMENT_COUNTERS = {
+    "appointment.scheduled": "appointments",
+    "appointment.rescheduled": "appointments_rescheduled",
+    "appointment.cancelled": "appointments_cancelled",
+    "appointment.no_show": "no_shows",
+}
+
+
+async def on_appointment(g: Generation, env: Envelope, data) -> None:
+    inc = {APPOINTMENT_COUNTERS[env.type]: 1}
+    if env.type == "appointment.scheduled":
+        inc[f"appointments_by_consultant.{key(data.consultant_id)}"] = 1
+    await _count(g, env, inc)
+
+
+async def on_followed_up(g: Generation, env: Envelope, data: LeadFollowedUp) -> None:
+    inc = {"follow_ups": 1, f"follow_ups_by_consultant.{key(data.owner_id or UNASSIGNED)}": 1}
+    if data.kind == "call":
+        inc["follow_up_calls"] = 1
+    await _count(g, env, inc)
+
+
+POOL_COUNTERS = {"lead.assigned": "assignments", "lead.released": "pool_released", "lead.claimed": "pool_claimed"}
+
+
+async def on_owner_change(g: Generation, env: Envelope, data) -> None:
+    await _count(g, env, {POOL_COUNTERS[env.type]: 1})
+
+
+async def on_notification(g: Generation, env: Envelope, data) -> None:
+    status = env.type.removeprefix("notification.")
+    await _count(g, env, {f"notifications.{key(data.channel)}.{key(status)}": 1})

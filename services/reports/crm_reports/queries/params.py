@@ -1,0 +1,51 @@
+"""Query parameters shared by every report, validated before any read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Query
+
+from crm_shared.events import BRANCH_ID_PATTERN
+from crm_shared.http.problems import Problem
+
+ReportName = Literal["daily-traffic", "funnel", "grades", "follow-up-compliance", "lost-reasons", "partners", "receptions"]
+REPORT_NAMES: tuple[str, ...] = ReportName.__args__  # type: ignore[attr-defined]
+Format = Literal["json", "csv", "xlsx"]
+GroupBy = Literal["channel", "consultant"]
+MAX_RANGE_DAYS = 366
+
+BranchParam = Annotated[str, Query(min_length=1, max_length=64, pattern=BRANCH_ID_PATTERN, description="Branch id.")]
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    branch_id: str
+    start: date
+    end: date
+    format: Format
+    group_by: GroupBy
+
+
+def bad_range(detail: str, field: str = "to") -> Problem:
+    return Problem(422, "validation", detail, errors=[{"loc": ["query", field], "msg": detail}])
+
+
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise bad_range("`to` must not be before `from`")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise bad_range(f"at most {MAX_RANGE_DAYS} days per request")
+
+
+def report_query(
+    branch_id: BranchParam,
+    start: Annotated[date, Query(alias="from", description="First branch-local date (inclusive).")],
+    end: Annotated[date, Query(alias="to", description="Last branch-local date (inclusive), at most 366 days on.")],
+    format: Annotated[Format, Query(description="json (default), csv (UTF-8 with BOM) or xlsx.")] = "json",
+    group_by: Annotated[GroupBy, Query(description="funnel only: channel or consultant.")] = "channel",
+) -> ReportQuery:
+    check_range(start, end)
+    return ReportQuery(branch_id, start, end, format, group_by)

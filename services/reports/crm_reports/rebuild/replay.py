@@ -1,0 +1,98 @@
+"""Rebuild: replay the CRM stream from the start into a fresh generation, then switch.
+
+While it runs, live events go to both the current and the new generation (see
+`generations.active`), and reads use the current one. The replay reads an ordered,
+ephemeral JetStream consumer up to the stream's last sequence as of the start (every
+later event reaches the new generation through the live consumer), through the very
+projections the live consumer uses, then switches the pointer. One rebuild at a time,
+under a lease; a crashed rebuild's lease runs out and a new one may start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from nats.js.api import DeliverPolicy
+
+from crm_reports import generations
+from crm_reports.generations import META, Generation
+from crm_reports.subscriptions import PROJECTIONS, project
+from crm_shared import leases
+from crm_shared.events import BadEvent, parse
+from crm_shared.http.problems import Problem
+from crm_shared.ids import utcnow, uuid7
+from crm_shared.plugins import ServiceContext
+
+LEASE = "reports-rebuild"
+LEASE_SECONDS = 120
+STATUS = "rebuild"
+log = logging.getLogger("crm.reports.rebuild")
+
+
+async def status(ctx: ServiceContext) -> dict:
+    doc = await ctx.db[META].find_one({"_id": STATUS}) or {}
+    pointer = await generations.pointer(ctx.db)
+    return {"current": pointer["current"], "building": pointer.get("building"),
+            "last": {k: v for k, v in doc.items() if k != "_id"} or None}
+
+
+async def start(ctx: ServiceContext) -> str:
+    """Begin a rebuild in the background; 409 while another one runs."""
+    owner = uuid7()
+    if not await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS):
+        raise Problem(409, "rebuild-running", "a rebuild is already running")
+    name = "g" + uuid7().replace("-", "")[:20]
+    await generations.start_building(ctx.db, name)
+    info = await ctx.js.stream_info(ctx.settings.stream_name)
+    upto = info.state.last_seq if info.state.messages else 0
+    await ctx.db[META].update_one({"_id": STATUS}, {"$set": {
+        "generation": name, "state": "running", "started_at": utcnow(), "finished_at": None,
+        "events": 0, "up_to_sequence": upto, "error": None}}, upsert=True)
+    ctx.spawn(run(ctx, name, owner, upto), name=f"rebuild:{name}")
+    return name
+
+
+async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> int:
+    """Project every stream message with sequence <= upto into `g`; returns events projected."""
+    if upto == 0:
+        return 0
+    sub = await ctx.js.subscribe(
+        f"{ctx.settings.subject_prefix}.>", stream=ctx.settings.stream_name,
+        ordered_consumer=True, deliver_policy=DeliverPolicy.ALL,
+    )
+    projected = 0
+    try:
+        while True:
+            msg = await sub.next_msg(timeout=30)
+            try:
+                env, data = parse(msg.data)
+            except BadEvent:
+                env = None
+            if env is not None and env.type in PROJECTIONS:
+                await project(g, env, data)
+                projected += 1
+                if projected % 500 == 0:
+                    await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS)
+            if msg.metadata.sequence.stream >= upto:
+                return projected
+    finally:
+        await sub.unsubscribe()
+
+
+async def run(ctx: ServiceContext, name: str, owner: str, upto: int) -> None:
+    g = Generation(ctx.db, name)
+    try:
+        projected = await replay(ctx, g, upto, owner)
+        before = await generations.pointer(ctx.db)
+        replaced = await generations.switch_to(ctx.db, name)
+        if before.get("previous") and before["previous"] not in (name, replaced):
+            await Generation(ctx.db, before["previous"]).drop()
+        await ctx.db[META].update_one({"_id": generations.POINTER}, {"$set": {"previous": replaced}})
+        await ctx.db[META].update_one({"_id": STATUS}, {"$set": {"state": "done", "events": projected, "finished_at": utcnow()}})
+    except Exception as exc:
+        log.exception("rebuild failed", extra={"generation": name})
+        await ctx.db[META].update_one({"_id": generations.POINTER, "building": name}, {"$set": {"building": None}})
+        await g.drop()
+        await ctx.db[META].update_one({"_id": STATUS}, {"$set": {"state": "failed", "error": repr(exc)[:500], "finished_at": utcnow()}})
+    finally:
+        await leases.release(ctx.db, LEASE, owner)

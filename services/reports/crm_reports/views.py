@@ -1,0 +1,123 @@
+"""HTTP routes of the reports service (CONTRACT.md "reports")."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from crm_reports import generations
+from crm_reports.charts.render import MEDIA, render
+from crm_reports.charts.specs import chart_data
+from crm_reports.exports.files import CSV_MEDIA, XLSX_MEDIA, to_csv, to_xlsx
+from crm_reports.exports.tables import table
+from crm_reports.queries import boards
+from crm_reports.queries.params import REPORT_NAMES, BranchParam, Format, ReportQuery, bad_range, report_query
+from crm_reports.queries.read import build, days_between
+from crm_reports.rebuild import replay
+from crm_shared.branches import local_date
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.ids import utcnow
+from crm_shared.plugins import ServiceContext, context_of
+
+Ctx = Annotated[ServiceContext, Depends(context_of("reports"))]
+READERS = ("admin", "manager", "integrator")
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "application/json": {}, CSV_MEDIA: {}, XLSX_MEDIA: {}}, "description": "The report as JSON, CSV or XLSX."}}
+CHART_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA["png"]: {}, MEDIA["svg"]: {}},
+                                                          "description": "The chart."}}
+
+
+def authorize(who: Principal, branch_id: str) -> None:
+    """Foreign branch -> 404 before anything else; then the role (-> 403)."""
+    who.require_branch(branch_id)
+    who.require_role(*READERS)
+
+
+def respond(name: str, report: dict[str, Any], fmt: Format, rows: list[dict] | None = None) -> Response:
+    if fmt == "json":
+        return JSONResponse(report)
+    columns, cells = table(rows if rows is not None else report.get("items", []))
+    if fmt == "csv":
+        body, media, ext = to_csv(columns, cells), CSV_MEDIA, "csv"
+    else:
+        body, media, ext = to_xlsx(name, columns, cells), XLSX_MEDIA, "xlsx"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{ext}"'})
+
+
+def add_report(router: APIRouter, name: str) -> None:
+    async def report(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(report_query)) -> Response:
+        authorize(who, q.branch_id)
+        result = await build(await generations.current(c.db), name, q)
+        return respond(name, result, q.format)
+
+    async def chart(ext: str, c: Ctx, who: CurrentPrincipal, q: ReportQuery) -> Response:
+        authorize(who, q.branch_id)
+        result = await build(await generations.current(c.db), name, q)
+        body = await run_in_threadpool(render, *_chart_args(name, result, ext))
+        return Response(body, media_type=MEDIA[ext])
+
+    async def png(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(report_query)) -> Response:
+        return await chart("png", c, who, q)
+
+    async def svg(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(report_query)) -> Response:
+        return await chart("svg", c, who, q)
+
+    path = f"/v1/reports/{name}"
+    router.add_api_route(path, report, methods=["GET"], summary=f"Report {name}", responses=FILE_RESPONSES,
+                         response_class=Response)
+    router.add_api_route(f"{path}/chart.png", png, methods=["GET"], summary=f"Chart of {name} (PNG)",
+                         responses=CHART_RESPONSES, response_class=Response)
+    router.add_api_route(f"{path}/chart.svg", svg, methods=["GET"], summary=f"Chart of {name} (SVG)",
+                         responses=CHART_RESPONSES, response_class=Response)
+
+
+def _chart_args(name: str, result: dict[str, Any], ext: str) -> tuple:
+    title, categories, series, kind = chart_data(name, result)
+    return title, categories, series, kind, ext
+
+
+async def _board(c: ServiceContext, who: Principal, branch_id: str, kind: str, anchor: date | None, fmt: Format) -> Response:
+    authorize(who, branch_id)
+    g = await generations.current(c.db)
+    day = anchor or local_date(utcnow(), await g.timezone(branch_id))
+    period = boards.week_of(day) if kind == "weekly" else boards.month_of(day)
+    previous = boards.previous_period(kind, period[0])
+    result = boards.board(kind, period, await days_between(g, branch_id, *period),
+                          previous, await days_between(g, branch_id, *previous))
+    return respond(f"board-{kind}", result, fmt, boards.board_rows(result))
+
+
+def router() -> APIRouter:
+    r = APIRouter(tags=["reports"])
+    for name in REPORT_NAMES:
+        add_report(r, name)
+
+    @r.get("/v1/reports/boards/weekly", summary="Weekly board (周看板)", responses=FILE_RESPONSES, response_class=Response)
+    async def weekly(c: Ctx, who: CurrentPrincipal, branch_id: BranchParam,
+                     date_: Annotated[date | None, Query(alias="date", description="Any day of the week; default today.")] = None,
+                     format: Format = "json") -> Response:
+        return await _board(c, who, branch_id, "weekly", date_, format)
+
+    @r.get("/v1/reports/boards/monthly", summary="Monthly board (月看板)", responses=FILE_RESPONSES, response_class=Response)
+    async def monthly(c: Ctx, who: CurrentPrincipal, branch_id: BranchParam,
+                      month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default this month.")] = None,
+                      format: Format = "json") -> Response:
+        anchor = date.fromisoformat(f"{month}-01") if month else None
+        if anchor and anchor.year < 1900:
+            raise bad_range("month out of range", "month")
+        return await _board(c, who, branch_id, "monthly", anchor, format)
+
+    @r.post("/v1/reports/rebuild", status_code=202, summary="Replay the CRM stream into fresh read models (admin)")
+    async def rebuild(c: Ctx, who: Principal = require_roles("admin")) -> dict:
+        generation = await replay.start(c)
+        return {"generation": generation, "state": "running"}
+
+    @r.get("/v1/reports/rebuild", summary="Rebuild status: current generation, running rebuild, last result")
+    async def rebuild_status(c: Ctx, who: Principal = require_roles("admin")) -> dict:
+        return await replay.status(c)
+
+    return r
