@@ -1,0 +1,29 @@
+"""A running reports service on the real stack, and a way to wait until events are projected."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_reports.plugin import ReportsService
+from tests.support.runtime import eventually, isolated_settings, publish_event, running
+
+
+@pytest.fixture
+async def reports(urls):
+    settings = isolated_settings(*urls)
+    async with running([ReportsService(digest_interval_seconds=None)], settings) as (app, client):
+        yield settings, app.state.contexts["reports"], client
+
+
+async def publish_all(settings, ctx, envelopes, redeliver: tuple[int, ...] = ()) -> None:
+    """Publish in order (some twice, past the dedup window) and wait until all are projected."""
+    for i, env in enumerate(envelopes):
+        await publish_event(settings, env)
+        if i in redeliver:
+            await publish_event(settings, env, msg_id=f"{env.id}-again")
+    ids = {f"reports-main:{e.id}" for e in envelopes}
+
+    async def done():
+        return await ctx.db.inbox.count_documents({"_id": {"$in": sorted(ids)}}) == len(ids)
+
+    assert await eventually(done, timeout=30), "events not projected in time"
