@@ -1,0 +1,48 @@
+"""Route: POST /v1/contacts — customers to greet, with their marketing consent per channel."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crm_shared.events import BRANCH_ID_PATTERN
+from crm_shared.http.auth import Principal, require_roles
+from crm_notify.contacts import service
+from crm_notify.messages.models import normalize_recipient
+from crm_notify.runtime import Rt
+
+router = APIRouter(tags=["contacts"])
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sms: bool = False
+    email: bool = False
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    branch_id: str = Field(pattern=BRANCH_ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(None, max_length=40)
+    email: str | None = Field(None, max_length=254)
+    birthday: date | None = None
+    consent: Consent = Field(default_factory=Consent, description="Marketing consent per channel (birthdays, campaigns).")
+
+    @model_validator(mode="after")
+    def _normalize(self) -> "ContactIn":
+        if not (self.phone or self.email):
+            raise ValueError("give a phone or an email")
+        self.phone = normalize_recipient("sms", self.phone) if self.phone else None
+        self.email = normalize_recipient("email", self.email) if self.email else None
+        return self
+
+
+@router.post("/v1/contacts", status_code=200, summary="Create or update a contact and its marketing consent")
+async def upsert_contact(body: ContactIn, rt: Rt, who: Principal = require_roles("admin", "manager", "integrator")) -> dict:
+    who.require_branch(body.branch_id)
+    doc = await service.upsert(rt.db, body.branch_id, body.name, body.phone, body.email, body.birthday,
+                               body.consent.model_dump())
+    return {"id": doc["id"], "branch_id": body.branch_id, "consent": doc["consent"]}

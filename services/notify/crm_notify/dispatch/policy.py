@@ -1,0 +1,74 @@
+"""Policy before each send: opt-out, consent, quiet hours, duplicates, per-recipient rate limit.
+
+Each check answers with a decision; the dispatcher applies it in one conditional write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pymongo.errors import DuplicateKeyError
+
+from crm_notify.config import NotifySettings
+from crm_notify.directory.service import BranchInfo
+from crm_notify.dispatch.rules import quiet_deferral, rate_key, rate_window
+from crm_notify.optouts.service import has_consent, is_opted_out
+
+RATES = "rate_counters"
+DUPLICATES = "recent_sends"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Literal["send", "suppress", "defer"]
+    reason: str | None = None
+    until: datetime | None = None
+
+
+SEND = Decision("send")
+
+
+async def before_render(db: Any, config: NotifySettings, doc: dict, branch: BranchInfo, now: datetime) -> Decision:
+    channel, to, category = doc["channel"], doc["to"], doc["category"]
+    if await is_opted_out(db, channel, to, category):
+        return Decision("suppress", f"recipient opted out of {channel}")
+    if category == "marketing" and not await has_consent(db, doc["branch_id"], channel, to):
+        return Decision("suppress", "no marketing consent")
+    if until := quiet_deferral(now, category, branch.settings.quiet_hours, branch.timezone):
+        return Decision("defer", "quiet hours", until)
+    return SEND
+
+
+async def duplicate(db: Any, config: NotifySettings, doc: dict, text: str, now: datetime) -> Decision:
+    """Same text to the same recipient inside the window, from another message: suppressed."""
+    if config.duplicate_window_seconds <= 0:
+        return SEND
+    window = int(now.timestamp()) // config.duplicate_window_seconds
+    digest = hashlib.sha256(f"{doc['channel']}|{doc['to']}|{text}".encode()).hexdigest()[:32]
+    _id = f"{digest}:{window}"
+    try:
+        await db[DUPLICATES].insert_one({"_id": _id, "message_id": doc["_id"], "at": now})
+        return SEND
+    except DuplicateKeyError:
+        first = await db[DUPLICATES].find_one({"_id": _id})
+    if first and first.get("message_id") == doc["_id"]:
+        return SEND
+    return Decision("suppress", f"duplicate of message {first.get('message_id') if first else '?'}")
+
+
+async def take_rate(db: Any, config: NotifySettings, doc: dict, now: datetime) -> Decision:
+    """Fixed-window counter per (channel, recipient); over the limit waits for the next window."""
+    limit = config.rate_limit_sms if doc["channel"] == "sms" else config.rate_limit_email
+    window = config.rate_limit_window_seconds
+    _id = rate_key(doc["channel"], doc["to"], now, window)
+    taken = await db[RATES].update_one({"_id": _id, "n": {"$lt": limit}}, {"$inc": {"n": 1}})
+    if taken.modified_count:
+        return SEND
+    try:
+        await db[RATES].insert_one({"_id": _id, "n": 1, "at": now})
+        return SEND
+    except DuplicateKeyError:
+        return Decision("defer", "rate limit", rate_window(now, window)[1] + timedelta(seconds=1))

@@ -1,0 +1,49 @@
+"""Turn a due-queue document into the text a provider sends; errors become RenderError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crm_notify.config import NotifySettings
+from crm_notify.directory.service import BranchInfo
+from crm_notify.optouts.links import unsubscribe_url
+from crm_notify.templates import service as templates
+from crm_notify.templates.engine import RenderError, render
+from crm_notify.templates.segments import count_segments
+
+UNSUBSCRIBE_LINE = {"sms": {"zh-CN": " 退订：{url}", "en": " Unsubscribe: {url}"},
+                    "email": {"zh-CN": "\n\n退订：{url}", "en": "\n\nUnsubscribe: {url}"}}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str | None
+    body: str
+    segments: int | None
+
+
+async def render_message(db, config: NotifySettings, doc: dict, branch: BranchInfo) -> Rendered:
+    channel, locale = doc["channel"], doc.get("locale") or config.default_locale
+    variables = {"branch_name": branch.name, **(doc.get("data") or {})}
+    link = None
+    if doc["category"] == "marketing":
+        link = unsubscribe_url(config.public_base_url, config.unsubscribe_secret, channel, doc["to"], "marketing")
+        variables["unsubscribe_url"] = link
+    if doc.get("body") is not None:
+        subject, text, source = doc.get("subject"), doc["body"], ""
+    else:
+        tpl = await templates.resolve(db, doc["template"], channel, locale, doc["branch_id"])
+        if tpl is None:
+            raise RenderError(f"no template {doc['template']!r} for {channel}/{locale}")
+        source = tpl.body
+        text = render(tpl.body, variables)
+        subject = render(tpl.subject, variables) if tpl.subject and channel == "email" else None
+    if link and "unsubscribe_url" not in source:
+        text += UNSUBSCRIBE_LINE[channel].get(locale, UNSUBSCRIBE_LINE[channel]["zh-CN"]).format(url=link)
+    if channel != "sms":
+        return Rendered(subject or "", text, None)
+    body = config.sms_signature + text
+    segments = count_segments(text, config.sms_signature).segments
+    if segments > config.sms_max_segments:
+        raise RenderError(f"SMS is {segments} parts; the maximum is {config.sms_max_segments}")
+    return Rendered(None, body, segments)

@@ -1,0 +1,84 @@
+"""Message request/response models; every string is bounded, every enum a Literal."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from crm_shared.events import BRANCH_ID_PATTERN
+from crm_shared.phones import InvalidPhone, normalize
+from crm_notify.templates.models import KEY_PATTERN, Locale
+
+Channel = Literal["sms", "email"]
+Category = Literal["transactional", "marketing"]
+Status = Literal["scheduled", "queued", "sent", "delivered", "failed", "cancelled", "suppressed"]
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+DataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Scalar = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+DataValue = Scalar | Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=50)]
+
+
+def normalize_recipient(channel: str, to: str, region: str = "CN") -> str:
+    """E.164 for SMS, a lower-cased address for email; ValueError otherwise."""
+    if channel == "sms":
+        try:
+            return normalize(to, region)
+        except InvalidPhone as exc:
+            raise ValueError(f"`to` is not a valid phone number: {exc}") from None
+    address = to.strip()
+    if len(address) > 254 or not EMAIL_RE.match(address):
+        raise ValueError("`to` is not a valid email address")
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+class MessageIn(BaseModel):
+    """POST /v1/messages: a template with data, or a literal body."""
+
+    model_config = ConfigDict(extra="forbid")
+    branch_id: str = Field(pattern=BRANCH_ID_PATTERN)
+    channel: Channel
+    to: str = Field(min_length=3, max_length=254, description="E.164 phone (sms) or email address.")
+    template: str | None = Field(None, max_length=64, pattern=KEY_PATTERN)
+    data: dict[DataKey, DataValue] = Field(default_factory=dict, max_length=50)
+    body: str | None = Field(None, min_length=1, max_length=2000, description="Literal text instead of a template.")
+    subject: str | None = Field(None, max_length=300, description="Email subject with a literal body.")
+    category: Category = "transactional"
+    locale: Locale = "zh-CN"
+    send_at: AwareDatetime | None = Field(None, description="Schedule for later (UTC offset required).")
+
+    @model_validator(mode="after")
+    def _check(self) -> "MessageIn":
+        if (self.template is None) == (self.body is None):
+            raise ValueError("give exactly one of `template` or `body`")
+        self.to = normalize_recipient(self.channel, self.to)
+        return self
+
+
+class MessageOut(BaseModel):
+    id: str
+    branch_id: str
+    kind: str
+    channel: Channel
+    to: str
+    template: str | None
+    category: Category
+    status: Status
+    due_at: datetime
+    attempts: int
+    provider: str | None
+    provider_message_ids: list[str]
+    segments: int | None
+    error: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Accepted(BaseModel):
+    id: str
+    status: Status

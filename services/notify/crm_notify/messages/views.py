@@ -1,0 +1,99 @@
+"""Routes: POST /v1/messages (202), GET /v1/messages/{id}, GET /v1/messages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from crm_shared.events import BRANCH_ID_PATTERN
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.concurrency import IdempotencyStore, idempotency_key
+from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.http.problems import Problem, not_found
+from crm_shared.ids import utcnow, uuid7
+from crm_notify.directory.service import branch
+from crm_notify.dispatch.render import render_message
+from crm_notify.messages import service
+from crm_notify.messages.models import Accepted, MessageIn, MessageOut, Status, normalize_recipient
+from crm_notify.runtime import Rt
+from crm_notify.templates.engine import RenderError
+
+router = APIRouter(tags=["messages"])
+REVEAL_ROLES = ("admin", "manager", "integrator", "reception")
+
+
+def _readable(who: Principal) -> None:
+    if who.role == "partner":
+        raise not_found("message")
+
+
+@router.post("/v1/messages", status_code=202, response_model=Accepted, summary="Send or schedule one message",
+             responses={422: {"description": "Invalid recipient, unknown template, missing variable, SMS too long"}})
+async def send_message(
+    body: MessageIn, rt: Rt, response: Response,
+    who: Principal = require_roles("manager", "admin", "integrator"),
+    key: str | None = Depends(idempotency_key),
+) -> Accepted:
+    who.require_branch(body.branch_id)
+    store = IdempotencyStore(rt.db)
+    if key and (replay := await store.begin(who.sub, key, body.model_dump(mode="json"))):
+        response.status_code = replay[0]
+        return Accepted(**replay[1])
+    try:
+        now = utcnow()
+        _id = uuid7()
+        doc = service.new_message(
+            _id=_id, key=f"direct|{_id}", kind="direct", branch_id=body.branch_id, channel=body.channel, to=body.to,
+            category=body.category, due_at=body.send_at or now, now=now, template=body.template, data=body.data,
+            locale=body.locale, body=body.body, subject=body.subject, created_by=who.sub,
+        )
+        try:  # a missing variable or an over-long SMS is the caller's error now, not a failure later
+            await render_message(rt.db, rt.config, doc, await branch(rt.db, body.branch_id))
+        except RenderError as exc:
+            raise Problem(422, "render-failed", str(exc), errors=[{"loc": ["body", "data"], "msg": str(exc)}]) from None
+        await service.plan(rt.db, doc)
+    except BaseException:
+        if key:
+            await store.abandon(who.sub, key)
+        raise
+    out = Accepted(id=_id, status=doc["status"])
+    if key:
+        await store.finish(who.sub, key, 202, out.model_dump())
+    rt.wake.set()
+    return out
+
+
+@router.get("/v1/messages/{message_id}", response_model=MessageOut, summary="One message with its status")
+async def get_message(message_id: Annotated[str, Path(max_length=64)], rt: Rt, who: CurrentPrincipal) -> dict:
+    _readable(who)
+    doc = await rt.db[service.MESSAGES].find_one({"_id": message_id})
+    if doc is None or not who.sees_branch(doc["branch_id"]):
+        raise not_found("message")
+    return service.public(doc, who.role in REVEAL_ROLES)
+
+
+@router.get("/v1/messages", summary="Messages of a branch, by recipient and status")
+async def list_messages(
+    rt: Rt, who: CurrentPrincipal,
+    branch_id: Annotated[str, Query(pattern=BRANCH_ID_PATTERN)],
+    status: Status | None = None,
+    channel: Annotated[str | None, Query(pattern="^(sms|email)$")] = None,
+    to: Annotated[str | None, Query(min_length=3, max_length=254)] = None,
+    page: PageParams = Depends(page_params),
+) -> dict:
+    _readable(who)
+    who.require_branch(branch_id)
+    query: dict = {"branch_id": branch_id}
+    if status:
+        query["status"] = status
+    if channel:
+        query["channel"] = channel
+    if to:
+        try:
+            query["to"] = normalize_recipient(channel or ("email" if "@" in to else "sms"), to)
+        except ValueError as exc:
+            raise Problem(422, "validation", str(exc), errors=[{"loc": ["query", "to"], "msg": str(exc)}]) from None
+    docs, nxt = await fetch_page(rt.db[service.MESSAGES], query, page, descending=True)
+    reveal = who.role in REVEAL_ROLES
+    return {"items": [service.public(d, reveal) for d in docs], "next_cursor": nxt}

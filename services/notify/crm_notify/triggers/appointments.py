@@ -1,0 +1,120 @@
+"""appointment.* -> confirmation now, reminders 7d/2d/evening before; moved on reschedule, cancelled on cancel.
+
+A small `appointments` document per appointment remembers the newest event applied and the
+messages planned, so late or repeated events never resurrect cancelled reminders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from crm_shared.events import Envelope
+from crm_shared.events.reception import AppointmentCancelled, AppointmentScheduled
+from crm_shared.ids import utcnow
+from crm_notify.directory.service import BranchInfo, branch, local_text, staff_member
+from crm_notify.messages.service import MESSAGES, cancel, plan_many
+from crm_notify.runtime import runtime_of
+from crm_notify.templates.defaults import KIND_LABELS
+from crm_notify.triggers.planner import keyed
+from crm_notify.triggers.rules import REMINDER_KINDS, lead_time_label, reminder_plan
+
+APPOINTMENTS = "appointments"
+LOCALE = "zh-CN"
+
+
+async def _advance(db: Any, env: Envelope, appointment_id: str, fields: dict) -> bool:
+    """Apply an event newer than the last one (or the same one again); False for a stale event."""
+    try:
+        await db[APPOINTMENTS].update_one(
+            {"_id": appointment_id, "$or": [
+                {"event_id": env.id},
+                {"status": {"$ne": "cancelled"}, "event_time": None},
+                {"status": {"$ne": "cancelled"}, "event_time": {"$lt": env.time}},
+            ]},
+            {"$set": {**fields, "event_time": env.time, "event_id": env.id}, "$setOnInsert": {"message_ids": []}},
+            upsert=True,
+        )
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+async def _data(db: Any, info: BranchInfo, data: AppointmentScheduled) -> dict:
+    consultant = await staff_member(db, data.consultant_id) or {}
+    return {"customer_name": data.customer.name, "start_local": local_text(data.start, info.timezone, LOCALE),
+            "kind": data.kind, "kind_label": KIND_LABELS[LOCALE][data.kind], "branch_name": info.name,
+            "consultant_name": consultant.get("name") or "", "consultant_phone": consultant.get("phone") or "",
+            "checklist": list(data.checklist), "party_size": data.party_size or 1}
+
+
+def _customer_channels(data: AppointmentScheduled) -> list[tuple[str, str]]:
+    return [(c, to) for c, to in (("sms", data.customer.phone), ("email", data.customer.email)) if to]
+
+
+def _plan(env: Envelope, data: AppointmentScheduled, base: dict, info: BranchInfo, now: datetime, notice: str) -> list[dict]:
+    occurrence = data.start.isoformat()
+    channels = _customer_channels(data)
+    common = dict(entity=data.appointment_id, recipient="customer", occurrence=occurrence, branch_id=env.branch_id, now=now)
+    docs = [keyed(kind=notice, template=notice, channel=c, to=to, due_at=now, data=base, **common) for c, to in channels]
+    first = channels[:1]  # reminders by SMS when there is a phone, else email
+    for kind, due in reminder_plan(data.start, now, info.timezone).items():
+        payload = base | {"lead_time": lead_time_label(kind, LOCALE)}
+        docs += [keyed(kind=kind, template="appointment_reminder", channel=c, to=to, due_at=due, data=payload, **common)
+                 for c, to in first]
+    return docs
+
+
+async def _remember(db: Any, appointment_id: str, docs: list[dict]) -> None:
+    if docs:
+        await db[APPOINTMENTS].update_one({"_id": appointment_id}, {"$addToSet": {"message_ids": {"$each": [d["_id"] for d in docs]}}})
+
+
+async def on_scheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None:
+    rt = runtime_of(ctx)
+    if not await _advance(rt.db, env, data.appointment_id, {"start": data.start, "status": "scheduled", "branch_id": env.branch_id}):
+        return
+    info = await branch(rt.db, env.branch_id)
+    docs = _plan(env, data, await _data(rt.db, info, data), info, utcnow(), "appointment_confirmation")
+    await _remember(rt.db, data.appointment_id, docs)
+    await plan_many(rt.db, docs)
+    rt.wake.set()
+
+
+async def on_rescheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None:
+    """Pending reminders for the old time are cancelled; new ones follow the new time."""
+    rt = runtime_of(ctx)
+    if not await _advance(rt.db, env, data.appointment_id, {"start": data.start, "status": "scheduled", "branch_id": env.branch_id}):
+        return
+    state = await rt.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
+    occurrence = data.start.isoformat()
+    stale = [d["_id"] for d in await _messages(rt.db, state.get("message_ids", []))
+             if d.get("occurrence") != occurrence and d["kind"] in REMINDER_KINDS]
+    await cancel(rt.db, stale, f"moved: appointment rescheduled to {occurrence}")
+    info = await branch(rt.db, env.branch_id)
+    docs = _plan(env, data, await _data(rt.db, info, data), info, utcnow(), "appointment_rescheduled")
+    await _remember(rt.db, data.appointment_id, docs)
+    await plan_many(rt.db, docs)
+    rt.wake.set()
+
+
+async def on_cancelled(ctx, env: Envelope, data: AppointmentCancelled) -> None:
+    rt = runtime_of(ctx)
+    if not await _advance(rt.db, env, data.appointment_id, {"status": "cancelled", "branch_id": env.branch_id}):
+        return
+    state = await rt.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
+    await cancel(rt.db, list(state.get("message_ids", [])), "appointment cancelled")
+    info = await branch(rt.db, env.branch_id)
+    now = utcnow()
+    base = await _data(rt.db, info, data)
+    docs = [keyed(kind="appointment_cancelled", template="appointment_cancelled", entity=data.appointment_id, channel=c,
+                  to=to, recipient="customer", occurrence=data.start.isoformat(), branch_id=env.branch_id, due_at=now,
+                  now=now, data=base) for c, to in _customer_channels(data)[:1]]
+    await plan_many(rt.db, docs)
+    rt.wake.set()
+
+
+async def _messages(db: Any, ids: list[str]) -> list[dict]:
+    return [d for d in [await db[MESSAGES].find_one({"_id": i}) for i in ids] if d]
