@@ -32,6 +32,8 @@ class _AppointmentChange(EventData):
     party_size: int | None = None
     checklist: list[str] = Field(default_factory=list, description="Site-visit checklist lines.")
     previous_start: datetime | None = None
+    previous_consultant_id: str | None = Field(None, description="Set when a reschedule changes the consultant.")
+    reason: str | None = Field(None, description="Why it was cancelled, or `automatic` for a timed no-show.")
 
 
 @event("appointment.scheduled", SOURCE)
@@ -82,6 +84,8 @@ class _ReceptionChange(EventData):
     guests: int | None = None
     budget_per_head: float | None = None
     spent: float | None = None
+    reason: str | None = Field(None, description="Why it was rejected (reception.rejected).")
+    feedback_due_at: datetime | None = Field(None, description="Feedback deadline (working days after the visit).")
 
     model_config = {"populate_by_name": True, "serialize_by_alias": True}
 
@@ -104,3 +108,8 @@ class ReceptionRejected(_ReceptionChange):
 @event("reception.completed", SOURCE)
 class ReceptionCompleted(_ReceptionChange):
     pass
+
+
+@event("reception.feedback_overdue", SOURCE)
+class ReceptionFeedbackOverdue(_ReceptionChange):
+    """The host's feedback (接待信息反馈表) was not filed within the branch's working-day deadline."""

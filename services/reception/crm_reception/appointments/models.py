@@ -1,0 +1,95 @@
+"""Request and response shapes of appointments (预约 / 带看)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crm_reception.appointments.rules import interval_problem
+from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime
+
+Kind = Literal["showing", "office_visit", "signing"]
+Status = Literal["scheduled", "arrived", "cancelled", "no_show"]
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, examples=["王先生"])
+    phone: str = Field(min_length=3, max_length=40, description="Any common format; stored as E.164.", examples=["13812345678"])
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AppointmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    branch_id: str = Field(**BRANCH_FIELD)
+    consultant_id: str = Field(**ID_FIELD)
+    lead_id: str | None = Field(None, **ID_FIELD)
+    customer: CustomerIn
+    kind: Kind
+    start: AwareDatetime
+    end: AwareDatetime
+    party_size: int = Field(1, ge=1, le=50)
+    notes: str | None = Field(None, max_length=2000)
+    on_site: bool = Field(False, description="A showing on a construction site: adds the safety checklist.")
+    children: int = Field(0, ge=0, le=50, description="Children in the party (they wait at the sales office).")
+    elderly: int = Field(0, ge=0, le=50, description="Elderly visitors in the party (they wait at the sales office).")
+    route: str | None = Field(None, max_length=500, description="The planned route on site.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "AppointmentCreate":
+        if problem := interval_problem(self.start, self.end):
+            raise ValueError(problem)
+        if self.children + self.elderly > self.party_size:
+            raise ValueError("children and elderly cannot exceed the party size")
+        return self
+
+
+class AppointmentPatch(BaseModel):
+    """Reschedule (`start` and `end` together) and/or hand over to another consultant."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    consultant_id: str | None = Field(None, **ID_FIELD)
+
+    @model_validator(mode="after")
+    def _check(self) -> "AppointmentPatch":
+        if (self.start is None) != (self.end is None):
+            raise ValueError("start and end change together")
+        if self.start is None and self.consultant_id is None:
+            raise ValueError("nothing to change: give start/end and/or consultant_id")
+        if self.start and self.end and (problem := interval_problem(self.start, self.end)):
+            raise ValueError(problem)
+        return self
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=500)
+
+
+class CustomerOut(BaseModel):
+    name: str
+    phone: str | None
+    email: str | None = None
+
+
+class AppointmentPublic(BaseModel):
+    id: str
+    branch_id: str
+    consultant_id: str
+    lead_id: str | None
+    customer: CustomerOut
+    kind: Kind
+    start: datetime
+    end: datetime
+    party_size: int
+    notes: str | None
+    checklist: list[str]
+    status: Status
+    visit_id: str | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime

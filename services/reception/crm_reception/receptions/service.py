@@ -1,0 +1,157 @@
+"""Business receptions: request (notice and budget rules, resources claimed without clashes),
+the approval chain, rejection (frees resources), feedback, and the overdue-feedback timer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from crm_shared.bus.outbox import new_document, with_events
+from crm_shared.events.reception import (
+    ReceptionApproved, ReceptionCompleted, ReceptionFeedbackOverdue, ReceptionRejected, ReceptionRequested,
+)
+from crm_shared.http.auth import Principal
+from crm_shared.http.concurrency import stale
+from crm_shared.http.problems import Problem, forbidden
+from crm_shared.ids import utcnow, uuid7
+from crm_shared.plugins import ServiceContext
+from crm_reception.common import envelope, utc
+from crm_reception.projections.service import branch
+from crm_reception.receptions import rules
+from crm_reception.receptions.models import Approval, Feedback, ReceptionCreate
+
+RECEPTIONS, RESOURCE_SLOTS = "receptions", "resource_slots"
+
+
+def event_data(cls: type, doc: dict, **extra):
+    return cls(reception_id=doc["_id"], reception_class=doc["class"], host_id=doc["host_id"],
+               arrive_at=doc["arrive_at"], leave_at=doc["leave_at"], guests=len(doc["guests"]),
+               budget_per_head=doc["budget_per_head"], feedback_due_at=doc["feedback_due_at"], **extra)
+
+
+def _claim_ids(doc: dict) -> list[str]:
+    return [i for r in doc["resources"] for i in rules.resource_claim_ids(
+        doc["branch_id"], f"{r['kind']}:{r['name']}", utc(doc["arrive_at"]), utc(doc["leave_at"]))]
+
+
+async def _claim_resources(ctx: ServiceContext, doc: dict) -> None:
+    """All buckets of all resources, in sorted order (no deadlock between racing requests), or none."""
+    ids = sorted(_claim_ids(doc))
+    slots = [{"_id": i, "reception_id": doc["_id"], "branch_id": doc["branch_id"]} for i in ids]
+    if not slots:
+        return
+    try:
+        await ctx.db[RESOURCE_SLOTS].insert_many(slots, ordered=True)
+        return
+    except BulkWriteError as exc:
+        taken = exc.details.get("nInserted", 0)
+        index = (exc.details.get("writeErrors") or [{}])[0].get("index", taken)
+    except DuplicateKeyError:
+        taken, index = 0, 0
+    await release_resources(ctx, doc)
+    holder = await ctx.db[RESOURCE_SLOTS].find_one({"_id": ids[index]}) or {}
+    resource = ids[index].split(":")[1:3]
+    raise Problem(409, "resource-clash", f"{':'.join(resource)} is already booked for part of that time",
+                  resource=":".join(resource), conflicting_reception_id=holder.get("reception_id"))
+
+
+async def release_resources(ctx: ServiceContext, doc: dict) -> None:
+    await ctx.db[RESOURCE_SLOTS].delete_many({"_id": {"$in": _claim_ids(doc)}, "reception_id": doc["_id"]})
+
+
+async def request(ctx: ServiceContext, body: ReceptionCreate, who: Principal, now: datetime) -> dict:
+    b = await branch(ctx, body.branch_id)
+    cls = body.reception_class
+    pol = rules.policy(cls, b.raw)
+    if reason := rules.notice_problem(cls, pol, body.arrive_at, now):
+        raise Problem(422, "notice-too-short", reason, required_notice_days=pol.notice_days,
+                      errors=[{"loc": ["body", "arrive_at"], "msg": reason}])
+    budget = body.budget_per_head if body.budget_per_head is not None else pol.budget_max
+    if reason := rules.budget_problem(cls, pol, budget):
+        raise Problem(422, "over-budget", reason, errors=[{"loc": ["body", "budget_per_head"], "msg": reason}])
+    _id = uuid7()
+    doc = {
+        "_id": _id, "branch_id": body.branch_id, "class": cls, "status": "pending",
+        "host_id": body.host_id or who.sub, "requested_by": who.sub,
+        "guests": [g.model_dump() for g in body.guests], "arrive_at": body.arrive_at, "leave_at": body.leave_at,
+        "purpose": body.purpose, "resources": [r.model_dump() for r in body.resources], "budget_per_head": budget,
+        "policy": {**asdict(pol), "accompany": list(pol.accompany)}, "approvals": [], "rejection": None,
+        "feedback": None, "feedback_overdue": False, "version": 1, "created_at": now,
+        "feedback_due_at": rules.feedback_due(body.leave_at, b.settings.feedback_due_working_days, b.settings, b.timezone),
+    }
+    await _claim_resources(ctx, doc)
+    env = envelope(event_data(ReceptionRequested, doc), body.branch_id, _id)
+    try:
+        await ctx.db[RECEPTIONS].insert_one(new_document(ctx.settings, doc, env))
+    except Exception:
+        await release_resources(ctx, doc)
+        raise
+    ctx.events_written(RECEPTIONS, _id, env)
+    return doc
+
+
+async def _write(ctx: ServiceContext, doc: dict, expected: int | None, update: dict, event=None) -> dict:
+    version = expected if expected is not None else doc["version"]
+    envs = [envelope(event, doc["branch_id"], doc["_id"])] if event is not None else []
+    update = {**update, "$inc": {"version": 1}}
+    updated = await ctx.db[RECEPTIONS].find_one_and_update(
+        {"_id": doc["_id"], "version": version, "status": doc["status"]},
+        with_events(ctx.settings, update, *envs), return_document=ReturnDocument.AFTER,
+    )
+    if updated is None:
+        current = await ctx.db[RECEPTIONS].find_one({"_id": doc["_id"]}) or {"version": 0}
+        raise stale(current["version"], version)
+    if envs:
+        ctx.events_written(RECEPTIONS, doc["_id"], *envs)
+    return updated
+
+
+async def approve(ctx: ServiceContext, doc: dict, body: Approval, who: Principal, expected: int | None) -> dict:
+    if doc["status"] not in rules.PENDING:
+        raise Problem(409, "wrong-status", f"the reception is {doc['status']}", status_now=doc["status"])
+    step, status = rules.after_approval(doc["status"], rules.ClassPolicy(**{**doc["policy"], "accompany": ()}))
+    if step == "general_manager" and any(a["by"] == who.sub for a in doc["approvals"]):
+        raise forbidden("the general manager's approval must come from someone other than the department head")
+    record = {"step": step, "by": who.sub, "at": utcnow(), "note": body.note}
+    event = event_data(ReceptionApproved, doc) if status == "approved" else None
+    return await _write(ctx, doc, expected, {"$set": {"status": status}, "$push": {"approvals": record}}, event)
+
+
+async def reject(ctx: ServiceContext, doc: dict, reason: str, who: Principal, expected: int | None) -> dict:
+    if doc["status"] not in rules.PENDING:
+        raise Problem(409, "wrong-status", f"the reception is {doc['status']}", status_now=doc["status"])
+    rejection = {"step": rules.after_approval(doc["status"], rules.ClassPolicy(**{**doc["policy"], "accompany": ()}))[0],
+                 "by": who.sub, "at": utcnow(), "reason": reason}
+    updated = await _write(ctx, doc, expected, {"$set": {"status": "rejected", "rejection": rejection}},
+                           event_data(ReceptionRejected, doc, reason=reason))
+    await release_resources(ctx, doc)
+    return updated
+
+
+async def file_feedback(ctx: ServiceContext, doc: dict, body: Feedback, who: Principal) -> dict:
+    if who.sub != doc["host_id"] and who.role not in ("manager", "admin"):
+        raise forbidden("only the host or a manager files the feedback")
+    if doc["status"] != "approved":
+        raise Problem(409, "wrong-status", f"feedback is for approved receptions; this one is {doc['status']}")
+    feedback = {**body.model_dump(), "by": who.sub, "at": utcnow()}
+    return await _write(ctx, doc, None, {"$set": {"status": "completed", "feedback": feedback}},
+                        event_data(ReceptionCompleted, doc, spent=body.spent))
+
+
+async def flag_overdue_feedback(ctx: ServiceContext, now: datetime) -> int:
+    """Approved receptions past their feedback deadline raise `reception.feedback_overdue`, once."""
+    count = 0
+    query = {"status": "approved", "feedback_due_at": {"$lt": now}, "feedback_overdue": False}
+    async for doc in ctx.db[RECEPTIONS].find(query):
+        env = envelope(event_data(ReceptionFeedbackOverdue, doc), doc["branch_id"], doc["_id"])
+        flagged = await ctx.db[RECEPTIONS].find_one_and_update(
+            {"_id": doc["_id"], "status": "approved", "feedback_overdue": False},
+            with_events(ctx.settings, {"$set": {"feedback_overdue": True}, "$inc": {"version": 1}}, env),
+        )
+        if flagged is not None:
+            ctx.events_written(RECEPTIONS, doc["_id"], env)
+            count += 1
+    return count

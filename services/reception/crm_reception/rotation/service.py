@@ -1,0 +1,85 @@
+"""The day's rotation, one document per branch and branch-local day (`_id = "<branch>:<date>"`).
+
+Every change reads the document, applies a pure rule and writes it back guarded by
+`version`; a concurrent writer makes the guard fail and the change is recomputed on the
+fresh state. So two simultaneous check-ins can never pick the same consultant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from crm_shared.branches import local_date
+from crm_shared.http.problems import Problem
+from crm_shared.ids import utcnow
+from crm_shared.plugins import ServiceContext
+from crm_reception.projections.service import branch
+from crm_reception.rotation.rules import RotationState, leave, next_up
+
+ROTATIONS = "rotations"
+MAX_ATTEMPTS = 500
+
+Change = Callable[[RotationState], tuple[RotationState, Any]]
+
+
+def day_id(branch_id: str, day: date) -> str:
+    return f"{branch_id}:{day.isoformat()}"
+
+
+async def today(ctx: ServiceContext, branch_id: str, now: datetime | None = None) -> date:
+    b = await branch(ctx, branch_id)
+    return local_date(now or utcnow(), b.timezone)
+
+
+async def load(ctx: ServiceContext, branch_id: str, day: date) -> dict:
+    _id = day_id(branch_id, day)
+    doc = await ctx.db[ROTATIONS].find_one({"_id": _id})
+    if doc is None:
+        doc = {"_id": _id, "branch_id": branch_id, "date": day.isoformat(), "version": 0, **RotationState().as_fields()}
+        try:
+            await ctx.db[ROTATIONS].insert_one(doc)
+        except DuplicateKeyError:
+            doc = await ctx.db[ROTATIONS].find_one({"_id": _id})
+    return doc
+
+
+async def apply(ctx: ServiceContext, branch_id: str, day: date, change: Change) -> tuple[dict, Any]:
+    """Apply a rule to the day's rotation atomically (optimistic retry); returns (document, result)."""
+    for attempt in range(MAX_ATTEMPTS):
+        doc = await load(ctx, branch_id, day)
+        before = RotationState.of(doc)
+        after, result = change(before)
+        if after == before:
+            return doc, result
+        updated = await ctx.db[ROTATIONS].find_one_and_update(
+            {"_id": doc["_id"], "version": doc["version"]},
+            {"$set": after.as_fields(), "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is not None:
+            return updated, result
+        await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+    raise Problem(503, "rotation-busy", "the rotation is changing too fast; retry")
+
+
+async def remove_everywhere(ctx: ServiceContext, branch_id: str, consultant_id: str) -> None:
+    """A consultant who left the company leaves every open day's queue of the branch."""
+    docs = await ctx.db[ROTATIONS].find({"branch_id": branch_id, "queue": consultant_id}, projection={"date": 1}).to_list()
+    for doc in docs:
+        day = date.fromisoformat(doc["date"])
+        await apply(ctx, branch_id, day, lambda s: (leave(s, consultant_id), None))
+
+
+def public(doc: dict) -> dict:
+    state = RotationState.of(doc)
+    return {
+        "branch_id": doc["branch_id"], "date": doc["date"], "queue": state.queue, "next": next_up(state),
+        "busy": sorted(state.busy_ids()), "turns": state.turns(), "version": doc["version"],
+    }

@@ -1,0 +1,56 @@
+"""HTTP: `GET /v1/rotation/{branch_id}`, `POST .../join`, `POST .../leave`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Query
+
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.problems import Problem, forbidden
+from crm_reception.common import BranchPath, Ctx
+from crm_reception.projections.service import is_active_consultant
+from crm_reception.rotation import rules, service
+from crm_reception.rotation.models import QueueChange, RotationPublic
+
+router = APIRouter(prefix="/v1/rotation", tags=["rotation"])
+QUEUE_ROLES = ("reception", "consultant", "manager", "admin")
+
+
+@router.get("/{branch_id}", summary="Today's rotation (轮排) queue and who is next",
+            description="Queue of present consultants, longest-waiting first; `next` skips busy ones.")
+async def show(branch_id: BranchPath, c: Ctx, who: CurrentPrincipal,
+               day: date | None = Query(None, alias="date", description="Branch-local day; today by default.")) -> RotationPublic:
+    who.require_branch(branch_id)
+    doc = await service.load(c, branch_id, day or await service.today(c, branch_id))
+    return RotationPublic(**service.public(doc))
+
+
+def _may_change(who: Principal, consultant_id: str) -> None:
+    if who.role == "consultant" and who.sub != consultant_id:
+        raise forbidden("a consultant may only join or leave the queue themselves")
+
+
+@router.post("/{branch_id}/join", summary="A consultant joins today's queue",
+             description="Joining puts the consultant behind everyone present; joining twice changes nothing. "
+                         "Only active consultants of the branch (from `staff.joined`) may join.")
+async def join(branch_id: BranchPath, body: QueueChange, c: Ctx,
+               who: Principal = require_roles(*QUEUE_ROLES)) -> RotationPublic:
+    who.require_branch(branch_id)
+    _may_change(who, body.consultant_id)
+    if not await is_active_consultant(c, branch_id, body.consultant_id):
+        raise Problem(422, "unknown-consultant", "not an active consultant of this branch", consultant_id=body.consultant_id)
+    day = await service.today(c, branch_id)
+    doc, _ = await service.apply(c, branch_id, day, lambda s: (rules.join(s, body.consultant_id), None))
+    return RotationPublic(**service.public(doc))
+
+
+@router.post("/{branch_id}/leave", summary="A consultant leaves today's queue",
+             description="The consultant stops receiving walk-ins; a visitor they are serving stays theirs.")
+async def leave(branch_id: BranchPath, body: QueueChange, c: Ctx,
+                who: Principal = require_roles(*QUEUE_ROLES)) -> RotationPublic:
+    who.require_branch(branch_id)
+    _may_change(who, body.consultant_id)
+    day = await service.today(c, branch_id)
+    doc, _ = await service.apply(c, branch_id, day, lambda s: (rules.leave(s, body.consultant_id), None))
+    return RotationPublic(**service.public(doc))

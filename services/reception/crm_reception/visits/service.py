@@ -1,0 +1,96 @@
+"""Check-in and visit end. Who serves a visitor: the appointment's consultant, else the owner of
+the visitor's open lead (returning customer, no rotation turn used), else the rotation's next."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pymongo import ReturnDocument
+
+from crm_shared.branches import local_date
+from crm_shared.bus.outbox import new_document, with_events
+from crm_shared.events.leads import MaskedCustomer
+from crm_shared.events.reception import VisitCheckedIn, VisitEnded
+from crm_shared.http.problems import Problem, not_found
+from crm_shared.ids import utcnow, uuid7
+from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash
+from crm_shared.plugins import ServiceContext
+from crm_reception.appointments import service as appointments
+from crm_reception.common import envelope
+from crm_reception.projections.service import branch, is_active_consultant, open_lead
+from crm_reception.rotation import rules as rotation_rules
+from crm_reception.rotation import service as rotation
+from crm_reception.visits.models import VisitCreate, VisitEnd
+
+VISITS = "visits"
+
+
+async def _appointment(ctx: ServiceContext, branch_id: str, appointment_id: str) -> dict:
+    doc = await ctx.db[appointments.APPOINTMENTS].find_one({"_id": appointment_id})
+    if doc is None or doc["branch_id"] != branch_id:
+        raise not_found("appointment")
+    return doc
+
+
+async def check_in(ctx: ServiceContext, body: VisitCreate) -> dict:
+    try:
+        e164 = normalize(body.visitor.phone, ctx.settings.default_region)
+    except InvalidPhone as exc:
+        raise Problem(422, "validation", "the request has invalid fields",
+                      errors=[{"loc": ["body", "visitor", "phone"], "msg": str(exc)}]) from None
+    hashed = phone_hash(e164, ctx.settings.phone_hash_key)
+    visit_id, now = uuid7(), utcnow()
+    day = local_date(now, (await branch(ctx, body.branch_id)).timezone)
+    appointment = await _appointment(ctx, body.branch_id, body.appointment_id) if body.appointment_id else None
+    lead = await open_lead(ctx, body.branch_id, hashed)
+    consultant, assigned_by = None, "rotation"
+    if appointment is not None:
+        await appointments.arrive(ctx, appointment, visit_id)
+        consultant, assigned_by = appointment["consultant_id"], "appointment"
+    elif lead and lead.get("owner_id") and await is_active_consultant(ctx, body.branch_id, lead["owner_id"]):
+        consultant, assigned_by = lead["owner_id"], "owner"
+    if consultant is not None:
+        await rotation.apply(ctx, body.branch_id, day, lambda s: (rotation_rules.occupy(s, consultant, visit_id), None))
+    else:
+        _, consultant = await rotation.apply(ctx, body.branch_id, day, lambda s: rotation_rules.take_turn(s, visit_id))
+        if consultant is None:
+            raise Problem(409, "no-consultant-available", "no consultant in today's rotation is free; retry shortly")
+    lead_id = (appointment or {}).get("lead_id") or (lead or {}).get("_id")
+    doc = {
+        "_id": visit_id, "branch_id": body.branch_id, "consultant_id": consultant, "lead_id": lead_id,
+        "returning": lead is not None, "appointment_id": body.appointment_id, "party_size": body.party_size,
+        "visitor": {"name": body.visitor.name, "phone_masked": mask(e164), "phone_hash": hashed},
+        "assigned_by": assigned_by, "status": "open", "rotation_day": day.isoformat(),
+        "checked_in_at": now, "version": 1,
+    }
+    env = envelope(VisitCheckedIn(visit_id=visit_id, consultant_id=consultant, lead_id=lead_id,
+                                  visitor=MaskedCustomer(**doc["visitor"]), returning=doc["returning"],
+                                  appointment_id=body.appointment_id, party_size=body.party_size),
+                   body.branch_id, visit_id)
+    try:
+        await ctx.db[VISITS].insert_one(new_document(ctx.settings, doc, env))
+    except Exception:
+        await rotation.apply(ctx, body.branch_id, day, lambda s: (rotation_rules.release(s, visit_id), None))
+        raise
+    ctx.events_written(VISITS, visit_id, env)
+    return doc
+
+
+async def end(ctx: ServiceContext, doc: dict, body: VisitEnd) -> dict:
+    """Close the visit, then free the consultant in the rotation of the day they checked in."""
+    if doc["status"] != "open":
+        raise Problem(409, "wrong-status", "the visit has already ended")
+    env = envelope(VisitEnded(visit_id=doc["_id"], consultant_id=doc["consultant_id"], lead_id=doc.get("lead_id"),
+                              outcome=body.outcome), doc["branch_id"], doc["_id"])
+    updated = await ctx.db[VISITS].find_one_and_update(
+        {"_id": doc["_id"], "status": "open"},
+        with_events(ctx.settings, {"$set": {"status": "ended", "outcome": body.outcome, "note": body.note,
+                                            "ended_at": utcnow()}, "$inc": {"version": 1}}, env),
+        return_document=ReturnDocument.AFTER,
+    )
+    if updated is None:
+        raise Problem(409, "wrong-status", "the visit has already ended")
+    ctx.events_written(VISITS, doc["_id"], env)
+    day = date.fromisoformat(doc["rotation_day"])
+    await rotation.apply(ctx, doc["branch_id"], day, lambda s: (rotation_rules.release(s, doc["_id"]), None))
+    return updated

@@ -1,0 +1,60 @@
+"""HTTP: front desk check-in (来访登记) and visit end."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.http.problems import forbidden
+from crm_reception.common import BRANCH_FIELD, Ctx, IdPath, visible
+from crm_reception.visits import service
+from crm_reception.visits.models import VisitCreate, VisitEnd, VisitPublic
+
+router = APIRouter(prefix="/v1/visits", tags=["visits"])
+
+
+def public(doc: dict) -> VisitPublic:
+    return VisitPublic(id=doc["_id"], **{k: doc.get(k) for k in VisitPublic.model_fields if k != "id"})
+
+
+@router.post("", status_code=201, summary="Check a visitor in",
+             description="An appointment arrival goes to its consultant; a returning customer (phone matches an open "
+                         "lead) to the lead's owner with `returning: true`, using nobody's turn; anyone else to the next "
+                         "free consultant in today's rotation. 409 `no-consultant-available` when nobody is free.")
+async def check_in(body: VisitCreate, c: Ctx, who: Principal = require_roles("reception", "manager", "admin")) -> VisitPublic:
+    who.require_branch(body.branch_id)
+    return public(await service.check_in(c, body))
+
+
+@router.post("/{visit_id}/end", summary="End a visit with its outcome",
+             description="Frees the consultant in the rotation; a consultant may end only their own visits.")
+async def end_visit(visit_id: IdPath, c: Ctx, body: VisitEnd | None = None,
+                    who: Principal = require_roles("reception", "consultant", "manager", "admin")) -> VisitPublic:
+    doc = visible(await c.db[service.VISITS].find_one({"_id": visit_id}), who, "visit")
+    if who.role == "consultant" and doc["consultant_id"] != who.sub:
+        raise forbidden("a consultant may end only their own visits")
+    return public(await service.end(c, doc, body or VisitEnd()))
+
+
+@router.get("", summary="List visits", description="Filter by branch and status.")
+async def list_visits(c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params),
+                      branch_id: str | None = Query(None, **BRANCH_FIELD),
+                      status: Literal["open", "ended"] | None = None) -> dict:
+    query: dict = {}
+    if branch_id:
+        who.require_branch(branch_id)
+        query["branch_id"] = branch_id
+    elif "*" not in who.branches:
+        query["branch_id"] = {"$in": who.branches}
+    if status:
+        query["status"] = status
+    docs, nxt = await fetch_page(c.db[service.VISITS], query, page, projection={"pending_events": 0})
+    return {"items": [public(d).model_dump(mode="json") for d in docs], "next_cursor": nxt}
+
+
+@router.get("/{visit_id}", summary="One visit")
+async def get_visit(visit_id: IdPath, c: Ctx, who: CurrentPrincipal) -> VisitPublic:
+    return public(visible(await c.db[service.VISITS].find_one({"_id": visit_id}), who, "visit"))
