@@ -118,12 +118,12 @@ class LeadOut(BaseModel):
     id: str
     branch_id: str
     status: Status
-    grade: Grade | None
-    owner_id: str | None
+    grade: Grade | None = None
+    owner_id: str | None = None
     customer: CustomerOut
     source: dict
     interest: str | None = None
-    next_follow_up_at: datetime | None
+    next_follow_up_at: datetime | None = None
     overdue: bool = False
     missed_count: int = 0
     in_pool: bool
