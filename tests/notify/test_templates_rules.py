@@ -1,0 +1,62 @@
+"""Sandboxed, strict rendering; built-in templates for every trigger; signed unsubscribe links."""
+
+import pytest
+
+from crm_notify.optouts.links import BadToken, sign, unsubscribe_url, verify
+from crm_notify.templates.defaults import DEFAULTS, VARIABLES
+from crm_notify.templates.engine import RenderError, check_syntax, render
+from crm_notify.templates.segments import count_segments
+
+pytestmark = pytest.mark.unit
+TRIGGERS = ["appointment_confirmation", "appointment_reminder", "appointment_rescheduled", "appointment_cancelled",
+            "lead_assigned", "follow_up_overdue", "follow_up_escalation", "reception_approved", "daily_digest",
+            "birthday_greeting", "holiday_greeting"]
+
+
+@pytest.mark.parametrize("key", TRIGGERS)
+def test_every_trigger_has_a_chinese_default_that_renders_with_its_data(key):
+    zh = [(k, c) for (k, c, loc) in DEFAULTS if k == key and loc == "zh-CN"]
+    assert zh, f"no zh-CN default for {key}"
+    for (k, channel, locale), (subject, body) in DEFAULTS.items():
+        if k == key:
+            text = render(body, VARIABLES[key])
+            assert text and "{{" not in text
+            if subject:
+                assert render(subject, VARIABLES[key])
+            if channel == "sms":
+                assert count_segments(text, "【售楼处】").segments <= 3
+
+
+def test_showing_confirmation_carries_the_site_checklist():
+    text = render(DEFAULTS[("appointment_confirmation", "sms", "zh-CN")][1], VARIABLES["appointment_confirmation"])
+    assert "安全帽" in text
+    other = VARIABLES["appointment_confirmation"] | {"kind": "signing"}
+    assert "安全帽" not in render(DEFAULTS[("appointment_confirmation", "sms", "zh-CN")][1], other)
+
+
+def test_missing_variable_is_an_error_not_an_empty_string():
+    with pytest.raises(RenderError, match="name"):
+        render("您好 {{ name }}", {})
+
+
+def test_syntax_error_is_reported():
+    with pytest.raises(RenderError, match="syntax"):
+        check_syntax("{% if %}")
+
+
+def test_sandbox_blocks_attribute_escapes_and_huge_output():
+    with pytest.raises(RenderError):
+        render("{{ ''.__class__.__mro__ }}", {})
+    with pytest.raises(RenderError):
+        render("{{ 'x' * 100000000 }}", {})
+
+
+def test_unsubscribe_link_round_trips_and_rejects_tampering():
+    token = sign("k", "sms", "+8613800138000", "marketing")
+    assert verify("k", token) == ("sms", "+8613800138000", "marketing")
+    with pytest.raises(BadToken):
+        verify("other-key", token)
+    payload, mac = token.split(".")
+    with pytest.raises(BadToken):
+        verify("k", payload[:-2] + "xx." + mac)
+    assert unsubscribe_url("https://crm.test/", "k", "email", "a@b.cn").startswith("https://crm.test/v1/opt-outs/unsubscribe?token=")
