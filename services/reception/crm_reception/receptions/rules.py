@@ -36,7 +36,8 @@ DEFAULT_POLICIES: dict[str, ClassPolicy] = {
 def policy(cls: str, branch_settings: dict[str, Any] | None = None) -> ClassPolicy:
     """The class defaults with the branch's overrides; unknown or ill-typed overrides are ignored."""
     base = DEFAULT_POLICIES[cls]
-    override = ((branch_settings or {}).get("reception_classes") or {}).get(cls) or {}
+    classes = (branch_settings or {}).get("reception_classes")
+    override = classes.get(cls) if isinstance(classes, dict) else None
     if not isinstance(override, dict):
         return base
     changes: dict[str, Any] = {}
