@@ -122,6 +122,12 @@ async def test_scope_and_roles(reports):
     bad_month = await client.get("/v1/reports/boards/monthly", params={"branch_id": BRANCH, "month": "2026-13"},
                                  headers=bearer(settings, "admin", ["*"]))
     assert bad_month.status_code == 422
+    for params in ({"date": "0001-01-01"}, {"date": "9999-12-31"}):
+        r = await client.get("/v1/reports/boards/weekly", params={"branch_id": BRANCH, **params}, headers=bearer(settings, "admin", ["*"]))
+        assert r.status_code == 422, r.text
+    extreme = await client.get("/v1/reports/daily-traffic", params={"branch_id": BRANCH, "from": "9999-12-30", "to": "9999-12-31"},
+                               headers=bearer(settings, "admin", ["*"]))
+    assert extreme.status_code == 200 and len(extreme.json()["items"]) == 2
 
 
 async def test_openapi_documents_the_routes(reports):

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from crm_reports.exports.files import to_csv, to_xlsx
 from crm_reports.exports.tables import label, number_format, table
-from crm_reports.projections.buckets import key, months, unkey
+from crm_reports.projections.buckets import bucket_id, key, unkey
 from crm_reports.projections.funnel import stage_counters, stages_reached
 from crm_reports.projections.outcomes import age_bucket, grade_direction, missed_bucket
 from crm_reports.queries import rules
@@ -30,9 +30,8 @@ def test_empty_key_is_unknown_and_long_keys_are_cut():
     assert key(None) == "unknown" and key("") == "unknown" and len(key("x" * 500)) == 100
 
 
-def test_months_touching_a_range():
-    assert months(date(2025, 12, 30), date(2026, 2, 1)) == ["2025-12", "2026-01", "2026-02"]
-    assert months(date(2026, 3, 10), date(2026, 3, 10)) == ["2026-03"]
+def test_one_bucket_per_branch_and_local_date():
+    assert bucket_id("sz-bay", date(2026, 3, 10)) == "sz-bay:2026-03-10"
 
 
 def test_merge_sums_nested_maps_keeps_max_and_unescapes_once():

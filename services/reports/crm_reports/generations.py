@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -57,11 +58,19 @@ class Generation:
         return (await self.branch(branch_id)).get("timezone") or DEFAULT_TIMEZONE
 
     async def settings(self, branch_id: str) -> BranchSettings:
-        return BranchSettings.from_event((await self.branch(branch_id)).get("settings") or {})
+        return settings_of(await self.branch(branch_id))
 
     async def drop(self) -> None:
         for kind in KINDS:
             await self.col(kind).drop()
+
+
+def settings_of(branch: dict[str, Any]) -> BranchSettings:
+    """The branch's settings; the defaults when its stored settings do not validate."""
+    try:
+        return BranchSettings.from_event(branch.get("settings") or {})
+    except ValidationError:
+        return BranchSettings()
 
 
 async def ensure_pointer(db: AsyncDatabase) -> None:

@@ -25,6 +25,7 @@ from crm_shared.plugins import ServiceContext, context_of
 
 Ctx = Annotated[ServiceContext, Depends(context_of("reports"))]
 READERS = ("admin", "manager", "integrator")
+MIN_YEAR, MAX_YEAR = 1900, 9998
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
     "application/json": {}, CSV_MEDIA: {}, XLSX_MEDIA: {}}, "description": "The report as JSON, CSV or XLSX."}}
 CHART_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA["png"]: {}, MEDIA["svg"]: {}},
@@ -82,6 +83,8 @@ def _chart_args(name: str, result: dict[str, Any], ext: str) -> tuple:
 
 async def _board(c: ServiceContext, who: Principal, branch_id: str, kind: str, anchor: date | None, fmt: Format) -> Response:
     authorize(who, branch_id)
+    if anchor and not MIN_YEAR <= anchor.year <= MAX_YEAR:
+        raise bad_range(f"dates must fall in the years {MIN_YEAR}..{MAX_YEAR}", "date" if kind == "weekly" else "month")
     g = await generations.current(c.db)
     day = anchor or local_date(utcnow(), await g.timezone(branch_id))
     period = boards.week_of(day) if kind == "weekly" else boards.month_of(day)
@@ -107,8 +110,6 @@ def router() -> APIRouter:
                       month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default this month.")] = None,
                       format: Format = "json") -> Response:
         anchor = date.fromisoformat(f"{month}-01") if month else None
-        if anchor and anchor.year < 1900:
-            raise bad_range("month out of range", "month")
         return await _board(c, who, branch_id, "monthly", anchor, format)
 
     @r.post("/v1/reports/rebuild", status_code=202, summary="Replay the CRM stream into fresh read models (admin)")

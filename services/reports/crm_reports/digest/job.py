@@ -15,11 +15,11 @@ from datetime import datetime
 from pymongo.errors import DuplicateKeyError
 
 from crm_reports import generations
-from crm_reports.generations import Generation
+from crm_reports.generations import Generation, settings_of
 from crm_reports.projections.buckets import read_days
 from crm_reports.queries.boards import summary
 from crm_shared import leases
-from crm_shared.branches import BranchSettings, zone
+from crm_shared.branches import zone
 from crm_shared.bus.outbox import new_document
 from crm_shared.events import new_event
 from crm_shared.events.reports import DigestReady
@@ -42,7 +42,7 @@ async def run_digest(ctx: ServiceContext, now: datetime) -> list[str]:
     emitted = []
     for branch in await g.branches.find({"configured": True}).to_list(length=10000):
         local = now.astimezone(zone(branch.get("timezone")))
-        settings = BranchSettings.from_event(branch.get("settings") or {})
+        settings = settings_of(branch)
         if local.time() < settings.digest_time:
             continue
         day, branch_id = local.date(), branch["_id"]

@@ -1,14 +1,17 @@
-"""Monthly bucket documents per branch, with a map of counters per branch-local day.
+"""Daily bucket documents per branch: `_id = "<branch>:<YYYY-MM-DD>"` (branch-local date),
+counters under `c.<path>`.
 
-`_id = "<branch>:<YYYY-MM>"`, counters at `days.<YYYY-MM-DD>.<path>`. A report over a
-month or two reads one or two documents by `_id`. Every change is guarded by a token
-(the event id, or a fact such as "<lead>:visited") kept in `applied`, so the same change
-applied twice counts once, whatever the order of arrival.
+A report over N days reads N documents by `_id` (concurrently). Every change is guarded
+by a token (the event id, or a fact such as "f:<lead>:visited") kept in the document's
+`applied` list, in the same single-document update as the counters, so the same change
+applied twice counts once, whatever the order of arrival. A day's document stays small
+(its tokens are that day's changes), which keeps each update cheap on either store.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import asyncio
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -34,16 +37,7 @@ def unkey(text: str) -> str:
 
 
 def bucket_id(branch_id: str, day: date) -> str:
-    return f"{branch_id}:{day:%Y-%m}"
-
-
-def months(start: date, end: date) -> list[str]:
-    """`YYYY-MM` of every month touching [start, end]."""
-    out, y, m = [], start.year, start.month
-    while (y, m) <= (end.year, end.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return f"{branch_id}:{day.isoformat()}"
 
 
 async def apply(
@@ -51,10 +45,10 @@ async def apply(
     inc: dict[str, float] | None = None, maximum: dict[str, float] | None = None,
 ) -> bool:
     """Apply one guarded change to a day's counters; False when it was applied before."""
-    prefix = f"days.{day.isoformat()}."
+    prefix = "c."
     update: dict[str, Any] = {
         "$addToSet": {"applied": token},
-        "$setOnInsert": {"branch_id": branch_id, "month": f"{day:%Y-%m}"},
+        "$setOnInsert": {"branch_id": branch_id, "date": day.isoformat()},
     }
     if inc:
         update["$inc"] = {prefix + k: v for k, v in inc.items()}
@@ -71,14 +65,11 @@ async def apply(
 
 async def read_days(g: Generation, branch_id: str, start: date, end: date) -> dict[str, dict]:
     """Counters per day (ISO date -> nested map) for [start, end], by `_id` lookups."""
-    out: dict[str, dict] = {}
-    lo, hi = start.isoformat(), end.isoformat()
-    for month in months(start, end):
-        doc = await g.buckets.find_one({"_id": f"{branch_id}:{month}"}, projection={"applied": 0})
-        for day, counters in ((doc or {}).get("days") or {}).items():
-            if lo <= day <= hi:
-                out[day] = counters
-    return out
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    docs = await asyncio.gather(*(
+        g.buckets.find_one({"_id": bucket_id(branch_id, d)}, projection={"c": 1}) for d in days
+    ))
+    return {d["_id"].rsplit(":", 1)[1]: d.get("c") or {} for d in docs if d}
 
 
 async def local_day(g: Generation, branch_id: str, moment: datetime) -> date:

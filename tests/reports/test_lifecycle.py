@@ -1,0 +1,106 @@
+"""Projections applied twice count once; rebuild by replay equals live; the daily digest."""
+
+from __future__ import annotations
+
+import json
+
+from crm_reports import generations
+from crm_reports.digest.job import run_digest
+from crm_reports.projections.buckets import read_days
+from crm_reports.subscriptions import project
+from crm_shared.events import parse
+from tests.reports.builders import BRANCH, at, registered, scripted_day
+from tests.reports.conftest import publish_all
+from tests.support.runtime import bearer, eventually, stream_messages
+
+DAY = {"branch_id": BRANCH, "from": "2026-03-01", "to": "2026-03-31"}
+NAMES = ("daily-traffic", "funnel", "grades", "follow-up-compliance", "lost-reasons", "partners", "receptions")
+
+
+async def snapshot(client, auth) -> dict:
+    out = {}
+    for name in NAMES:
+        out[name] = (await client.get(f"/v1/reports/{name}", params=DAY, headers=auth)).json()
+    out["funnel-consultant"] = (await client.get("/v1/reports/funnel", params={**DAY, "group_by": "consultant"}, headers=auth)).json()
+    return out
+
+
+async def test_every_projection_applied_twice_counts_once(reports):
+    """A crash between a handler's write and the inbox record replays the event into the handler."""
+    _, ctx, _ = reports
+    g = await generations.current(ctx.db)
+    envs = scripted_day()
+    for env in envs:
+        await project(g, *parse(env.model_dump_json()))
+    once = await read_days(g, BRANCH, at("2026-03-01T00:00:00").date(), at("2026-03-31T00:00:00").date())
+    for env in reversed(envs):
+        await project(g, *parse(env.model_dump_json()))
+    assert await read_days(g, BRANCH, at("2026-03-01T00:00:00").date(), at("2026-03-31T00:00:00").date()) == once
+    assert once["2026-03-10"]["new_leads"] == 4 and once["2026-03-10"]["funnel"]["total"]["won"] == 2
+
+
+async def test_rebuild_replays_into_a_new_generation_equal_to_live(reports):
+    settings, ctx, client = reports
+    await publish_all(settings, ctx, scripted_day(), redeliver=(3, 12))
+    auth, admin = bearer(settings, "manager", [BRANCH]), bearer(settings, "admin", ["*"])
+    live = await snapshot(client, auth)
+    before = (await client.get("/v1/reports/rebuild", headers=admin)).json()["current"]
+
+    r = await client.post("/v1/reports/rebuild", headers=admin)
+    assert r.status_code == 202, r.text
+    generation = r.json()["generation"]
+    assert (await client.get("/v1/reports/daily-traffic", params=DAY, headers=auth)).json() == live["daily-traffic"]
+
+    async def switched():
+        s = (await client.get("/v1/reports/rebuild", headers=admin)).json()
+        return s if s["current"] == generation and s["last"]["state"] == "done" else None
+
+    status = await eventually(switched, timeout=30)
+    assert status, "rebuild did not finish"
+    assert status["building"] is None and generation != before
+    assert status["last"]["events"] == len(scripted_day()) + 2, "every stream message, redeliveries included"
+    assert await snapshot(client, auth) == live
+
+    late = registered("L7", "referral", "c2", "B", "2026-03-12T03:00:00")
+    await publish_all(settings, ctx, [late])
+    traffic = (await client.get("/v1/reports/daily-traffic", params=DAY, headers=auth)).json()["items"]
+    assert traffic[11]["by_channel"] == {"referral": 1}, "live events reach the new generation"
+
+
+async def test_a_second_rebuild_while_one_runs_is_refused(reports):
+    settings, ctx, client = reports
+    await publish_all(settings, ctx, scripted_day()[:3])
+    admin = bearer(settings, "admin", ["*"])
+    from crm_shared import leases
+    assert await leases.acquire(ctx.db, "reports-rebuild", "someone-else", 60)
+    r = await client.post("/v1/reports/rebuild", headers=admin)
+    assert r.status_code == 409 and r.json()["type"].endswith("/rebuild-running")
+    assert (await client.get("/v1/reports/rebuild", headers=admin)).json()["building"] is None
+
+
+async def test_digest_at_branch_time_once_per_day_through_the_outbox(reports):
+    settings, ctx, client = reports
+    await publish_all(settings, ctx, scripted_day())
+    assert await run_digest(ctx, at("2026-03-10T09:59:00")) == [], "17:59 in Shenzhen: not yet"
+    assert await run_digest(ctx, at("2026-03-10T10:00:00")) == [f"{BRANCH}:2026-03-10"]
+    assert await run_digest(ctx, at("2026-03-10T15:00:00")) == [], "once per branch date"
+
+    async def published():
+        msgs = await stream_messages(settings, subject=f"{settings.subject_prefix}.{BRANCH}.report.digest_ready")
+        return msgs
+
+    msgs = await eventually(published)
+    assert len(msgs) == 1
+    body = json.loads(msgs[0].data)
+    assert body["type"] == "report.digest_ready" and body["data"]["date"] == "2026-03-10"
+    assert body["data"]["recipients"] == ["wang@example.com"] and body["data"]["branch_name"] == "深圳湾售楼处"
+    summary = body["data"]["summary"]
+    assert (summary["new_leads"], summary["visits"], summary["deals"], summary["lost"]) == (4, 3, 2, 2)
+    assert msgs[0].headers["Nats-Msg-Id"] == body["id"]
+    doc = await ctx.db.digests.find_one({"_id": f"{BRANCH}:2026-03-10"})
+    assert await eventually(lambda: _outbox_empty(ctx, doc["_id"])), "the outbox entry is removed once published"
+
+
+async def _outbox_empty(ctx, digest_id):
+    doc = await ctx.db.digests.find_one({"_id": digest_id})
+    return not doc.get("pending_events")
