@@ -97,8 +97,9 @@ async def process(rt: NotifyRuntime, doc: dict, now: datetime) -> str:
         await _finish(rt, doc, now, {"status": "failed", "error": str(exc), "provider": provider.name},
                       _event(NotificationFailed, doc, doc["attempts"], str(exc)))
         return "failed"
-    for check in (policy.duplicate(rt.db, cfg, doc, rendered.body, now), policy.take_rate(rt.db, cfg, doc, now)):
-        decision = await check
+    for check in (policy.duplicate, policy.take_rate):
+        decision = await (check(rt.db, cfg, doc, rendered.body, now) if check is policy.duplicate
+                          else check(rt.db, cfg, doc, now))
         if decision.action == "suppress":
             await _finish(rt, doc, now, {"status": "suppressed", "error": decision.reason})
             return "suppressed"
