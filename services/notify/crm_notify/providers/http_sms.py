@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -14,10 +15,13 @@ def national_or_international(e164: str) -> str:
     return e164[3:] if e164.startswith("+86") else e164.lstrip("+")
 
 
+SIGNATURE_RE = re.compile(r"^【[^】]{1,20}】")
+
+
 def template_params(data: dict[str, Any], body: str) -> dict[str, str]:
-    """Provider templates take strings; the rendered text rides as `content`."""
+    """Provider templates take strings; the text rides as `content`, without the 【签名】 the provider adds."""
     params = {k: str(v) for k, v in data.items() if isinstance(v, str | int | float) and not isinstance(v, bool)}
-    return params | {"content": body}
+    return params | {"content": SIGNATURE_RE.sub("", body, count=1)}
 
 
 class HttpSmsProvider(Provider):
