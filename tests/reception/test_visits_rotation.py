@@ -152,3 +152,21 @@ async def test_leaving_the_queue_and_leaving_the_company(urls):
 async def _queue_without(o, cid):
     rot = (await o.client.get(f"/v1/rotation/{o.branch}", headers=o.auth())).json()
     return rot if cid not in rot["queue"] else None
+
+
+async def test_two_replicas_checking_in_at_once_never_double_assign(urls):
+    """Two service instances on one database: only the store's version guard keeps them apart."""
+    from crm_reception.plugin import ReceptionService
+    from tests.support.runtime import running
+
+    async with office(urls) as o:
+        consultants = await o.staff(8)
+        await o.join(*consultants)
+        async with running([ReceptionService()], o.settings) as (_, other):
+            def body():
+                return {"branch_id": o.branch, "visitor": {"name": "v", "phone": new_phone()}, "party_size": 1}
+            calls = [(o.client if i % 2 else other).post("/v1/visits", json=body(), headers=o.auth()) for i in range(12)]
+            results = await asyncio.gather(*calls)
+        ok = [r.json()["consultant_id"] for r in results if r.status_code == 201]
+        assert sorted(ok) == sorted(consultants), [r.text for r in results]
+        assert sum(r.status_code == 409 for r in results) == 4

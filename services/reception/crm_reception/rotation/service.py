@@ -50,22 +50,47 @@ async def load(ctx: ServiceContext, branch_id: str, day: date) -> dict:
     return doc
 
 
+_locks: dict[tuple[str, str], asyncio.Lock] = {}
+_seen: dict[tuple[str, str], dict] = {}
+
+
+def _lock(key: tuple[str, str]) -> asyncio.Lock:
+    if len(_locks) > 10_000:
+        _locks.clear()
+        _seen.clear()
+    return _locks.setdefault(key, asyncio.Lock())
+
+
 async def apply(ctx: ServiceContext, branch_id: str, day: date, change: Change) -> tuple[dict, Any]:
-    """Apply a rule to the day's rotation atomically (optimistic retry); returns (document, result)."""
-    for attempt in range(MAX_ATTEMPTS):
-        doc = await load(ctx, branch_id, day)
-        before = RotationState.of(doc)
-        after, result = change(before)
-        if after == before:
-            return doc, result
-        updated = await ctx.db[ROTATIONS].find_one_and_update(
-            {"_id": doc["_id"], "version": doc["version"]},
-            {"$set": after.as_fields(), "$inc": {"version": 1}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if updated is not None:
-            return updated, result
-        await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+    """Apply a rule to the day's rotation atomically (optimistic retry); returns (document, result).
+
+    Requests in one process queue on a lock and start from the last document this process
+    wrote, so they rarely conflict; the version guard still settles races between replicas.
+    """
+    key = (ctx.relay.owner, day_id(branch_id, day))  # per running service instance, like a replica
+    async with _lock(key):
+        doc, fresh = _seen.get(key), False
+        for attempt in range(MAX_ATTEMPTS):
+            if doc is None:
+                doc, fresh = await load(ctx, branch_id, day), True
+            before = RotationState.of(doc)
+            after, result = change(before)
+            if after == before:
+                if fresh:
+                    _seen[key] = doc
+                    return doc, result
+                doc = None  # confirm "nothing to do" on a fresh read, not on our cached copy
+                continue
+            updated = await ctx.db[ROTATIONS].find_one_and_update(
+                {"_id": doc["_id"], "version": doc["version"]},
+                {"$set": after.as_fields(), "$inc": {"version": 1}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if updated is not None:
+                _seen[key] = updated
+                return updated, result
+            doc = None
+            await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
     raise Problem(503, "rotation-busy", "the rotation is changing too fast; retry")
 
 
