@@ -78,6 +78,7 @@ def dev(
     nats_port: NatsPortOpt = 4222,
     store_port: StorePortOpt = 27017,
     devstore: DevstoreOpt = Path(".tools/devstore"),
+    demo: Annotated[bool, typer.Option(help="Load the demo sales office when the store has none")] = True,
 ) -> None:
     """The whole system on this machine: local stack plus every service in one process."""
     st = _start_stack(data, nats_port, store_port, devstore)
@@ -93,6 +94,10 @@ def dev(
             f"  Health    {base}/healthz  {base}/readyz  {base}/metrics\n"
             f"  Token     .venv/bin/crm token --role admin --branches '*'\n"
         )
+        if demo:
+            from crm_shared.demo import load_when_ready
+
+            threading.Thread(target=load_when_ready, args=(base, settings), daemon=True).start()
         _serve(settings, services, host, port)
     finally:
         st.stop()
@@ -106,7 +111,13 @@ def token(
     ttl: Annotated[int, typer.Option(help="seconds")] = 86400,
 ) -> None:
     """Print a development bearer token signed with CRM_JWT_SECRET."""
+    import warnings
+
+    from jwt.warnings import InsecureKeyLengthWarning
+
     from crm_shared.http.auth import mint_token
+
+    warnings.simplefilter("ignore", InsecureKeyLengthWarning)  # the documented dev default is short
 
     typer.echo(mint_token(Settings(), sub, role, [b.strip() for b in branches.split(",")], ttl))  # type: ignore[arg-type]
 
