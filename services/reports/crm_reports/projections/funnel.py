@@ -51,6 +51,8 @@ async def on_lead_registered(g: Generation, env: Envelope, data: LeadRegistered)
     await _record(g, data.lead_id, {
         "branch_id": env.branch_id, "registered_day": day.isoformat(), "channel": data.source.channel,
         "consultant": data.owner_id or "unassigned", "partner_id": data.source.partner_id,
+        # a lead registered by the front desk's check-in was born visited (its visit event had no lead yet)
+        **({"visited": True} if data.status == "visited" else {}),
     })
 
 
