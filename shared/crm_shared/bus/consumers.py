@@ -166,7 +166,10 @@ def bind(
         stream=JStream(settings.stream_name, declare=False),
         durable=config.durable_name,
         config=config,
-        pull_sub=PullSub(batch_size=16, timeout=1.0),
+        # Long polls: nats-py's batch fetch can end in a bare asyncio.TimeoutError that
+        # FastStream 0.7 does not suppress (it restarts the task and logs an ERROR); a
+        # 5 s poll makes that rare and costs nothing, messages arrive as soon as published.
+        pull_sub=PullSub(batch_size=16, timeout=5.0),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_body,
         title=f"{config.durable_name}:consume",
