@@ -7,6 +7,7 @@ the loser never holds a bucket the winner still needs). The loser removes what i
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -34,11 +35,10 @@ async def _holder_is_gone(ctx: ServiceContext, slot_id: str) -> bool:
     return True
 
 
-async def claim(ctx: ServiceContext, branch_id: str, consultant_id: str, ids: list[str], appointment_id: str) -> None:
-    """Take every bucket or none; 409 `double-booking` naming the appointment in the way."""
-    held = await ctx.db[SLOTS].find({"_id": {"$in": ids}, "appointment_id": appointment_id}, projection={"_id": 1}).to_list()
-    mine = {d["_id"] for d in held}
-    wanted = [i for i in ids if i not in mine]
+async def claim(ctx: ServiceContext, branch_id: str, consultant_id: str, ids: list[str], appointment_id: str,
+                already_held: frozenset[str] = frozenset()) -> None:
+    """Take every bucket not `already_held` or none; 409 `double-booking` naming the appointment in the way."""
+    wanted = [i for i in ids if i not in already_held]
     for _ in range(3):
         now = utcnow()
         docs = [{"_id": i, "branch_id": branch_id, "consultant_id": consultant_id, "appointment_id": appointment_id,
@@ -67,5 +67,5 @@ async def claim(ctx: ServiceContext, branch_id: str, consultant_id: str, ids: li
 
 async def release(ctx: ServiceContext, ids: list[str], appointment_id: str) -> None:
     """Free buckets this appointment holds (never someone else's)."""
-    if ids:
-        await ctx.db[SLOTS].delete_many({"_id": {"$in": ids}, "appointment_id": appointment_id})
+    if ids:  # one `_id` equality each: the dev store scans the collection for `$in`
+        await asyncio.gather(*(ctx.db[SLOTS].delete_one({"_id": i, "appointment_id": appointment_id}) for i in ids))

@@ -98,7 +98,7 @@ async def reschedule(ctx: ServiceContext, doc: dict, patch: AppointmentPatch, ex
         await _require_consultant(ctx, doc["branch_id"], consultant)
     old_ids = rules.claim_ids(doc["consultant_id"], utc(doc["start"]), utc(doc["end"]))
     new_ids = rules.claim_ids(consultant, start, end)
-    await claims.claim(ctx, doc["branch_id"], consultant, new_ids, doc["_id"])
+    await claims.claim(ctx, doc["branch_id"], consultant, new_ids, doc["_id"], frozenset(old_ids))
     moved = {**doc, "consultant_id": consultant, "start": start, "end": end}
     event = event_data(AppointmentRescheduled, moved, previous_start=doc["start"],
                        previous_consultant_id=doc["consultant_id"] if consultant != doc["consultant_id"] else None)
