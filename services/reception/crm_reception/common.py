@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
-from pydantic import AfterValidator
+from fastapi import Depends, Path, Response
+from pydantic import AfterValidator, BaseModel
 
 from crm_shared.events import EventData, Envelope, new_event
 from crm_shared.http.auth import Principal
+from crm_shared.http.concurrency import IdempotencyStore
 from crm_shared.http.problems import not_found
 from crm_shared.observability import correlation_id
 from crm_shared.plugins import ServiceContext, context_of
@@ -50,3 +52,21 @@ def visible(doc: dict | None, who: Principal, what: str) -> dict:
 def utc(value: datetime) -> datetime:
     """Stores return naive or aware datetimes depending on client options; always hand back aware UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def idempotent(ctx: ServiceContext, who: Principal, key: str | None, body: BaseModel, response: Response,
+                     create: Callable[[], Awaitable[BaseModel]]) -> Any:
+    """`Idempotency-Key` on creating POSTs: a repeat returns the first result; a failure frees the key."""
+    if not key:
+        return await create()
+    store = IdempotencyStore(ctx.db)
+    if replay := await store.begin(who.sub, key, body.model_dump(mode="json", by_alias=True)):
+        response.status_code = replay[0]
+        return replay[1]
+    try:
+        out = await create()
+    except BaseException:
+        await store.abandon(who.sub, key)
+        raise
+    await store.finish(who.sub, key, 201, out.model_dump(mode="json", by_alias=True))
+    return out

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, time
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_shared.http.concurrency import IdempotencyStore, idempotency_key, if_match_version
+from crm_shared.http.concurrency import idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import Problem
 from crm_shared.phones import mask
 from crm_reception.appointments import service
 from crm_reception.appointments.models import AppointmentCreate, AppointmentPatch, AppointmentPublic, CancelIn, Status
-from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime, Ctx, IdPath, visible
+from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime, Ctx, IdPath, idempotent, visible
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
 BOOKERS = ("consultant", "reception", "manager", "admin")
@@ -39,19 +39,11 @@ async def _load(c: Ctx, appointment_id: str, who: Principal) -> dict:
 async def book(body: AppointmentCreate, c: Ctx, response: Response, who: Principal = require_roles(*BOOKERS),
                key: str | None = Depends(idempotency_key)) -> AppointmentPublic:
     who.require_branch(body.branch_id)
-    store = IdempotencyStore(c.db)
-    if key and (replay := await store.begin(who.sub, key, body.model_dump(mode="json"))):
-        response.status_code = replay[0]
-        return replay[1]
-    try:
-        out = public(await service.create(c, body), who)
-    except BaseException:
-        if key:
-            await store.abandon(who.sub, key)
-        raise
-    if key:
-        await store.finish(who.sub, key, 201, out.model_dump(mode="json"))
-    return out
+    return await idempotent(c, who, key, body, response, lambda: _create(c, body, who))
+
+
+async def _create(c: Ctx, body: AppointmentCreate, who: Principal) -> AppointmentPublic:
+    return public(await service.create(c, body), who)
 
 
 @router.get("", summary="List appointments", description="Filters: branch, consultant, start time range, status.")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_shared.http.concurrency import if_match_version
+from crm_shared.http.concurrency import idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.ids import utcnow
-from crm_reception.common import BRANCH_FIELD, MANAGERS, Ctx, IdPath, visible
+from crm_reception.common import BRANCH_FIELD, MANAGERS, Ctx, IdPath, idempotent, visible
 from crm_reception.receptions import service
 from crm_reception.receptions.models import Approval, Feedback, ReceptionCreate, ReceptionPublic, Rejection
 
@@ -29,9 +29,15 @@ async def _load(c: Ctx, reception_id: str, who: Principal) -> dict:
              description="Class A–D with the branch's class policy (budget per head, hotel, who accompanies, notice). "
                          "Too little notice for the class → 422 `notice-too-short` with the reason; a budget above the "
                          "class maximum → 422 `over-budget`; a resource already booked for the time → 409 `resource-clash`.")
-async def request(body: ReceptionCreate, c: Ctx, who: Principal = require_roles("consultant", *MANAGERS)) -> ReceptionPublic:
+async def request(body: ReceptionCreate, c: Ctx, response: Response,
+                  who: Principal = require_roles("consultant", *MANAGERS),
+                  key: str | None = Depends(idempotency_key)) -> ReceptionPublic:
     who.require_branch(body.branch_id)
-    return public(await service.request(c, body, who, utcnow()))
+
+    async def create() -> ReceptionPublic:
+        return public(await service.request(c, body, who, utcnow()))
+
+    return await idempotent(c, who, key, body, response, create)
 
 
 @router.get("", summary="List receptions", description="Filter by branch and status.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.concurrency import idempotency_key
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import forbidden
-from crm_reception.common import BRANCH_FIELD, Ctx, IdPath, visible
+from crm_reception.common import BRANCH_FIELD, Ctx, IdPath, idempotent, visible
 from crm_reception.visits import service
 from crm_reception.visits.models import VisitCreate, VisitEnd, VisitPublic
 
@@ -24,9 +25,15 @@ def public(doc: dict) -> VisitPublic:
              description="An appointment arrival goes to its consultant; a returning customer (phone matches an open "
                          "lead) to the lead's owner with `returning: true`, using nobody's turn; anyone else to the next "
                          "free consultant in today's rotation. 409 `no-consultant-available` when nobody is free.")
-async def check_in(body: VisitCreate, c: Ctx, who: Principal = require_roles("reception", "manager", "admin")) -> VisitPublic:
+async def check_in(body: VisitCreate, c: Ctx, response: Response,
+                   who: Principal = require_roles("reception", "manager", "admin"),
+                   key: str | None = Depends(idempotency_key)) -> VisitPublic:
     who.require_branch(body.branch_id)
-    return public(await service.check_in(c, body))
+
+    async def create() -> VisitPublic:
+        return public(await service.check_in(c, body))
+
+    return await idempotent(c, who, key, body, response, create)
 
 
 @router.post("/{visit_id}/end", summary="End a visit with its outcome",

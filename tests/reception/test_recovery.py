@@ -1,0 +1,64 @@
+"""Repeat-safety and crash leftovers: Idempotency-Key replays, timers racing on two replicas,
+slot claims orphaned by a crash between claiming and storing the appointment."""
+
+import asyncio
+from datetime import timedelta
+
+from crm_reception.appointments.rules import claim_ids
+from crm_reception.appointments.service import mark_no_shows
+from crm_reception.receptions.service import flag_overdue_feedback
+from crm_shared.ids import utcnow
+from tests.reception.builders import future, new_phone, office
+
+
+async def test_repeated_check_in_with_an_idempotency_key_is_one_visit(urls):
+    async with office(urls) as o:
+        c1, c2 = await o.staff(2)
+        await o.join(c1, c2)
+        body = {"branch_id": o.branch, "visitor": {"name": "v", "phone": new_phone()}, "party_size": 2}
+        headers = {**o.auth(), "Idempotency-Key": "desk-1-0001"}
+        first = await o.client.post("/v1/visits", json=body, headers=headers)
+        again = await o.client.post("/v1/visits", json=body, headers=headers)
+        assert first.status_code == again.status_code == 201
+        assert first.json() == again.json()
+        assert await o.db.visits.count_documents({}) == 1
+        other = await o.client.post("/v1/visits", json={**body, "party_size": 3}, headers=headers)
+        assert other.status_code == 422, "same key, different request"
+
+
+async def test_repeated_booking_with_an_idempotency_key_is_one_booking_not_a_409(urls):
+    async with office(urls) as o:
+        (c1,) = await o.staff()
+        body = o.appointment(c1, future(20))
+        headers = {**o.auth(), "Idempotency-Key": "k-1"}
+        a = await o.client.post("/v1/appointments", json=body, headers=headers)
+        b = await o.client.post("/v1/appointments", json=body, headers=headers)
+        assert a.status_code == b.status_code == 201 and a.json()["id"] == b.json()["id"]
+
+
+async def test_timers_racing_on_two_replicas_fire_once(urls):
+    async with office(urls) as o:
+        (c1,) = await o.staff()
+        s = future(1)
+        await o.book(c1, s)
+        counts = await asyncio.gather(*(mark_no_shows(o.ctx, s + timedelta(hours=1)) for _ in range(4)))
+        assert sum(counts) == 1
+        rec = (await o.client.post("/v1/receptions", headers=o.auth("manager"), json={
+            "branch_id": o.branch, "class": "D", "guests": [{"name": "g"}], "purpose": "p",
+            "arrive_at": future(2).isoformat(), "leave_at": future(3).isoformat()})).json()
+        await o.client.post(f"/v1/receptions/{rec['id']}/approve", headers=o.auth("manager"))
+        counts = await asyncio.gather(*(flag_overdue_feedback(o.ctx, future(24 * 10)) for _ in range(4)))
+        assert sum(counts) == 1
+
+
+async def test_a_claim_orphaned_by_a_crash_does_not_block_the_slot_forever(urls):
+    async with office(urls) as o:
+        (c1,) = await o.staff()
+        s = future(40)
+        await o.db.slots.insert_one({"_id": claim_ids(c1, s, s + timedelta(minutes=5))[0], "branch_id": o.branch,
+                                     "consultant_id": c1, "appointment_id": "crashed", "at": utcnow() - timedelta(minutes=5)})
+        fresh = claim_ids(c1, s + timedelta(hours=2), s + timedelta(hours=2, minutes=5))[0]
+        await o.db.slots.insert_one({"_id": fresh, "branch_id": o.branch, "consultant_id": c1,
+                                     "appointment_id": "being-written", "at": utcnow()})
+        assert (await o.book(c1, s)).status_code == 201, "an old orphan is reclaimed"
+        assert (await o.book(c1, s + timedelta(hours=2))).status_code == 409, "a fresh claim may still be completing"
