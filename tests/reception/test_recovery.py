@@ -62,3 +62,33 @@ async def test_a_claim_orphaned_by_a_crash_does_not_block_the_slot_forever(urls)
                                      "appointment_id": "being-written", "at": utcnow()})
         assert (await o.book(c1, s)).status_code == 201, "an old orphan is reclaimed"
         assert (await o.book(c1, s + timedelta(hours=2))).status_code == 409, "a fresh claim may still be completing"
+
+
+async def test_a_consultant_left_busy_by_a_crash_during_visit_end_is_freed(urls):
+    async with office(urls) as o:
+        (c1,) = await o.staff()
+        await o.join(c1)
+        v = (await o.check_in()).json()
+        await o.db.visits.update_one({"_id": v["id"]}, {"$set": {"status": "ended"}})  # ended, rotation never told
+        r = await o.check_in()
+        assert r.status_code == 201 and r.json()["consultant_id"] == c1
+
+
+async def test_appointments_cannot_start_in_the_past(urls):
+    async with office(urls) as o:
+        (c1,) = await o.staff()
+        r = await o.book(c1, future(-2))
+        assert r.status_code == 422 and r.json()["type"].endswith("/start-in-past")
+        assert await o.db.slots.count_documents({}) == 0
+
+
+async def test_far_dates_are_422_not_500(urls):
+    async with office(urls) as o:
+        (c1,) = await o.staff()
+        for params in ({"date": "9999-12-31"}, {"date": "0001-01-01"}):
+            r = await o.client.get(f"/v1/rotation/{o.branch}", params=params, headers=o.auth())
+            assert r.status_code == 422
+            r = await o.client.get("/v1/appointments/availability", headers=o.auth(),
+                                   params={"branch_id": o.branch, "consultant_id": c1, **params})
+            assert r.status_code == 422
+        assert (await o.client.get("/v1/appointments", params={"from": "9999-12-31T00:00:00+00:00"}, headers=o.auth())).status_code == 422

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel
 from crm_shared.events import EventData, Envelope, new_event
 from crm_shared.http.auth import Principal
 from crm_shared.http.concurrency import IdempotencyStore
-from crm_shared.http.problems import not_found
+from crm_shared.http.problems import Problem, not_found
 from crm_shared.observability import correlation_id
 from crm_shared.plugins import ServiceContext, context_of
 
@@ -36,6 +36,13 @@ def _aware(value: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+def sane_date(value: date, where: str = "date") -> date:
+    """Dates outside 2000-2200 are typos, and would overflow branch-time arithmetic."""
+    if not (2000 <= value.year <= 2200):
+        raise Problem(422, "validation", "the request has invalid fields", errors=[{"loc": ["query", where], "msg": "date out of range"}])
+    return value
 
 
 def envelope(data: EventData, branch_id: str, subject: str) -> Envelope:

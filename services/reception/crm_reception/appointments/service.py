@@ -46,8 +46,9 @@ async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
     except InvalidPhone as exc:
         raise Problem(422, "validation", "the request has invalid fields",
                       errors=[{"loc": ["body", "customer", "phone"], "msg": str(exc)}]) from None
-    await _require_consultant(ctx, body.branch_id, body.consultant_id)
     _id, now = uuid7(), utcnow()
+    _not_past(body.start, now)
+    await _require_consultant(ctx, body.branch_id, body.consultant_id)
     slot_ids = rules.claim_ids(body.consultant_id, body.start, body.end)
     await claims.claim(ctx, body.branch_id, body.consultant_id, slot_ids, _id)
     doc = {
@@ -83,6 +84,12 @@ async def _write(ctx: ServiceContext, doc: dict, expected: int | None, fields: d
     return updated
 
 
+def _not_past(start: datetime, now: datetime) -> None:
+    if start < now:
+        raise Problem(422, "start-in-past", "an appointment cannot start in the past",
+                      errors=[{"loc": ["body", "start"], "msg": "in the past"}])
+
+
 def _require_status(doc: dict, *allowed: str, expected: int | None = None) -> None:
     if expected is not None and expected != doc["version"]:
         raise stale(doc["version"], expected)
@@ -93,6 +100,8 @@ def _require_status(doc: dict, *allowed: str, expected: int | None = None) -> No
 async def reschedule(ctx: ServiceContext, doc: dict, patch: AppointmentPatch, expected: int | None) -> dict:
     _require_status(doc, "scheduled", expected=expected)
     start, end = patch.start or utc(doc["start"]), patch.end or utc(doc["end"])
+    if patch.start is not None:
+        _not_past(start, utcnow())
     consultant = patch.consultant_id or doc["consultant_id"]
     if consultant != doc["consultant_id"]:
         await _require_consultant(ctx, doc["branch_id"], consultant)

@@ -13,7 +13,7 @@ from crm_shared.http.problems import Problem
 from crm_shared.phones import mask
 from crm_reception.appointments import service
 from crm_reception.appointments.models import AppointmentCreate, AppointmentPatch, AppointmentPublic, CancelIn, Status
-from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime, Ctx, IdPath, idempotent, visible
+from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime, Ctx, IdPath, idempotent, sane_date, visible
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
 BOOKERS = ("consultant", "reception", "manager", "admin")
@@ -80,7 +80,7 @@ async def availability(
     who.require_branch(branch_id)
     if closes <= opens:
         raise Problem(422, "validation", "closes must be after opens", errors=[{"loc": ["query", "closes"], "msg": "before opens"}])
-    return await service.availability(c, branch_id, consultant_id, day, opens, closes)
+    return await service.availability(c, branch_id, consultant_id, sane_date(day), opens, closes)
 
 
 @router.get("/{appointment_id}", summary="One appointment")

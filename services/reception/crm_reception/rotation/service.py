@@ -38,9 +38,12 @@ async def today(ctx: ServiceContext, branch_id: str, now: datetime | None = None
     return local_date(now or utcnow(), b.timezone)
 
 
-async def load(ctx: ServiceContext, branch_id: str, day: date) -> dict:
+async def load(ctx: ServiceContext, branch_id: str, day: date, create: bool = True) -> dict:
+    """The day's rotation; an empty one (stored only when `create`) if nobody joined yet."""
     _id = day_id(branch_id, day)
     doc = await ctx.db[ROTATIONS].find_one({"_id": _id})
+    if doc is None and not create:
+        return {"_id": _id, "branch_id": branch_id, "date": day.isoformat(), "version": 0, **RotationState().as_fields()}
     if doc is None:
         doc = {"_id": _id, "branch_id": branch_id, "date": day.isoformat(), "version": 0, **RotationState().as_fields()}
         try:

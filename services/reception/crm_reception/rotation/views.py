@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.problems import Problem, forbidden
-from crm_reception.common import BranchPath, Ctx
+from crm_reception.common import BranchPath, Ctx, sane_date
 from crm_reception.projections.service import is_active_consultant
 from crm_reception.rotation import rules, service
 from crm_reception.rotation.models import QueueChange, RotationPublic
@@ -22,7 +22,7 @@ QUEUE_ROLES = ("reception", "consultant", "manager", "admin")
 async def show(branch_id: BranchPath, c: Ctx, who: CurrentPrincipal,
                day: date | None = Query(None, alias="date", description="Branch-local day; today by default.")) -> RotationPublic:
     who.require_branch(branch_id)
-    doc = await service.load(c, branch_id, day or await service.today(c, branch_id))
+    doc = await service.load(c, branch_id, sane_date(day) if day else await service.today(c, branch_id), create=False)
     return RotationPublic(**service.public(doc))
 
 

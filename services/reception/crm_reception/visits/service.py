@@ -32,6 +32,18 @@ async def _appointment(ctx: ServiceContext, branch_id: str, appointment_id: str)
     return doc
 
 
+async def _free_finished(ctx: ServiceContext, branch_id: str, day: date) -> bool:
+    """Free consultants still marked busy by visits that have ended (a crash between the two writes of `end`)."""
+    doc = await rotation.load(ctx, branch_id, day)
+    freed = False
+    for entry in doc.get("busy", []):
+        visit = await ctx.db[VISITS].find_one({"_id": entry["visit_id"]}, projection={"status": 1})
+        if visit is not None and visit["status"] == "ended":
+            await rotation.apply(ctx, branch_id, day, lambda s, v=entry["visit_id"]: (rotation_rules.release(s, v), None))
+            freed = True
+    return freed
+
+
 async def check_in(ctx: ServiceContext, body: VisitCreate) -> dict:
     try:
         e164 = normalize(body.visitor.phone, ctx.settings.default_region)
@@ -53,6 +65,8 @@ async def check_in(ctx: ServiceContext, body: VisitCreate) -> dict:
         await rotation.apply(ctx, body.branch_id, day, lambda s: (rotation_rules.occupy(s, consultant, visit_id), None))
     else:
         _, consultant = await rotation.apply(ctx, body.branch_id, day, lambda s: rotation_rules.take_turn(s, visit_id))
+        if consultant is None and await _free_finished(ctx, body.branch_id, day):
+            _, consultant = await rotation.apply(ctx, body.branch_id, day, lambda s: rotation_rules.take_turn(s, visit_id))
         if consultant is None:
             raise Problem(409, "no-consultant-available", "no consultant in today's rotation is free; retry shortly")
     lead_id = (appointment or {}).get("lead_id") or (lead or {}).get("_id")
