@@ -6,9 +6,13 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+import nats
 import pytest
+from pymongo import AsyncMongoClient
 
-from crm_shared.plugins import discover
+from crm_shared.bus.outbox import OutboxRelay
+from crm_shared.plugins import ServiceContext, discover
+from tests.support.processes import Gateway, routes, service_processes
 from tests.support.runtime import bearer, eventually, isolated_settings, running
 
 
@@ -53,8 +57,44 @@ async def open_floor(client, settings, consultants: int = 2) -> Floor:
     return Floor(client, settings, branch, staff)
 
 
-@pytest.fixture(scope="module")
-async def all_in_one(urls):
+@dataclass
+class System:
+    """The system under test, however it is deployed."""
+
+    mode: str
+    client: httpx.AsyncClient
+    settings: object
+    contexts: dict
+
+    async def context(self, service: str):
+        """A service's context, for driving its timers with an explicit clock."""
+        if service not in self.contexts:
+            mongo = AsyncMongoClient(self.settings.mongo_url, tz_aware=True)
+            nc = await nats.connect(self.settings.nats_url)
+            db = mongo[self.settings.database_name(service)]
+            relay = OutboxRelay(db, (), nc.jetstream(), self.settings)
+            self.contexts[service] = ServiceContext(service, self.settings, db, nc.jetstream(), relay)
+            self._owned.append((mongo, nc))
+        return self.contexts[service]
+
+    def __post_init__(self) -> None:
+        self._owned: list = []
+
+    async def close(self) -> None:
+        for mongo, nc in self._owned:
+            await nc.close()
+            await mongo.close()
+
+
+@pytest.fixture(scope="module", params=["all-in-one", "one-process-per-service"])
+async def system(request, urls):
     settings = isolated_settings(*urls)
-    async with running(discover("all"), settings) as (app, client):
-        yield app, client, settings
+    if request.param == "all-in-one":
+        async with running(discover("all"), settings) as (app, client):
+            yield System(request.param, client, settings, app.state.contexts)
+        return
+    with service_processes(settings) as bases:
+        async with httpx.AsyncClient(transport=Gateway(routes(bases)), base_url="http://gateway", timeout=30) as client:
+            sut = System(request.param, client, settings, {})
+            yield sut
+            await sut.close()

@@ -9,8 +9,8 @@ from tests.e2e.conftest import open_floor
 from tests.support.runtime import bearer, stream_messages
 
 
-async def test_class_a_reception_notice_two_step_approval_and_late_feedback(all_in_one):
-    app, client, settings = all_in_one
+async def test_class_a_reception_notice_two_step_approval_and_late_feedback(system):
+    client, settings = system.client, system.settings
     floor = await open_floor(client, settings)
     host = floor.staff["consultant1"]
 
@@ -38,7 +38,7 @@ async def test_class_a_reception_notice_two_step_approval_and_late_feedback(all_
     step2 = await client.post(f"/v1/receptions/{rec['id']}/approve", json={"note": "批准"}, headers=gm)
     assert step2.status_code == 200 and step2.json()["status"] == "approved", step2.text
 
-    ctx = app.state.contexts["reception"]
+    ctx = await system.context("reception")
     assert await flag_overdue_feedback(ctx, arrive + timedelta(days=7)) == 1  # the deadline passed, no feedback
     assert await flag_overdue_feedback(ctx, arrive + timedelta(days=8)) == 0  # raised once
     done = await floor.call("POST", f"/v1/receptions/{rec['id']}/feedback", "consultant", host,

@@ -7,8 +7,8 @@ import random
 from tests.e2e.conftest import open_floor
 
 
-async def test_leaver_leads_go_to_pool_and_claims_race_fairly(all_in_one):
-    _, client, settings = all_in_one
+async def test_leaver_leads_go_to_pool_and_claims_race_fairly(system):
+    client, settings = system.client, system.settings
     floor = await open_floor(client, settings, consultants=3)
     b = floor.staff
     admin_branch = {"id": floor.branch, "name": "深圳湾售楼处", "timezone": "Asia/Shanghai", "settings": {"pool_claims_per_day": 2}}

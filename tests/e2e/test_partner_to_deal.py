@@ -9,8 +9,8 @@ from tests.e2e.conftest import open_floor
 PHONE = "13812345678"
 
 
-async def test_partner_report_to_credited_deal(all_in_one):
-    _, client, settings = all_in_one
+async def test_partner_report_to_credited_deal(system):
+    client, settings = system.client, system.settings
     floor = await open_floor(client, settings)
     b = floor.branch
 

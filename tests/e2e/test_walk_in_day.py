@@ -6,8 +6,8 @@ from collections import Counter
 from tests.e2e.conftest import open_floor
 
 
-async def test_thirty_visitors_four_consultants(all_in_one):
-    _, client, settings = all_in_one
+async def test_thirty_visitors_four_consultants(system):
+    client, settings = system.client, system.settings
     floor = await open_floor(client, settings, consultants=4)
     cons = [floor.staff[f"consultant{i}"] for i in range(1, 5)]
     rotation = f"/v1/rotation/{floor.branch}"
