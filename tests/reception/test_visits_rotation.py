@@ -170,3 +170,25 @@ async def test_two_replicas_checking_in_at_once_never_double_assign(urls):
         ok = [r.json()["consultant_id"] for r in results if r.status_code == 201]
         assert sorted(ok) == sorted(consultants), [r.text for r in results]
         assert sum(r.status_code == 409 for r in results) == 4
+
+
+async def test_appointment_of_a_consultant_who_left_falls_back_to_the_rotation(urls):
+    async with office(urls) as o:
+        c1, gone = await o.staff(2)
+        await o.join(c1)
+        appt = (await o.book(gone, future(1))).json()
+        await o.leave_company(gone)
+        v = (await o.check_in(appointment_id=appt["id"])).json()
+        assert v["consultant_id"] == c1 and v["assigned_by"] == "rotation" and v["appointment_id"] == appt["id"]
+
+
+async def test_openapi_and_asyncapi_document_the_service(urls):
+    async with office(urls) as o:
+        spec = (await o.client.get("/openapi.json")).json()
+        for path in ("/v1/appointments", "/v1/visits", "/v1/rotation/{branch_id}", "/v1/receptions",
+                     "/v1/receptions/{reception_id}/approve", "/v1/appointments/availability"):
+            ops = spec["paths"][path]
+            assert all(op.get("summary") for op in ops.values()), path
+        asyncapi = (await o.client.get("/asyncapi.json")).text
+        for event_type in ("appointment.scheduled", "visit.checked_in", "reception.feedback_overdue"):
+            assert event_type in asyncapi

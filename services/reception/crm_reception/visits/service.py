@@ -58,6 +58,7 @@ async def check_in(ctx: ServiceContext, body: VisitCreate) -> dict:
     consultant, assigned_by = None, "rotation"
     if appointment is not None:
         await appointments.arrive(ctx, appointment, visit_id)
+    if appointment is not None and await is_active_consultant(ctx, body.branch_id, appointment["consultant_id"]):
         consultant, assigned_by = appointment["consultant_id"], "appointment"
     elif lead and lead.get("owner_id") and await is_active_consultant(ctx, body.branch_id, lead["owner_id"]):
         consultant, assigned_by = lead["owner_id"], "owner"
