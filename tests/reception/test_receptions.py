@@ -52,6 +52,8 @@ async def test_class_a_needs_department_head_then_a_different_general_manager(ur
         url = f"/v1/receptions/{rec['id']}"
         denied = await o.client.post(f"{url}/approve", headers=o.auth("consultant", sub="host-1"))
         assert denied.status_code == 403
+        own = await o.client.post(f"{url}/approve", headers=o.auth("manager", sub="host-1"))
+        assert own.status_code == 403, "nobody approves their own request"
         step1 = await o.client.post(f"{url}/approve", json={"note": "ok"}, headers=o.auth("manager", sub="head-1"))
         assert step1.json()["status"] == "awaiting_general_manager"
         same = await o.client.post(f"{url}/approve", headers=o.auth("manager", sub="head-1"))

@@ -46,7 +46,8 @@ async def test_timers_racing_on_two_replicas_fire_once(urls):
         rec = (await o.client.post("/v1/receptions", headers=o.auth("manager"), json={
             "branch_id": o.branch, "class": "D", "guests": [{"name": "g"}], "purpose": "p",
             "arrive_at": future(2).isoformat(), "leave_at": future(3).isoformat()})).json()
-        await o.client.post(f"/v1/receptions/{rec['id']}/approve", headers=o.auth("manager"))
+        r = await o.client.post(f"/v1/receptions/{rec['id']}/approve", headers=o.auth("manager", sub="head-1"))
+        assert r.json()["status"] == "approved"
         counts = await asyncio.gather(*(flag_overdue_feedback(o.ctx, future(24 * 10)) for _ in range(4)))
         assert sum(counts) == 1
 

@@ -180,6 +180,24 @@ async def test_appointment_of_a_consultant_who_left_falls_back_to_the_rotation(u
         await o.leave_company(gone)
         v = (await o.check_in(appointment_id=appt["id"])).json()
         assert v["consultant_id"] == c1 and v["assigned_by"] == "rotation" and v["appointment_id"] == appt["id"]
+        full = await o.check_in()
+        assert full.status_code == 409, "c1 is busy with the first arrival"
+
+
+async def test_an_arrival_nobody_can_take_is_undone(urls):
+    async with office(urls) as o:
+        c1, gone = await o.staff(2)
+        await o.join(c1)
+        appt = (await o.book(gone, future(1))).json()
+        await o.leave_company(gone)
+        walk_in = (await o.check_in()).json()
+        r = await o.check_in(appointment_id=appt["id"])
+        assert r.status_code == 409
+        got = (await o.client.get(f"/v1/appointments/{appt['id']}", headers=o.auth())).json()
+        assert got["status"] == "scheduled" and got["visit_id"] is None
+        await o.end(walk_in["id"])
+        again = await o.check_in(appointment_id=appt["id"])
+        assert again.status_code == 201 and again.json()["consultant_id"] == c1
 
 
 async def test_openapi_and_asyncapi_document_the_service(urls):

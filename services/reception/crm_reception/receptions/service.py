@@ -115,6 +115,8 @@ async def approve(ctx: ServiceContext, doc: dict, body: Approval, who: Principal
     if doc["status"] not in rules.PENDING:
         raise Problem(409, "wrong-status", f"the reception is {doc['status']}", status_now=doc["status"])
     step, status = rules.after_approval(doc["status"], rules.ClassPolicy(**{**doc["policy"], "accompany": ()}))
+    if who.sub == doc["requested_by"]:
+        raise forbidden("a request is approved by someone other than its requester")
     if step == "general_manager" and any(a["by"] == who.sub for a in doc["approvals"]):
         raise forbidden("the general manager's approval must come from someone other than the department head")
     record = {"step": step, "by": who.sub, "at": utcnow(), "note": body.note}

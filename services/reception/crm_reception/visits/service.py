@@ -69,6 +69,10 @@ async def check_in(ctx: ServiceContext, body: VisitCreate) -> dict:
         if consultant is None and await _free_finished(ctx, body.branch_id, day):
             _, consultant = await rotation.apply(ctx, body.branch_id, day, lambda s: rotation_rules.take_turn(s, visit_id))
         if consultant is None:
+            if appointment is not None:  # undo the arrival: nobody could take the visitor
+                await ctx.db[appointments.APPOINTMENTS].update_one(
+                    {"_id": appointment["_id"], "visit_id": visit_id},
+                    {"$set": {"status": appointment["status"], "visit_id": None}, "$inc": {"version": 1}})
             raise Problem(409, "no-consultant-available", "no consultant in today's rotation is free; retry shortly")
     lead_id = (appointment or {}).get("lead_id") or (lead or {}).get("_id")
     doc = {
