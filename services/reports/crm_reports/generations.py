@@ -7,7 +7,7 @@ one is dropped whole and a new one starts empty.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,6 +29,11 @@ class Generation:
 
     db: AsyncDatabase
     name: str
+    memo: dict[str, dict[str, Any]] | None = field(default=None, compare=False)
+
+    def for_one_event(self) -> "Generation":
+        """A view that reads each branch once while one event is projected."""
+        return Generation(self.db, self.name, {})
 
     def col(self, kind: str) -> AsyncCollection:
         return self.db[f"{self.name}_{kind}"]
@@ -51,7 +56,11 @@ class Generation:
 
     async def branch(self, branch_id: str) -> dict[str, Any]:
         """The branch as last configured; defaults when it was never configured."""
+        if self.memo is not None and branch_id in self.memo:
+            return self.memo[branch_id]
         doc = await self.branches.find_one({"_id": branch_id})
+        if doc is not None and self.memo is not None:
+            self.memo[branch_id] = doc
         return doc or {"_id": branch_id, "timezone": DEFAULT_TIMEZONE, "settings": {}, "configured": False}
 
     async def timezone(self, branch_id: str) -> str:

@@ -56,8 +56,9 @@ PROJECTIONS: dict[str, tuple[Projection, ...]] = {
 
 async def project(g: Generation, env: Envelope, data: Any) -> None:
     """Apply one event to one generation; every projection is idempotent."""
+    scoped = g.for_one_event()
     for projection in PROJECTIONS.get(env.type, ()):
-        await projection(g, env, data)
+        await projection(scoped, env, data)
 
 
 async def on_event(ctx: ServiceContext, env: Envelope, data: Any) -> None:

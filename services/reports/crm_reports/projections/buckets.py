@@ -40,27 +40,47 @@ def bucket_id(branch_id: str, day: date) -> str:
     return f"{branch_id}:{day.isoformat()}"
 
 
+def nested(paths: dict[str, Any]) -> dict[str, Any]:
+    """`{"c.a.b": 1}` as `{"c": {"a": {"b": 1}}}`, for the first write of a day's document."""
+    out: dict[str, Any] = {}
+    for path, value in paths.items():
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
 async def apply(
     g: Generation, branch_id: str, day: date, token: str,
     inc: dict[str, float] | None = None, maximum: dict[str, float] | None = None,
 ) -> bool:
-    """Apply one guarded change to a day's counters; False when it was applied before."""
-    prefix = "c."
-    update: dict[str, Any] = {
-        "$addToSet": {"applied": token},
-        "$setOnInsert": {"branch_id": branch_id, "date": day.isoformat()},
-    }
-    if inc:
-        update["$inc"] = {prefix + k: v for k, v in inc.items()}
-    if maximum:
-        update["$max"] = {prefix + k: v for k, v in maximum.items()}
-    try:
-        result = await g.buckets.update_one(
-            {"_id": bucket_id(branch_id, day), "applied": {"$ne": token}}, update, upsert=True
-        )
-    except DuplicateKeyError:
-        return False
-    return bool(result.modified_count or result.upserted_id is not None)
+    """Apply one guarded change to a day's counters; False when it was applied before.
+
+    A conditional update of an existing document first (the common case); the day's first
+    change inserts the document. No upsert with a non-`_id` condition: the dev store runs
+    those as slow scans, and a plain update plus an insert is as atomic.
+    """
+    _id = bucket_id(branch_id, day)
+    paths = {f"c.{k}": v for k, v in (inc or {}).items()}
+    highs = {f"c.{k}": v for k, v in (maximum or {}).items()}
+    update: dict[str, Any] = {"$addToSet": {"applied": token}}
+    if paths:
+        update["$inc"] = paths
+    if highs:
+        update["$max"] = highs
+    for _ in range(3):
+        if (await g.buckets.update_one({"_id": _id, "applied": {"$ne": token}}, update)).matched_count:
+            return True
+        try:
+            await g.buckets.insert_one({"_id": _id, "branch_id": branch_id, "date": day.isoformat(),
+                                        "applied": [token], **nested(paths | highs)})
+            return True
+        except DuplicateKeyError:
+            if await g.buckets.find_one({"_id": _id, "applied": token}, projection={"_id": 1}):
+                return False
+    raise RuntimeError(f"bucket {_id} kept changing under token {token}")
 
 
 async def read_days(g: Generation, branch_id: str, start: date, end: date) -> dict[str, dict]:

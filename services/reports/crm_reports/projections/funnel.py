@@ -38,12 +38,17 @@ def stage_counters(lead: dict[str, Any], stage: str) -> dict[str, int]:
 
 
 async def _record(g: Generation, lead_id: str, fields: dict[str, Any]) -> None:
+    """Store the fact, then count the stages not yet marked `counted` (the bucket guard
+    still protects a stage counted just before a crash, before its mark was written)."""
     lead = await g.leads.find_one_and_update(
         {"_id": lead_id}, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
     )
-    for stage in stages_reached(lead):
+    todo = [s for s in stages_reached(lead) if s not in (lead.get("counted") or [])]
+    for stage in todo:
         day = date.fromisoformat(lead["registered_day"])
         await apply(g, lead["branch_id"], day, f"f:{lead_id}:{stage}", stage_counters(lead, stage))
+    if todo:
+        await g.leads.update_one({"_id": lead_id}, {"$addToSet": {"counted": {"$each": todo}}})
 
 
 async def on_lead_registered(g: Generation, env: Envelope, data: LeadRegistered) -> None:

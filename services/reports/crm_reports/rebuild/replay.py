@@ -4,13 +4,16 @@ While it runs, live events go to both the current and the new generation (see
 `generations.active`), and reads use the current one. The replay reads an ordered,
 ephemeral JetStream consumer up to the stream's last sequence as of the start (every
 later event reaches the new generation through the live consumer), through the very
-projections the live consumer uses, then switches the pointer. One rebuild at a time,
+projections the live consumer uses (branches in parallel, each branch in stream order),
+then switches the pointer. One rebuild at a time,
 under a lease; a crashed rebuild's lease runs out and a new one may start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import zlib
 
 from nats.js.api import DeliverPolicy
 
@@ -26,6 +29,7 @@ from crm_shared.plugins import ServiceContext
 LEASE = "reports-rebuild"
 LEASE_SECONDS = 120
 STATUS = "rebuild"
+PARTITIONS = 8
 log = logging.getLogger("crm.reports.rebuild")
 
 
@@ -52,6 +56,34 @@ async def start(ctx: ServiceContext) -> str:
     return name
 
 
+class Partitions:
+    """Events of one branch in stream order, branches side by side: each projection only
+    depends on the order of its own branch's events (time zone first, then the rest)."""
+
+    def __init__(self, g: Generation, count: int = PARTITIONS) -> None:
+        self.g, self.errors = g, []
+        self.queues = [asyncio.Queue(maxsize=256) for _ in range(count)]
+        self.workers = [asyncio.create_task(self._work(q)) for q in self.queues]
+
+    async def _work(self, queue: asyncio.Queue) -> None:
+        while (item := await queue.get()) is not None:
+            if not self.errors:
+                try:
+                    await project(self.g, *item)
+                except Exception as exc:  # keep draining so the reader never blocks; raised at the end
+                    self.errors.append(exc)
+
+    async def put(self, env, data) -> None:
+        await self.queues[zlib.crc32(env.branch_id.encode()) % len(self.queues)].put((env, data))
+
+    async def close(self) -> None:
+        for queue in self.queues:
+            await queue.put(None)
+        await asyncio.gather(*self.workers)
+        if self.errors:
+            raise self.errors[0]
+
+
 async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> int:
     """Project every stream message with sequence <= upto into `g`; returns events projected."""
     if upto == 0:
@@ -60,6 +92,7 @@ async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> i
         f"{ctx.settings.subject_prefix}.>", stream=ctx.settings.stream_name,
         ordered_consumer=True, deliver_policy=DeliverPolicy.ALL,
     )
+    partitions = Partitions(g)
     projected = 0
     try:
         while True:
@@ -69,14 +102,16 @@ async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> i
             except BadEvent:
                 env = None
             if env is not None and env.type in PROJECTIONS:
-                await project(g, env, data)
+                await partitions.put(env, data)
                 projected += 1
                 if projected % 500 == 0:
                     await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS)
             if msg.metadata.sequence.stream >= upto:
-                return projected
+                break
     finally:
         await sub.unsubscribe()
+        await partitions.close()
+    return projected
 
 
 async def run(ctx: ServiceContext, name: str, owner: str, upto: int) -> None:
