@@ -86,7 +86,7 @@ class System:
             await mongo.close()
 
 
-@pytest.fixture(scope="module", params=["all-in-one", "one-process-per-service"])
+@pytest.fixture(scope="package", params=["all-in-one", "one-process-per-service"])
 async def system(request, urls):
     settings = isolated_settings(*urls)
     if request.param == "all-in-one":
