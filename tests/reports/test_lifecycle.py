@@ -104,3 +104,21 @@ async def test_digest_at_branch_time_once_per_day_through_the_outbox(reports):
 async def _outbox_empty(ctx, digest_id):
     doc = await ctx.db.digests.find_one({"_id": digest_id})
     return not doc.get("pending_events")
+
+
+async def test_a_rebuild_interrupted_by_a_crash_is_abandoned_at_start(urls):
+    from crm_reports.plugin import ReportsService
+    from crm_reports.rebuild.replay import STATUS
+    from tests.support.runtime import isolated_settings, running
+
+    settings = isolated_settings(*urls)
+    async with running([ReportsService(digest_interval_seconds=None)], settings) as (app, _):
+        ctx = app.state.contexts["reports"]
+        await generations.start_building(ctx.db, "gdead")
+        await ctx.db.meta.update_one({"_id": STATUS}, {"$set": {"generation": "gdead", "state": "running"}}, upsert=True)
+        await ctx.db.gdead_buckets.insert_one({"_id": "x"})
+    async with running([ReportsService(digest_interval_seconds=None)], settings) as (app, _):
+        ctx = app.state.contexts["reports"]
+        assert (await generations.pointer(ctx.db))["building"] is None
+        assert (await ctx.db.meta.find_one({"_id": STATUS}))["state"] == "failed"
+        assert await ctx.db.gdead_buckets.count_documents({}) == 0

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from crm_reports import generations, subscriptions, views
 from crm_reports.digest.job import DIGESTS, digest_loop
+from crm_reports.rebuild import replay
 from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.events.reports import DigestReady
 from crm_shared.plugins import ServiceContext, ServicePlugin
@@ -30,6 +31,7 @@ class ReportsService(ServicePlugin):
 
     async def startup(self, ctx: ServiceContext) -> None:
         await generations.ensure_pointer(ctx.db)
+        await replay.abandon_interrupted(ctx)
         if self.digest_interval_seconds:
             ctx.spawn(digest_loop(ctx, self.digest_interval_seconds), name="reports:digest")
 

@@ -23,7 +23,6 @@ PROJECTIONS: dict[str, tuple[Projection, ...]] = {
     "staff.joined": (directory.on_staff_joined,),
     "staff.left": (directory.on_staff_left,),
     "lead.registered": (traffic.on_lead_registered, funnel.on_lead_registered),
-    "lead.updated": (),
     "lead.graded": (outcomes.on_lead_graded,),
     "lead.assigned": (traffic.on_owner_change,),
     "lead.released": (traffic.on_owner_change,),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
 
 from nats.js.api import DeliverPolicy
@@ -84,6 +85,22 @@ class Partitions:
             raise self.errors[0]
 
 
+async def abandon_interrupted(ctx: ServiceContext) -> None:
+    """At start: a generation left half-built by a dead process (its lease ran out) is dropped,
+    so live events stop going to it; a rebuild still running elsewhere holds the lease."""
+    building = (await generations.pointer(ctx.db)).get("building")
+    owner = uuid7()
+    if not building or not await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS):
+        return
+    try:
+        await ctx.db[META].update_one({"_id": generations.POINTER, "building": building}, {"$set": {"building": None}})
+        await Generation(ctx.db, building).drop()
+        await ctx.db[META].update_one({"_id": STATUS, "generation": building},
+                                      {"$set": {"state": "failed", "error": "interrupted", "finished_at": utcnow()}})
+    finally:
+        await leases.release(ctx.db, LEASE, owner)
+
+
 async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> int:
     """Project every stream message with sequence <= upto into `g`; returns events projected."""
     if upto == 0:
@@ -93,7 +110,7 @@ async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> i
         ordered_consumer=True, deliver_policy=DeliverPolicy.ALL,
     )
     partitions = Partitions(g)
-    projected = 0
+    projected, renewed = 0, time.monotonic()
     try:
         while True:
             msg = await sub.next_msg(timeout=30)
@@ -104,8 +121,9 @@ async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> i
             if env is not None and env.type in PROJECTIONS:
                 await partitions.put(env, data)
                 projected += 1
-                if projected % 500 == 0:
+                if time.monotonic() - renewed > LEASE_SECONDS / 4:
                     await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS)
+                    renewed = time.monotonic()
             if msg.metadata.sequence.stream >= upto:
                 break
     finally:
