@@ -17,6 +17,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import nats
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pymongo import AsyncMongoClient
 
 from crm_reports.generations import Generation
@@ -89,14 +90,12 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                      "unit": "events/s", "baseline": "raw insert_one", "baseline_value": raw_insert})
 
         g30 = Generation(db, "bench_30")
+        counters = {"new_leads": 40, "visits": 30, "appointments": 12, "calls": 15, "walk_ins": 20, "deals": 3,
+                    "by_channel": {"phone": 15, "walk_in": 20, "online": 5}, "by_consultant": {f"c{k}": 4 for k in range(10)}}
         for b in range(BRANCHES):
-            for d in range(DAYS):
-                day = date(2026, 3, 1) + timedelta(days=d)
-                counters = {"new_leads": 40, "visits": 30, "appointments": 12, "calls": 15, "walk_ins": 20, "deals": 3,
-                            "by_channel": {"phone": 15, "walk_in": 20, "online": 5},
-                            "by_consultant": {f"c{k}": 4 for k in range(10)}}
-                await g30.buckets.insert_one({"_id": f"b{b}:{day.isoformat()}", "branch_id": f"b{b}", "c": counters,
-                                              "applied": [uuid.uuid4().hex for _ in range(150)]})
+            await g30.buckets.insert_many([
+                {"_id": f"b{b}:{(date(2026, 3, 1) + timedelta(days=d)).isoformat()}", "branch_id": f"b{b}", "c": counters,
+                 "applied": [uuid.uuid4().hex for _ in range(150)]} for d in range(DAYS)])
         started = time.perf_counter()
         for b in range(BRANCHES):
             days = await read_days(g30, f"b{b}", date(2026, 3, 1), date(2026, 3, 30))
@@ -115,9 +114,13 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                              stream=settings.stream_name, headers={"Nats-Msg-Id": e.id})
         upto = (await js.stream_info(settings.stream_name)).state.last_seq
         started = time.perf_counter()
-        sub = await js.subscribe(f"{settings.subject_prefix}.>", stream=settings.stream_name, ordered_consumer=True)
-        for _ in range(upto):
-            parse((await sub.next_msg(timeout=10)).data)
+        sub = await js.pull_subscribe(f"{settings.subject_prefix}.>", stream=settings.stream_name, config=ConsumerConfig(
+            deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE, inactive_threshold=60.0))
+        read = 0
+        while read < upto:
+            for msg in await sub.fetch(batch=256, timeout=10):
+                parse(msg.data)
+                read += 1
         await sub.unsubscribe()
         raw_read = rate(upto, started)
         started = time.perf_counter()

@@ -1,12 +1,12 @@
 """Rebuild: replay the CRM stream from the start into a fresh generation, then switch.
 
 While it runs, live events go to both the current and the new generation (see
-`generations.active`), and reads use the current one. The replay reads an ordered,
-ephemeral JetStream consumer up to the stream's last sequence as of the start (every
-later event reaches the new generation through the live consumer), through the very
-projections the live consumer uses (branches in parallel, each branch in stream order),
-then switches the pointer. One rebuild at a time,
-under a lease; a crashed rebuild's lease runs out and a new one may start.
+`generations.active`), and reads use the current one. The replay reads an ephemeral pull
+consumer (no acks, batches fetched as the store keeps up) up to the stream's last sequence
+as of the start (every later event reaches the new generation through the live consumer),
+through the very projections the live consumer uses (branches in parallel, each branch in
+stream order), then switches the pointer. One rebuild at a time, under a lease; one left
+by a dead process is abandoned at the next start.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import time
 import zlib
 
-from nats.js.api import DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from crm_reports import generations
 from crm_reports.generations import META, Generation
@@ -31,6 +31,8 @@ LEASE = "reports-rebuild"
 LEASE_SECONDS = 120
 STATUS = "rebuild"
 PARTITIONS = 8
+FETCH_BATCH = 256
+FETCH_TIMEOUT = 10.0
 log = logging.getLogger("crm.reports.rebuild")
 
 
@@ -105,27 +107,28 @@ async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> i
     """Project every stream message with sequence <= upto into `g`; returns events projected."""
     if upto == 0:
         return 0
-    sub = await ctx.js.subscribe(
+    sub = await ctx.js.pull_subscribe(
         f"{ctx.settings.subject_prefix}.>", stream=ctx.settings.stream_name,
-        ordered_consumer=True, deliver_policy=DeliverPolicy.ALL,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE, inactive_threshold=60.0),
     )
     partitions = Partitions(g)
-    projected, renewed = 0, time.monotonic()
+    projected, renewed, seq = 0, time.monotonic(), 0
     try:
-        while True:
-            msg = await sub.next_msg(timeout=30)
-            try:
-                env, data = parse(msg.data)
-            except BadEvent:
-                env = None
-            if env is not None and env.type in PROJECTIONS:
-                await partitions.put(env, data)
-                projected += 1
-                if time.monotonic() - renewed > LEASE_SECONDS / 4:
-                    await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS)
-                    renewed = time.monotonic()
-            if msg.metadata.sequence.stream >= upto:
-                break
+        while seq < upto:
+            for msg in await sub.fetch(batch=FETCH_BATCH, timeout=FETCH_TIMEOUT):
+                seq = msg.metadata.sequence.stream
+                if seq > upto:
+                    break
+                try:
+                    env, data = parse(msg.data)
+                except BadEvent:
+                    continue
+                if env.type in PROJECTIONS:
+                    await partitions.put(env, data)
+                    projected += 1
+            if time.monotonic() - renewed > LEASE_SECONDS / 4:
+                await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS)
+                renewed = time.monotonic()
     finally:
         await sub.unsubscribe()
         await partitions.close()
