@@ -29,7 +29,7 @@ class NotifySettings(BaseSettings):
     dispatch_loop: bool = Field(True, description="Run the background dispatcher (tests drive it explicitly).")
     dispatch_interval_seconds: float = Field(1.0, gt=0)
     dispatch_batch: int = Field(500, ge=1, le=10000, description="Due jobs taken per scan.")
-    dispatch_concurrency: int = Field(32, ge=1, le=512)
+    dispatch_concurrency: int = Field(8, ge=1, le=512, description="Jobs in flight per replica.")
     lease_seconds: float = Field(60.0, gt=0, description="A claimed job is another replica's after this.")
     max_attempts: int = Field(5, ge=1, le=50, description="Provider attempts before a job fails.")
     backoff_base_seconds: float = Field(30.0, gt=0)

@@ -43,8 +43,11 @@ async def before_render(db: Any, config: NotifySettings, doc: dict, branch: Bran
 
 
 async def duplicate(db: Any, config: NotifySettings, doc: dict, text: str, now: datetime) -> Decision:
-    """Same text to the same recipient inside the window, from another message: suppressed."""
-    if config.duplicate_window_seconds <= 0:
+    """Same text to the same recipient inside the window, from another message: suppressed.
+
+    Trigger messages are already unique by their key; this guards direct sends and campaigns.
+    """
+    if config.duplicate_window_seconds <= 0 or doc.get("kind") not in ("direct", "campaign"):
         return SEND
     window = int(now.timestamp()) // config.duplicate_window_seconds
     digest = hashlib.sha256(f"{doc['channel']}|{doc['to']}|{text}".encode()).hexdigest()[:32]
@@ -64,11 +67,12 @@ async def take_rate(db: Any, config: NotifySettings, doc: dict, now: datetime) -
     limit = config.rate_limit_sms if doc["channel"] == "sms" else config.rate_limit_email
     window = config.rate_limit_window_seconds
     _id = rate_key(doc["channel"], doc["to"], now, window)
-    taken = await db[RATES].update_one({"_id": _id, "n": {"$lt": limit}}, {"$inc": {"n": 1}})
-    if taken.modified_count:
-        return SEND
-    try:
+    try:  # first send in the window: an insert (cheap on both stores), else a guarded increment
         await db[RATES].insert_one({"_id": _id, "n": 1, "at": now})
         return SEND
     except DuplicateKeyError:
-        return Decision("defer", "rate limit", rate_window(now, window)[1] + timedelta(seconds=1))
+        pass
+    taken = await db[RATES].update_one({"_id": _id, "n": {"$lt": limit}}, {"$inc": {"n": 1}})
+    if taken.modified_count:
+        return SEND
+    return Decision("defer", "rate limit", rate_window(now, window)[1] + timedelta(seconds=1))

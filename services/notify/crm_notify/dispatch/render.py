@@ -22,7 +22,7 @@ class Rendered:
     segments: int | None
 
 
-async def render_message(db, config: NotifySettings, doc: dict, branch: BranchInfo) -> Rendered:
+async def render_message(db, config: NotifySettings, doc: dict, branch: BranchInfo, cache: dict | None = None) -> Rendered:
     channel, locale = doc["channel"], doc.get("locale") or config.default_locale
     variables = {"branch_name": branch.name, **(doc.get("data") or {})}
     link = None
@@ -32,7 +32,13 @@ async def render_message(db, config: NotifySettings, doc: dict, branch: BranchIn
     if doc.get("body") is not None:
         subject, text, source = doc.get("subject"), doc["body"], ""
     else:
-        tpl = await templates.resolve(db, doc["template"], channel, locale, doc["branch_id"])
+        key = ("template", doc["template"], channel, locale, doc["branch_id"])
+        if cache is not None and key in cache:
+            tpl = cache[key]
+        else:
+            tpl = await templates.resolve(db, doc["template"], channel, locale, doc["branch_id"])
+            if cache is not None:
+                cache[key] = tpl
         if tpl is None:
             raise RenderError(f"no template {doc['template']!r} for {channel}/{locale}")
         source = tpl.body

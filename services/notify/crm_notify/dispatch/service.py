@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from crm_shared.bus.outbox import with_events
 from crm_shared.events import new_event
@@ -79,10 +80,19 @@ def _event(cls, doc: dict, attempts: int, error: str | None = None):
     return cls(message_id=doc["_id"], channel=doc["channel"], template=doc.get("template"), attempts=attempts, error=error)
 
 
-async def process(rt: NotifyRuntime, doc: dict, now: datetime) -> str:
+async def _cached(cache: dict | None, key: tuple, load):
+    """Per-pass memo: a batch of reminders shares a handful of branches and templates."""
+    if cache is None:
+        return await load()
+    if key not in cache:
+        cache[key] = await load()
+    return cache[key]
+
+
+async def process(rt: NotifyRuntime, doc: dict, now: datetime, cache: dict | None = None) -> str:
     """Run one claimed job to its next state; returns the outcome."""
     cfg = rt.config
-    info = await branch(rt.db, doc["branch_id"])
+    info = await _cached(cache, ("branch", doc["branch_id"]), lambda: branch(rt.db, doc["branch_id"]))
     decision = await policy.before_render(rt.db, cfg, doc, info, now)
     if decision.action == "suppress":
         await _finish(rt, doc, now, {"status": "suppressed", "error": decision.reason})
@@ -92,7 +102,7 @@ async def process(rt: NotifyRuntime, doc: dict, now: datetime) -> str:
         return "deferred"
     provider = rt.providers[doc["channel"]]
     try:
-        rendered = await render_message(rt.db, cfg, doc, info)
+        rendered = await render_message(rt.db, cfg, doc, info, cache)
     except RenderError as exc:
         await _finish(rt, doc, now, {"status": "failed", "error": str(exc), "provider": provider.name},
                       _event(NotificationFailed, doc, doc["attempts"], str(exc)))
@@ -141,7 +151,10 @@ async def process(rt: NotifyRuntime, doc: dict, now: datetime) -> str:
 async def _index_refs(db: Any, provider: str, refs: list[str], message_id: str) -> None:
     """Receipts name the provider's id; this `_id` lookup leads back to the message."""
     for ref in refs:
-        await db["provider_refs"].update_one({"_id": f"{provider}:{ref}"}, {"$set": {"message_id": message_id}}, upsert=True)
+        try:  # an insert, not an upsert: the dev store scans the collection on every update
+            await db["provider_refs"].insert_one({"_id": f"{provider}:{ref}", "message_id": message_id})
+        except DuplicateKeyError:
+            pass
 
 
 async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = None) -> DispatchReport:
@@ -149,6 +162,7 @@ async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = Non
     report = DispatchReport()
     ids = await due_ids(rt.db, now, limit or rt.config.dispatch_batch)
     gate = asyncio.Semaphore(rt.config.dispatch_concurrency)
+    cache: dict = {}
 
     async def one(message_id: str) -> None:
         async with gate:
@@ -157,7 +171,7 @@ async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = Non
                 return
             report.claimed += 1
             try:
-                report.count(await process(rt, doc, now))
+                report.count(await process(rt, doc, now, cache))
             except Exception:  # the store hiccuped: the lease runs out and another pass retries
                 log.exception("dispatch failed", extra={"message_id": message_id})
                 report.count("error")
