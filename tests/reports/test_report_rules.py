@@ -109,3 +109,10 @@ def test_date_range_rules():
         check_range(date(2026, 1, 2), date(2026, 1, 1))
     with pytest.raises(Problem):
         check_range(date(2025, 1, 1), date(2026, 1, 2))
+
+
+def test_free_text_never_becomes_a_formula():
+    data = to_csv(["reason", "count"], [["=HYPERLINK(\"http://x\")", 1], ["-1+2", 2]]).decode("utf-8-sig")
+    assert "'=HYPERLINK" in data and "'-1+2" in data
+    ws = load_workbook(io.BytesIO(to_xlsx("lost", ["reason", "count"], [["=1+1", 1]]))).active
+    assert ws["A2"].value == "'=1+1" and ws["A2"].data_type == "s" and ws["B2"].value == 1

@@ -19,11 +19,21 @@ CSV_MEDIA = "text/csv; charset=utf-8"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    """Free text (a lost reason, a partner id) must never run as a spreadsheet formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(columns: list[str], rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([label(c) for c in columns])
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    writer.writerows([["" if v is None else safe_text(v) for v in row] for row in rows])
     return (BOM + buf.getvalue()).encode("utf-8")
 
 
@@ -33,7 +43,7 @@ def _cell_value(column: str, value: Any) -> Any:
             return date.fromisoformat(value)
         except ValueError:
             return value
-    return value
+    return safe_text(value)
 
 
 def to_xlsx(title: str, columns: list[str], rows: list[list[Any]]) -> bytes:
