@@ -8,7 +8,9 @@ from crm_shared.events.reports import DigestReady
 from crm_shared.ids import utcnow
 from crm_notify.dispatch.service import dispatch_due
 from crm_notify.triggers.birthdays import plan_birthdays
-from tests.notify.support import BRANCH, configure_branch, join_staff, messages, notify_running, publish_and_wait, sent_by_console
+from tests.notify.support import (
+    BRANCH, configure_branch, join_staff, messages, notify_running, publish_and_wait, publish_env_and_wait, sent_by_console,
+)
 from tests.support.runtime import bearer
 
 
@@ -23,7 +25,7 @@ async def test_assignment_and_claim_tell_the_consultant_once_each(urls):
     async with notify_running(urls) as (settings, rt, client):
         await _team(settings, rt)
         env = await publish_and_wait(settings, rt, LeadAssigned(lead_id="l1", owner_id="c1", reason="manual"))
-        await publish_and_wait(settings, rt, LeadAssigned(lead_id="l1", owner_id="c1"), msg_id=env.id + "-again")
+        await publish_env_and_wait(settings, rt, env, msg_id=env.id + "-again")  # redelivered past the dedup window
         await publish_and_wait(settings, rt, LeadClaimed(lead_id="l2", owner_id="c1", reason="pool_claim"))
         await dispatch_due(rt, utcnow())
         sent = await sent_by_console(rt)

@@ -45,9 +45,9 @@ async def before_render(db: Any, config: NotifySettings, doc: dict, branch: Bran
 async def duplicate(db: Any, config: NotifySettings, doc: dict, text: str, now: datetime) -> Decision:
     """Same text to the same recipient inside the window, from another message: suppressed.
 
-    Trigger messages are already unique by their key; this guards direct sends and campaigns.
+    Keys already make one plan one message; this catches two plans saying the same thing.
     """
-    if config.duplicate_window_seconds <= 0 or doc.get("kind") not in ("direct", "campaign"):
+    if config.duplicate_window_seconds <= 0:
         return SEND
     window = int(now.timestamp()) // config.duplicate_window_seconds
     digest = hashlib.sha256(f"{doc['channel']}|{doc['to']}|{text}".encode()).hexdigest()[:32]
