@@ -38,17 +38,17 @@ async def test_closed_lead_frees_the_phone(urls):
         assert again["id"] != lead["id"]
 
 
-async def test_stale_claim_of_a_lead_never_written_is_recovered(urls):
+async def test_closing_and_reregistering_concurrently_keeps_one_open_lead(urls):
     async with office(urls) as o:
-        from datetime import timedelta
-
-        from crm_shared.ids import utcnow
-        from crm_shared.phones import normalize, phone_hash
         phone = new_phone()
-        digest = phone_hash(normalize(phone), o.settings.phone_hash_key)
-        await o.ctx.db.phone_claims.insert_one({"_id": f"b1:{digest}", "lead_id": "ghost", "at": utcnow() - timedelta(minutes=5)})
-        lead = await o.register(o.manager, phone)
-        assert (await o.ctx.db.phone_claims.find_one({"_id": f"b1:{digest}"}))["lead_id"] == lead["id"]
+        for _ in range(3):
+            lead = await o.register(o.manager, phone)
+            rs = await asyncio.gather(*(o.client.post("/v1/leads", json=o.lead_body(phone), headers=o.manager) for _ in range(4)))
+            assert {r.status_code for r in rs} == {409}
+            r = await o.client.post(f"/v1/leads/{lead['id']}/close", json={"outcome": "lost", "reason": "r"}, headers=o.manager)
+            assert r.status_code == 200
+        assert await o.ctx.db.leads.count_documents({"status": "lost"}) == 3
+        assert await o.ctx.db.leads.count_documents({"status": "new"}) == 0
 
 
 async def test_owner_rules_and_round_robin_skips_leavers(urls):

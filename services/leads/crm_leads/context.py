@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -46,7 +47,7 @@ async def update_with_events(
         query, with_events(ctx.settings, update, *envelopes), return_document=ReturnDocument.AFTER
     )
     if doc is not None and envelopes:
-        ctx.events_written(collection, doc["_id"])
+        ctx.events_written(collection, doc["_id"], *envelopes)
     return doc
 
 
@@ -59,14 +60,27 @@ class Branch:
         self.settings = BranchSettings.from_event(doc.get("settings") or {})
 
 
+_BRANCHES: dict[tuple[str, str], tuple[float, Branch]] = {}
+BRANCH_CACHE_SECONDS = 5.0  # another replica's settings change reaches this one within this time
+
+
+def forget_branch(ctx: ServiceContext, branch_id: str) -> None:
+    _BRANCHES.pop((ctx.db.name, branch_id), None)
+
+
 async def load_branch(ctx: ServiceContext, branch_id: str, who: Principal | None = None) -> Branch:
-    """The branch, or 404 when unknown or outside the caller's scope."""
+    """The branch, or 404 when unknown or outside the caller's scope (read through a short cache)."""
     if who is not None:
         who.require_branch(branch_id)
+    key = (ctx.db.name, branch_id)
+    cached = _BRANCHES.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     doc = await ctx.db.branches.find_one({"_id": branch_id})
     if doc is None:
         raise not_found("branch")
-    return Branch(doc)
+    _BRANCHES[key] = (time.monotonic() + BRANCH_CACHE_SECONDS, Branch(doc))
+    return _BRANCHES[key][1]
 
 
 async def branch_or_default(ctx: ServiceContext, branch_id: str) -> Branch:

@@ -15,6 +15,7 @@ from crm_leads.branches.views import router as branches_router
 from crm_leads.channel_reports.views import router as reports_router
 from crm_leads.disputes.views import router as disputes_router
 from crm_leads.imports.views import router as imports_router
+from crm_leads.leads import dedup
 from crm_leads.leads.views import router as leads_router
 from crm_leads.pool.views import router as pool_router
 from crm_leads.staff.views import router as staff_router
@@ -44,6 +45,7 @@ class LeadsService(ServicePlugin):
         config = self.config or assigners.LeadsSettings()
         assigners.install(ctx, assigners.load(config.assigner))  # unknown assigner: fail at start
         db = ctx.db
+        await dedup.ensure_index(ctx)
         await db.leads.create_index([("branch_id", 1), ("status", 1), ("next_follow_up_at", 1)])
         await db.leads.create_index([("branch_id", 1), ("owner_id", 1)])
         await db.leads.create_index([("branch_id", 1), ("customer.phone_masked", 1)])

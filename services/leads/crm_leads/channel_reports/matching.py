@@ -15,10 +15,9 @@ async def live_report(
     ctx: ServiceContext, branch_id: str, phone_hash: str | None, phone_masked: str, name: str, now: datetime
 ) -> dict | None:
     """Full reports match on the phone hash; masked ones on mask + name."""
-    for key in rules.claim_keys(branch_id, phone_hash, phone_masked, name):
-        claim = await ctx.db[CLAIMS].find_one({"_id": key})
-        if claim is None:
-            continue
+    keys = rules.claim_keys(branch_id, phone_hash, phone_masked, name)
+    claims = {c["_id"]: c for c in await ctx.db[CLAIMS].find({"_id": {"$in": keys}}).to_list()}
+    for claim in (claims[k] for k in keys if k in claims):
         report = await ctx.db.channel_reports.find_one({"_id": claim["report_id"]}, projection={"pending_events": 0})
         if report is not None and rules.is_live(report, now):
             return report

@@ -88,8 +88,9 @@ async def submit(ctx: ServiceContext, branch: Branch, body: ReportIn, partner_id
         data = ChannelReportRejected(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"], reason=reason)
     else:
         data = ChannelReportAccepted(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"])
-    await ctx.db.channel_reports.insert_one(new_document(ctx.settings, doc, envelope(data, branch.id, _id)))
-    ctx.events_written("channel_reports", _id)
+    env = envelope(data, branch.id, _id)
+    await ctx.db.channel_reports.insert_one(new_document(ctx.settings, doc, env))
+    ctx.events_written("channel_reports", _id, env)
     if doc["status"] == "rejected":
         raise conflict("report-conflict", "the customer already has an open lead or a live report in the branch",
                        report_id=_id, reason=doc["reason"])

@@ -96,7 +96,8 @@ async def close(ctx: ServiceContext, branch: Branch, doc: dict, body: CloseIn, e
     require_editor(doc, who)
     require_open(doc)
     now = utcnow()
-    sets = {"status": body.outcome, "closed_at": now, "in_pool": False, "amount": body.amount}
+    sets = {"status": body.outcome, "closed_at": now, "in_pool": False, "amount": body.amount,
+            dedup.FIELD: dedup.closed_key(doc["_id"])}  # frees the phone in the same write
     if body.outcome == "won":
         partner = credited_partner(doc.get("attribution"), now)
         sets["credited_partner_id"] = partner
@@ -104,6 +105,4 @@ async def close(ctx: ServiceContext, branch: Branch, doc: dict, body: CloseIn, e
     else:
         sets["lost_reason"] = body.reason
         data = LeadLost(lead_id=doc["_id"], owner_id=doc.get("owner_id"), reason=body.reason, status_before=doc["status"])
-    updated = await write(ctx, doc, expected, {"$set": sets}, envelope(data, branch.id, doc["_id"]), now=now)
-    await dedup.give_back(ctx, branch.id, doc["phone_hash"], doc["_id"])
-    return updated
+    return await write(ctx, doc, expected, {"$set": sets}, envelope(data, branch.id, doc["_id"]), now=now)

@@ -83,43 +83,47 @@ def duplicate(existing: dict) -> Problem:
 
 
 async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: Principal, now: datetime | None = None) -> dict:
-    """Create the lead, or raise 409 `/duplicate-lead` naming the open lead holding the phone."""
+    """Create the lead, or raise 409 `/duplicate-lead` naming the open lead holding the phone.
+
+    No read before the write: the unique `dedup_key` decides, and only a loser looks up the winner.
+    """
     now = now or utcnow()
     e164 = normalized_phone(ctx, body.customer.phone)
     digest, masked = phone_hash(e164, ctx.settings.phone_hash_key), mask(e164)
     owner = await choose_owner(ctx, branch, body.owner_id, who)
     lead_id = uuid7()
-    existing = await dedup.take(ctx, branch.id, digest, lead_id, now)
-    if existing is not None:
-        if not existing.get("in_flight"):
-            await record_contact(ctx, existing, body.source.channel, now)
-        raise duplicate(existing)
-    try:
-        report = await matching.live_report(ctx, branch.id, digest, masked, body.customer.name, now)
-        source = body.source.model_dump()
-        attribution = None
-        if report is not None:
-            attribution = {"partner_id": report["partner_id"], "report_id": report["_id"], "protection_until": report.get("protection_until")}
-            source["partner_id"] = source.get("partner_id") or report["partner_id"]
-        customer = body.customer.model_dump(mode="json") | {"phone": e164, "phone_masked": masked}
-        doc = {
-            "_id": lead_id, "branch_id": branch.id, "customer": customer, "phone_hash": digest, "source": source,
-            "grade": body.grade, "owner_id": owner, "status": "new", "in_pool": owner is None, "interest": body.interest,
-            "next_follow_up_at": rules.next_follow_up(now, body.grade, branch.settings, branch.timezone) if owner else None,
-            "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],
-            "visits": [], "attribution": attribution, "created_by": who.sub, "version": 1, "created_at": now, "updated_at": now,
-        }
-        env = envelope(LeadRegistered(
-            lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest),
-            source=source, owner_id=owner, grade=body.grade,
-        ), branch.id, lead_id)
-        await ctx.db.leads.insert_one(new_document(ctx.settings, doc, env))
-    except BaseException:
-        await dedup.give_back(ctx, branch.id, digest, lead_id)
-        raise
+    report = await matching.live_report(ctx, branch.id, digest, masked, body.customer.name, now)
+    source = body.source.model_dump()
+    attribution = None
+    if report is not None:
+        attribution = {"partner_id": report["partner_id"], "report_id": report["_id"], "protection_until": report.get("protection_until")}
+        source["partner_id"] = source.get("partner_id") or report["partner_id"]
+    customer = body.customer.model_dump(mode="json") | {"phone": e164, "phone_masked": masked}
+    doc = {
+        "_id": lead_id, "branch_id": branch.id, "customer": customer, "phone_hash": digest,
+        dedup.FIELD: dedup.open_key(branch.id, digest), "source": source,
+        "grade": body.grade, "owner_id": owner, "status": "new", "in_pool": owner is None, "interest": body.interest,
+        "next_follow_up_at": rules.next_follow_up(now, body.grade, branch.settings, branch.timezone) if owner else None,
+        "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],
+        "visits": [], "attribution": attribution, "created_by": who.sub, "version": 1, "created_at": now, "updated_at": now,
+    }
+    env = envelope(LeadRegistered(
+        lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest),
+        source=source, owner_id=owner, grade=body.grade,
+    ), branch.id, lead_id)
+    for _ in range(3):
+        try:
+            await ctx.db.leads.insert_one(new_document(ctx.settings, doc, env))
+            break
+        except DuplicateKeyError:  # the dev store does not say which key: ask who holds the phone
+            if existing := await dedup.holder(ctx, branch.id, digest):
+                await record_contact(ctx, existing, body.source.channel, now)
+                raise duplicate(existing) from None
+    else:
+        raise conflict("busy-phone", "the phone changed hands concurrently; retry")
+    ctx.events_written("leads", lead_id, env)
     if report is not None:
         await matching.link_lead(ctx, report, lead_id)
-    ctx.events_written("leads", lead_id)
     log.info("lead registered", extra={"lead_id": lead_id, "branch_id": branch.id, "phone_masked": masked})
     return doc
 
@@ -130,5 +134,5 @@ async def insert_seeded(ctx: ServiceContext, doc: dict, env) -> bool:
         await ctx.db.leads.insert_one(new_document(ctx.settings, doc, env))
     except DuplicateKeyError:
         return False
-    ctx.events_written("leads", doc["_id"])
+    ctx.events_written("leads", doc["_id"], env)
     return True

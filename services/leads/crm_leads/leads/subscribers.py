@@ -32,12 +32,7 @@ async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitChe
                                            projection=SLIM)
     lead = lead or await dedup.holder(ctx, branch.id, v.phone_hash)
     if lead is None:
-        lead_id = seeded_id(f"visit:{data.visit_id}", env.time)
-        lead = await dedup.take(ctx, branch.id, v.phone_hash, lead_id, utcnow())
-        if lead is None or lead["_id"] == lead_id:
-            lead = await _walk_in(ctx, branch, env, data, lead_id, report)
-        elif lead.get("in_flight"):
-            raise RuntimeError("the visitor's phone is being registered concurrently; retry")
+        lead = await _walk_in(ctx, branch, env, data, seeded_id(f"visit:{data.visit_id}", env.time), report)
     if lead["_id"] and data.visit_id not in (lead.get("visits") or []):
         await _mark_visited(ctx, branch, lead["_id"], data.visit_id, env.time)
     if report is not None:
@@ -50,7 +45,8 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
     source = {"channel": "partner" if report else "walk_in", "campaign": None, "referrer": None,
               "partner_id": report["partner_id"] if report else None}
     doc = {
-        "_id": lead_id, "branch_id": branch.id, "phone_hash": v.phone_hash, "source": source, "grade": None,
+        "_id": lead_id, "branch_id": branch.id, "phone_hash": v.phone_hash,
+        dedup.FIELD: dedup.open_key(branch.id, v.phone_hash), "source": source, "grade": None,
         "customer": {"name": v.name, "phone": None, "phone_masked": v.phone_masked},
         "owner_id": owner, "status": "visited", "in_pool": owner is None, "interest": None,
         "next_follow_up_at": rules.next_follow_up(now, None, branch.settings, branch.timezone) if owner else None,
@@ -60,8 +56,13 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
     }
     event = envelope(LeadRegistered(lead_id=lead_id, customer=v, source=source, owner_id=owner, grade=None, status="visited"),
                      branch.id, lead_id)
-    await insert_seeded(ctx, doc, event)
-    return doc
+    if await insert_seeded(ctx, doc, event):
+        return doc
+    # a redelivery (same seeded id) or a lead registered for the phone meanwhile
+    existing = await ctx.db.leads.find_one({"_id": lead_id}, projection=SLIM) or await dedup.holder(ctx, branch.id, v.phone_hash)
+    if existing is None:
+        raise RuntimeError("the visitor's phone changed hands concurrently; retry")
+    return existing
 
 
 async def _mark_visited(ctx: ServiceContext, branch: Branch, lead_id: str, visit_id: str, at: datetime) -> None:

@@ -30,7 +30,7 @@ async def join(ctx: ServiceContext, body: StaffIn) -> StaffOut:
     doc = {"_id": _id, **body.model_dump(), "phone": phone, "active": True, "created_at": now, "version": 1}
     env = envelope(StaffJoined(staff_id=_id, **_contact(doc)), body.branch_id, _id)
     await ctx.db.staff.insert_one(new_document(ctx.settings, doc, env))
-    ctx.events_written("staff", _id)
+    ctx.events_written("staff", _id, env)
     return public(doc)
 
 
