@@ -36,8 +36,19 @@ def load_class(name: str) -> type[Provider]:
     return cls
 
 
+def check_configured(config: NotifySettings) -> None:
+    """Settings given for a provider that is not selected are still checked: typos fail at start."""
+    for name, values in config.providers.items():
+        cls = load_class(name)
+        try:
+            cls.Settings.model_validate(values)
+        except ValidationError as exc:
+            raise ProviderConfigError(f"notify provider {name!r} settings are invalid: {exc}") from exc
+
+
 async def build(config: NotifySettings, db: Any) -> dict[str, Provider]:
     """One started provider per channel (shared when both channels name the same one)."""
+    check_configured(config)
     by_name: dict[str, Provider] = {}
     chosen = {"sms": config.sms_provider, "email": config.email_provider}
     for channel, name in chosen.items():
