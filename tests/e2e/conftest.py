@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from crm_shared.bus.outbox import OutboxRelay
+from crm_shared.observability import PhoneRedactionFilter
 from crm_shared.plugins import ServiceContext, discover
 from tests.support.processes import Gateway, routes, service_processes
 from tests.support.runtime import bearer, eventually, isolated_settings, running
@@ -86,8 +88,34 @@ class System:
             await mongo.close()
 
 
+class LogCapture(logging.Handler):
+    """Every log line of the in-process services, with its extra fields, for the privacy check."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.addFilter(PhoneRedactionFilter())  # as configure_logging's handler does
+
+    def emit(self, record: logging.LogRecord) -> None:
+        standard = logging.LogRecord("", 0, "", 0, "", (), None).__dict__
+        extras = {k: v for k, v in record.__dict__.items() if k not in standard and k != "message"}
+        self.lines.append(f"{record.getMessage()} {extras}")
+
+
+@pytest.fixture(scope="package")
+def captured_logs():
+    handler = LogCapture()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # what a deployment logs; DEBUG driver traces are opt-in
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+
+
 @pytest.fixture(scope="package", params=["all-in-one", "one-process-per-service"])
-async def system(request, urls):
+async def system(request, urls, captured_logs):
     settings = isolated_settings(*urls)
     if request.param == "all-in-one":
         async with running(discover("all"), settings) as (app, client):

@@ -36,3 +36,17 @@ def test_hash_is_keyed_and_stable():
     assert a == phones.phone_hash("+8613812345678", KEY)
     assert a != phones.phone_hash("+8613812345678", "other")
     assert len(a) == 64 and "13812345678" not in a
+
+
+def test_logs_are_redacted_of_full_phones():
+    import logging
+
+    from crm_shared.observability import PhoneRedactionFilter, redact
+
+    assert redact("GET /v1/messages?to=%2B8613812345678&x=1") == "GET /v1/messages?to=%2B138****5678&x=1"
+    assert redact("call 13812345678 now, +8613912345678.") == "call 138****5678 now, 139****5678."
+    assert redact("order 20261123123456789 at 1795468475.13812345678") == "order 20261123123456789 at 1795468475.13812345678"
+    record = logging.LogRecord("x", logging.INFO, "", 0, "to %s", ("13812345678",), None)
+    record.to = "+8613812345678"
+    PhoneRedactionFilter().filter(record)
+    assert record.getMessage() == "to 138****5678" and record.to == "138****5678"
