@@ -124,3 +124,13 @@ async def test_release_assign_and_orphans(urls):
         await o.client.post(f"/v1/leads/{mine[1]}/assign", json={"owner_id": c}, headers=o.manager)
         r = await o.client.post(f"/v1/staff/{c}/leave", json={"owner_id": b}, headers=o.manager)
         assert r.json()["leads_reassigned"] == 1 and (await o.lead(mine[1]))["owner_id"] == b
+
+
+async def test_scan_releases_orphans_a_crashed_leave_left_behind(urls):
+    async with office(urls) as o:
+        a = await o.add_staff("a")
+        lead = await o.register(o.as_("consultant", a))
+        await o.ctx.db.staff.update_one({"_id": a}, {"$set": {"active": False}})  # left, orphan sweep never ran
+        assert (await due_work(o.ctx, utcnow()))["reclaimed"] == 1
+        doc = await o.lead(lead["id"])
+        assert doc["in_pool"] and doc["owner_id"] is None

@@ -53,6 +53,7 @@ async def reclaim(ctx: ServiceContext, now: datetime) -> tuple[int, int]:
     warned = released = 0
     for branch in await branches(ctx):
         s = branch.settings
+        released += await _orphans(ctx, branch, now)
         stale_before = now - timedelta(days=s.reclaim_after_days)
         query = _owned_open(branch.id) | {"in_pool": False, "last_activity_at": {"$lt": stale_before}}
         for doc in await ctx.db.leads.find(query, projection=SLIM).to_list():
@@ -76,3 +77,19 @@ async def reclaim(ctx: ServiceContext, now: datetime) -> tuple[int, int]:
             )
             warned += done is not None
     return warned, released
+
+
+async def _orphans(ctx: ServiceContext, branch: Branch, now: datetime) -> int:
+    """Safety net for the orphan rule: open leads still owned by someone who left go to the pool."""
+    left = [d["_id"] for d in await ctx.db.staff.find({"branch_id": branch.id, "active": False}, projection={"_id": 1}).to_list()]
+    if not left:
+        return 0
+    count = 0
+    query = _owned_open(branch.id) | {"owner_id": {"$in": left}}
+    for doc in await ctx.db.leads.find(query, projection=SLIM).to_list():
+        try:
+            await release(ctx, branch, doc, "staff_left", now=now)
+            count += 1
+        except Problem:
+            continue
+    return count
