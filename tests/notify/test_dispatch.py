@@ -49,10 +49,15 @@ async def test_two_replicas_racing_send_each_job_once(urls):
 
 
 async def test_a_dispatcher_killed_after_claiming_is_replaced_after_its_lease(urls):
-    async with notify_running(urls, lease_seconds=60) as (settings, rt, client):
+    settings = isolated_settings(*urls)
+    async with running([NotifyService(notify_config(lease_seconds=60))], settings) as (app, client):
+        first = runtime_of(app.state.contexts["notify"])
         [mid] = await _send(client, settings, 1)
         now = utcnow()
-        assert await claim(rt.db, mid, now, "crashed-replica", 60) is not None  # then it dies, sending nothing
+        assert await claim(first.db, mid, now, first.owner, 60) is not None  # claimed, then the process dies
+    async with running([NotifyService(notify_config(lease_seconds=60))], settings) as (app, client):
+        rt = runtime_of(app.state.contexts["notify"])
+        assert rt.owner != first.owner
         assert (await dispatch_due(rt, now + timedelta(seconds=30))).claimed == 0, "lease still held"
         assert await sent_by_console(rt) == []
         report = await dispatch_due(rt, now + timedelta(seconds=61))

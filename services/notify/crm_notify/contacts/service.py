@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from crm_shared.ids import utcnow
@@ -45,7 +45,3 @@ async def consented(db: Any, branch_id: str, channel: str, limit: int) -> list[d
 
 def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def birthday_due(now: datetime, hour: int) -> bool:
-    return now.hour >= hour

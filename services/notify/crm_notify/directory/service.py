@@ -9,7 +9,6 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from crm_shared.branches import DEFAULT_TIMEZONE, BranchSettings, zone
-from crm_shared.ids import utcnow
 
 STAFF = "staff"
 BRANCHES = "branches"
@@ -84,7 +83,3 @@ def local_text(moment: datetime, tz: str, locale: str) -> str:
     if locale == "en":
         return local.strftime("%Y-%m-%d %H:%M")
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
-
-
-def now() -> datetime:
-    return utcnow()

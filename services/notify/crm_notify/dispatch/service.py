@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from crm_shared.bus.outbox import with_events
 from crm_shared.events import new_event
 from crm_shared.events.notify import NotificationFailed, NotificationSent
+from crm_shared.observability import correlation_id
 from crm_notify.directory.service import branch
 from crm_notify.dispatch import policy
 from crm_notify.dispatch.render import render_message
@@ -65,7 +66,7 @@ async def _finish(rt: NotifyRuntime, doc: dict, now: datetime, fields: dict, eve
     update: dict = {"$set": {**fields, "lease_owner": None, "lease_until": None, "updated_at": now},
                     "$inc": {"version": 1, **({"attempts": 1} if inc_attempts else {})}}
     if event is not None:
-        env = new_event(event, branch_id=doc["branch_id"], subject=doc["_id"])
+        env = new_event(event, branch_id=doc["branch_id"], subject=doc["_id"], correlation_id=doc.get("correlation_id"))
         update = with_events(rt.ctx.settings, update, env)
     result = await rt.db[MESSAGES].update_one({"_id": doc["_id"], "lease_owner": rt.owner, "version": doc["version"]}, update)
     if not result.modified_count:
@@ -170,11 +171,14 @@ async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = Non
             if doc is None:
                 return
             report.claimed += 1
+            token = correlation_id.set(doc.get("correlation_id") or message_id)
             try:
                 report.count(await process(rt, doc, now, cache))
             except Exception:  # the store hiccuped: the lease runs out and another pass retries
                 log.exception("dispatch failed", extra={"message_id": message_id})
                 report.count("error")
+            finally:
+                correlation_id.reset(token)
 
     await asyncio.gather(*(one(i) for i in ids))
     return report

@@ -12,6 +12,7 @@ from typing import Any
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crm_shared.ids import utcnow
+from crm_shared.observability import correlation_id
 from crm_shared.phones import mask
 from crm_notify.triggers.rules import message_id
 
@@ -33,7 +34,7 @@ def new_message(
         "locale": locale, "body": body, "subject": subject, "status": status, "due_at": due_at,
         "version": 1, "attempts": 0, "lease_owner": None, "lease_until": None, "provider": None,
         "provider_message_ids": [], "segments": None, "parts": None, "delivered_parts": [], "error": error,
-        "created_at": now, "updated_at": now, **extra,
+        "created_at": now, "updated_at": now, "correlation_id": correlation_id.get(), **extra,
     }
 
 

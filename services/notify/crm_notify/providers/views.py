@@ -60,7 +60,7 @@ async def apply_receipt(rt: NotifyRuntime, provider: str, r: Receipt) -> str:
         fields = {"status": "delivered", "delivered_at": now}
     else:
         return "partial"
-    env = new_event(event, branch_id=doc["branch_id"], subject=mid)
+    env = new_event(event, branch_id=doc["branch_id"], subject=mid, correlation_id=doc.get("correlation_id"))
     done = await rt.db[MESSAGES].update_one(
         {"_id": mid, "status": "sent"},
         with_events(rt.ctx.settings, {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}}, env),
