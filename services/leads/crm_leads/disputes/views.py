@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from crm_shared.http.auth import Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import not_found
+from crm_shared.http.problems import Problem, not_found
 
 from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
 from crm_leads.disputes import service
@@ -22,6 +22,8 @@ router = APIRouter(tags=["attribution disputes"])
              "`dispute_decision_working_days` working days of the branch.")
 async def open_dispute(body: DisputeIn, c: Ctx, who: Principal = require_roles("partner", *MANAGERS)) -> DisputeOut:
     report = lead = None
+    if who.role == "partner" and not body.report_id:
+        raise Problem(422, "report-required", "a partner disputes through its own report: give report_id")
     if body.report_id:
         report = await c.db.channel_reports.find_one({"_id": body.report_id}, projection={"pending_events": 0})
         if report is None or not who.sees_branch(report["branch_id"]) or (who.role == "partner" and report["partner_id"] != who.sub):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import not_found
+from crm_shared.http.problems import Problem, not_found
 
 from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
 from crm_leads.pool import service as pool
@@ -55,6 +55,8 @@ async def leave(
     doc = await service.get(c, staff_id)
     if doc is None or not who.sees_branch(doc["branch_id"]):
         raise not_found("staff")
+    if body and body.owner_id == staff_id:
+        raise Problem(422, "invalid-owner", "a leaver cannot inherit its own leads")
     heir = await service.active_consultant(c, body.owner_id, doc["branch_id"]) if body and body.owner_id else None
     doc = await service.leave(c, doc)
     released, reassigned = await pool.settle_orphans(c, doc["branch_id"], staff_id, heir["_id"] if heir else None, who.sub)
