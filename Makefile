@@ -7,7 +7,8 @@ UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 VENV := .venv
 DEVSTORE := .tools/devstore
-DEVSTORE_SRC := $(wildcard deploy/devstore/*.go) deploy/devstore/go.mod deploy/devstore/go.sum
+DEVSTORE_SRC := $(wildcard deploy/devstore/*.go) deploy/devstore/go.mod deploy/devstore/go.sum deploy/devstore/patch_ferretdb.py
+FERRETDB := github.com/FerretDB/FerretDB
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
@@ -41,9 +42,14 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml services/*/p
 
 devstore: $(DEVSTORE)
 
+# Built from a copy with one patch to FerretDB (see deploy/devstore/patch_ferretdb.py).
 $(DEVSTORE): $(DEVSTORE_SRC)
-	@mkdir -p .tools
-	cd deploy/devstore && go build -trimpath -o ../../$(DEVSTORE) .
+	@rm -rf .tools/build && mkdir -p .tools/build/devstore
+	cp deploy/devstore/*.go deploy/devstore/go.mod deploy/devstore/go.sum .tools/build/devstore/
+	cd deploy/devstore && go mod download $(FERRETDB)
+	$(PYTHON) deploy/devstore/patch_ferretdb.py "$$(cd deploy/devstore && go list -m -f '{{.Dir}}' $(FERRETDB))" .tools/build/ferretdb
+	cd .tools/build/devstore && go mod edit -replace=$(FERRETDB)=../ferretdb && go build -trimpath -o ../../devstore .
+	rm -rf .tools/build
 
 clean:
 	rm -rf .data .pytest_cache
