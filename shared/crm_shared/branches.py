@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -30,6 +32,18 @@ class CadenceDays(BaseModel):
     C: int = Field(14, ge=1, le=365)
 
 
+class ReceptionClassOverride(BaseModel):
+    """A branch's changes to one business-reception class's defaults (reception service)."""
+
+    model_config = ConfigDict(extra="forbid")
+    budget_min: float | None = Field(None, ge=0, le=100000, description="Meal budget per head, CNY, lower bound.")
+    budget_max: float | None = Field(None, ge=0, le=100000, description="Meal budget per head, CNY, upper bound.")
+    hotel: str | None = Field(None, max_length=40, examples=["five_star"])
+    accompany: list[str] | None = Field(None, max_length=10, description="Who must accompany the guests.")
+    notice_days: int | None = Field(None, ge=0, le=60, description="Days of notice the class needs.")
+    needs_general_manager: bool | None = Field(None, description="Second approval step by the general manager.")
+
+
 class BranchSettings(BaseModel):
     """Per-branch rules; every field has the handbook's default."""
 
@@ -48,6 +62,9 @@ class BranchSettings(BaseModel):
     working_days: list[int] = Field([0, 1, 2, 3, 4], description="ISO weekdays 0=Mon..6=Sun that are working days.")
     holidays: list[date] = Field(default_factory=list, max_length=400, description="Non-working dates.")
     workdays_extra: list[date] = Field(default_factory=list, max_length=400, description="Make-up working days (调休).")
+    reception_classes: dict[Literal["A", "B", "C", "D"], ReceptionClassOverride] = Field(
+        default_factory=dict, description="Overrides of the business-reception class defaults (A 130-150 CNY, 2 days notice...)."
+    )
 
     @field_validator("working_days")
     @classmethod

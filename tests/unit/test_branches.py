@@ -49,3 +49,12 @@ def test_quiet_hours_wrap_midnight():
     assert not in_quiet_hours(noon, q, tz) and quiet_hours_end(noon, q, tz) == noon
 def test_consumers_ignore_settings_newer_than_their_code():
     assert BranchSettings.from_event({"protection_days": 9, "added_later": 1}).protection_days == 9
+
+
+def test_reception_class_overrides_are_typed():
+    s = BranchSettings(reception_classes={"A": {"notice_days": 3}})
+    assert s.reception_classes["A"].notice_days == 3 and s.reception_classes["A"].budget_max is None
+    with pytest.raises(ValidationError):
+        BranchSettings(reception_classes={"E": {"notice_days": 3}})
+    with pytest.raises(ValidationError):
+        BranchSettings(reception_classes={"A": {"notice_days": "soon"}})
