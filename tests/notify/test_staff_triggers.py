@@ -1,5 +1,7 @@
 """Staff-facing triggers: assignment notices, overdue reminders with escalation, receptions, digests, birthdays."""
 
+import json
+
 from datetime import UTC, date, datetime, timedelta
 
 from crm_shared.events.leads import LeadAssigned, LeadClaimed, LeadFollowUpOverdue, StaffLeft
@@ -11,7 +13,7 @@ from crm_notify.triggers.birthdays import plan_birthdays
 from tests.notify.support import (
     BRANCH, configure_branch, join_staff, messages, notify_running, publish_and_wait, publish_env_and_wait, sent_by_console,
 )
-from tests.support.runtime import bearer
+from tests.support.runtime import bearer, eventually, stream_messages
 
 
 async def _team(settings, rt):
@@ -84,6 +86,9 @@ async def test_missing_staff_contact_is_a_visible_failure(urls):
         [doc] = await messages(rt)
         assert doc["status"] == "failed" and "no sms contact" in doc["error"]
         assert (await dispatch_due(rt, utcnow())).claimed == 0
+        subject = f"{settings.subject_prefix}.{BRANCH}.notification.failed"
+        [event] = await eventually(lambda: stream_messages(settings, subject=subject))
+        assert json.loads(event.data)["data"]["message_id"] == doc["_id"]
 
 
 async def test_birthday_greetings_once_a_day_for_consenting_contacts(urls):

@@ -11,6 +11,9 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from crm_shared.bus.outbox import new_document
+from crm_shared.events import new_event
+from crm_shared.events.notify import NotificationFailed
 from crm_shared.ids import utcnow
 from crm_shared.observability import correlation_id
 from crm_shared.phones import mask
@@ -47,9 +50,20 @@ async def plan(db: Any, doc: dict) -> bool:
         return False
 
 
-async def plan_many(db: Any, docs: list[dict]) -> int:
+def with_failure_event(settings: Any, doc: dict) -> dict:
+    """A message planned as failed (e.g. nobody to send to) announces it like any other failure."""
+    event = NotificationFailed(message_id=doc["_id"], channel=doc["channel"], template=doc.get("template"),
+                               attempts=0, error=doc.get("error"))
+    env = new_event(event, branch_id=doc["branch_id"], subject=doc["_id"], correlation_id=doc.get("correlation_id"))
+    return new_document(settings, doc, env)
+
+
+async def plan_many(db: Any, docs: list[dict], settings: Any = None) -> int:
+    """Insert many; with `settings`, planned failures carry their notification.failed event."""
     if not docs:
         return 0
+    if settings is not None:
+        docs = [with_failure_event(settings, d) if d["status"] == "failed" else d for d in docs]
     try:
         result = await db[MESSAGES].insert_many(docs, ordered=False)
         return len(result.inserted_ids)

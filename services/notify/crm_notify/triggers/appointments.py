@@ -79,7 +79,7 @@ async def on_scheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None:
     info = await branch(rt.db, env.branch_id)
     docs = _plan(env, data, await _data(rt.db, info, data), info, utcnow(), "appointment_confirmation")
     await _remember(rt.db, data.appointment_id, docs)
-    await plan_many(rt.db, docs)
+    await plan_many(rt.db, docs, rt.ctx.settings)
     rt.wake.set()
 
 
@@ -96,7 +96,7 @@ async def on_rescheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None
     info = await branch(rt.db, env.branch_id)
     docs = _plan(env, data, await _data(rt.db, info, data), info, utcnow(), "appointment_rescheduled")
     await _remember(rt.db, data.appointment_id, docs)
-    await plan_many(rt.db, docs)
+    await plan_many(rt.db, docs, rt.ctx.settings)
     rt.wake.set()
 
 
@@ -112,7 +112,7 @@ async def on_cancelled(ctx, env: Envelope, data: AppointmentCancelled) -> None:
     docs = [keyed(kind="appointment_cancelled", template="appointment_cancelled", entity=data.appointment_id, channel=c,
                   to=to, recipient="customer", occurrence=data.start.isoformat(), branch_id=env.branch_id, due_at=now,
                   now=now, data=base) for c, to in _customer_channels(data)[:1]]
-    await plan_many(rt.db, docs)
+    await plan_many(rt.db, docs, rt.ctx.settings)
     rt.wake.set()
 
 

@@ -38,7 +38,7 @@ async def plan_birthdays(rt: NotifyRuntime, now: datetime) -> int:
                               to=to, recipient=contact["_id"], occurrence=str(local.year), branch_id=branch_id,
                               due_at=now, now=now, category="marketing",
                               data={"customer_name": contact.get("name", ""), "branch_name": info.name}))
-        planned += await plan_many(rt.db, docs)  # keyed per contact and year: a rerun plans nothing twice
+        planned += await plan_many(rt.db, docs, rt.ctx.settings)  # keyed per contact and year: a rerun plans nothing twice
         try:
             await rt.db[RUNS].insert_one({"_id": run_id, "at": now})
         except DuplicateKeyError:

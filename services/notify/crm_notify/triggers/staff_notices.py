@@ -28,7 +28,7 @@ async def on_lead_owner(ctx, env: Envelope, data: _OwnerChange) -> None:
                 recipient=data.owner_id, occurrence=env.id, branch_id=env.branch_id, due_at=now, now=now,
                 data={"staff_name": (staff or {}).get("name", ""), "lead_id": data.lead_id,
                       "reason": data.reason or "", "branch_name": info.name})
-    await plan_many(rt.db, [doc])
+    await plan_many(rt.db, [doc], rt.ctx.settings)
     rt.wake.set()
 
 
@@ -53,7 +53,7 @@ async def on_overdue(ctx, env: Envelope, data: LeadFollowUpOverdue) -> None:
                               channel=channel, to=to, recipient=manager["_id"], occurrence=occurrence,
                               branch_id=env.branch_id, due_at=now, now=now,
                               data=base | {"manager_name": manager.get("name", "")}))
-    await plan_many(rt.db, docs)
+    await plan_many(rt.db, docs, rt.ctx.settings)
     rt.wake.set()
 
 
@@ -69,7 +69,7 @@ async def on_reception_approved(ctx, env: Envelope, data: ReceptionApproved) -> 
                 data={"recipient_name": (host or {}).get("name", ""), "reception_id": data.reception_id,
                       "reception_class": data.reception_class, "guests": data.guests or 0, "branch_name": info.name,
                       "arrive_local": local_text(data.arrive_at, info.timezone, "zh-CN")})
-    await plan_many(rt.db, [doc])
+    await plan_many(rt.db, [doc], rt.ctx.settings)
     rt.wake.set()
 
 
@@ -83,5 +83,5 @@ async def on_digest(ctx, env: Envelope, data: DigestReady) -> None:
                   due_at=now, now=now, data={"manager_name": m.get("name", ""), "date": data.date.isoformat(),
                                              "branch_name": info.name, "summary": summary})
             for m in await managers(rt.db, info)]
-    await plan_many(rt.db, docs)
+    await plan_many(rt.db, docs, rt.ctx.settings)
     rt.wake.set()
