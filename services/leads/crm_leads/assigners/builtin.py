@@ -36,10 +36,8 @@ class LeastLoaded(Assigner):
         if not ring:
             return None
         load = {d["_id"]: 0 for d in ring}
-        owned = ctx.db.leads.find(
-            {"branch_id": branch_id, "status": {"$in": list(OPEN_STATUSES)}, "owner_id": {"$in": list(load)}},
-            projection={"owner_id": 1},
-        )
-        async for doc in owned:
-            load[doc["owner_id"]] += 1
+        match = {"branch_id": branch_id, "status": {"$in": list(OPEN_STATUSES)}, "owner_id": {"$in": list(load)}}
+        counts = await ctx.db.leads.aggregate([{"$match": match}, {"$group": {"_id": "$owner_id", "n": {"$sum": 1}}}])
+        async for row in counts:
+            load[row["_id"]] += row["n"]
         return min(load, key=lambda staff_id: (load[staff_id], staff_id))
