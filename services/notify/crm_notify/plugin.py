@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from fastapi import APIRouter
 
@@ -26,15 +27,19 @@ from crm_notify.templates.views import router as templates_router
 from crm_notify.triggers.birthdays import plan_birthdays
 
 log = logging.getLogger("crm.notify")
+BIRTHDAY_CHECK = timedelta(minutes=1)
 
 
 async def run_dispatcher(rt: NotifyRuntime) -> None:
     """Every replica dispatches: claims keep it exactly-once. Woken early after new work."""
+    birthdays_checked = None
     while True:
         try:
             now = utcnow()
             report = await dispatch_due(rt, now)
-            await plan_birthdays(rt, now)
+            if birthdays_checked is None or now - birthdays_checked >= BIRTHDAY_CHECK:
+                await plan_birthdays(rt, now)
+                birthdays_checked = now
         except asyncio.CancelledError:
             raise
         except Exception:
