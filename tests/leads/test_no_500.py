@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from tests.leads.builders import new_phone, office
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30),
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30),
                     st.sampled_from(["13812345678", "138****5678", "A", "lost", "won", "call", "b1", "walk_in"]))
 json_values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                             st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=12)
