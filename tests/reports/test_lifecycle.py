@@ -122,3 +122,25 @@ async def test_a_rebuild_interrupted_by_a_crash_is_abandoned_at_start(urls):
         assert (await generations.pointer(ctx.db))["building"] is None
         assert (await ctx.db.meta.find_one({"_id": STATUS}))["state"] == "failed"
         assert await ctx.db.gdead_buckets.count_documents({}) == 0
+
+
+async def test_buffered_replay_changes_count_once_next_to_live_writes(reports):
+    from datetime import date
+
+    from crm_reports.generations import Generation
+    from crm_reports.projections.buckets import Changes, apply
+
+    _, ctx, _ = reports
+    live = Generation(ctx.db, "gbuf")
+    day = date(2026, 3, 10)
+    await apply(live, BRANCH, day, "t:e1", {"visits": 1})  # the live consumer got there first
+    buffered = Generation(ctx.db, "gbuf", memo={}, buffer=Changes())
+    for token in ("t:e1", "t:e2", "t:e2", "t:e3"):
+        await apply(buffered, BRANCH, day, token, {"visits": 1}, {"max_missed": 2})
+    assert buffered.buffer.size == 3
+    await buffered.buffer.flush(buffered)
+    other_day = Generation(ctx.db, "gbuf", memo={}, buffer=Changes())
+    await apply(other_day, BRANCH, date(2026, 3, 11), "t:e4", {"visits": 2})
+    await other_day.buffer.flush(other_day)
+    days = await read_days(live, BRANCH, day, date(2026, 3, 11))
+    assert days == {"2026-03-10": {"visits": 3, "max_missed": 2}, "2026-03-11": {"visits": 2}}

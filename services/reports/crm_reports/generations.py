@@ -30,10 +30,16 @@ class Generation:
     db: AsyncDatabase
     name: str
     memo: dict[str, dict[str, Any]] | None = field(default=None, compare=False)
+    buffer: Any = field(default=None, compare=False)
 
     def for_one_event(self) -> "Generation":
-        """A view that reads each branch once while one event is projected."""
-        return Generation(self.db, self.name, {})
+        """A view that reads each branch once while one event is projected (a replay
+        partition keeps its own memo and change buffer for all its events)."""
+        return self if self.memo is not None else Generation(self.db, self.name, {}, self.buffer)
+
+    def forget_branch(self, branch_id: str) -> None:
+        if self.memo is not None:
+            self.memo.pop(branch_id, None)
 
     def col(self, kind: str) -> AsyncCollection:
         return self.db[f"{self.name}_{kind}"]
@@ -58,10 +64,11 @@ class Generation:
         """The branch as last configured; defaults when it was never configured."""
         if self.memo is not None and branch_id in self.memo:
             return self.memo[branch_id]
-        doc = await self.branches.find_one({"_id": branch_id})
-        if doc is not None and self.memo is not None:
+        doc = await self.branches.find_one({"_id": branch_id}) or {
+            "_id": branch_id, "timezone": DEFAULT_TIMEZONE, "settings": {}, "configured": False}
+        if self.memo is not None:
             self.memo[branch_id] = doc
-        return doc or {"_id": branch_id, "timezone": DEFAULT_TIMEZONE, "settings": {}, "configured": False}
+        return doc
 
     async def timezone(self, branch_id: str) -> str:
         return (await self.branch(branch_id)).get("timezone") or DEFAULT_TIMEZONE

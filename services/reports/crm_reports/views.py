@@ -20,6 +20,7 @@ from crm_reports.queries.read import build, days_between
 from crm_reports.rebuild import replay
 from crm_shared.branches import local_date
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.problems import forbidden
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext, context_of
 
@@ -36,6 +37,12 @@ def authorize(who: Principal, branch_id: str) -> None:
     """Foreign branch -> 404 before anything else; then the role (-> 403)."""
     who.require_branch(branch_id)
     who.require_role(*READERS)
+
+
+def _require_all_branches(who: Principal) -> None:
+    """A rebuild replays every branch's read models, so only an admin of all branches may run it."""
+    if "*" not in who.branches:
+        raise forbidden("rebuilding the read models needs an admin of all branches")
 
 
 def respond(name: str, report: dict[str, Any], fmt: Format, rows: list[dict] | None = None) -> Response:
@@ -114,11 +121,13 @@ def router() -> APIRouter:
 
     @r.post("/v1/reports/rebuild", status_code=202, summary="Replay the CRM stream into fresh read models (admin)")
     async def rebuild(c: Ctx, who: Principal = require_roles("admin")) -> dict:
+        _require_all_branches(who)
         generation = await replay.start(c)
         return {"generation": generation, "state": "running"}
 
     @r.get("/v1/reports/rebuild", summary="Rebuild status: current generation, running rebuild, last result")
     async def rebuild_status(c: Ctx, who: Principal = require_roles("admin")) -> dict:
+        _require_all_branches(who)
         return await replay.status(c)
 
     return r

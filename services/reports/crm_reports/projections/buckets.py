@@ -66,6 +66,13 @@ async def apply(
     _id = bucket_id(branch_id, day)
     paths = {f"c.{k}": v for k, v in (inc or {}).items()}
     highs = {f"c.{k}": v for k, v in (maximum or {}).items()}
+    if g.buffer is not None:
+        return g.buffer.add(_id, branch_id, day, token, paths, highs)
+    return await _write(g, _id, branch_id, day, token, paths, highs)
+
+
+async def _write(g: Generation, _id: str, branch_id: str, day: date, token: str,
+                 paths: dict[str, float], highs: dict[str, float]) -> bool:
     update: dict[str, Any] = {"$addToSet": {"applied": token}}
     if paths:
         update["$inc"] = paths
@@ -82,6 +89,52 @@ async def apply(
             if await g.buckets.find_one({"_id": _id, "applied": token}, projection={"_id": 1}):
                 return False
     raise RuntimeError(f"bucket {_id} kept changing under token {token}")
+
+
+class Changes:
+    """A replay's bucket changes, merged per day document and written in one guarded update
+    each (`applied` must hold none of the batch's tokens); any overlap with what is already
+    stored (live events written to the new generation meanwhile) falls back to one guarded
+    write per token. Only a replay buffers: its generation is dropped if it fails."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.size = 0
+
+    def add(self, _id: str, branch_id: str, day: date, token: str, paths: dict, highs: dict) -> bool:
+        bucket = self.pending.setdefault(_id, {"branch_id": branch_id, "day": day, "tokens": {}})
+        if token in bucket["tokens"]:
+            return False
+        bucket["tokens"][token] = (paths, highs)
+        self.size += 1
+        return True
+
+    async def flush(self, g: Generation) -> None:
+        pending, self.pending, self.size = self.pending, {}, 0
+        for _id, bucket in pending.items():
+            tokens = list(bucket["tokens"])
+            paths: dict[str, float] = {}
+            highs: dict[str, float] = {}
+            for p, h in bucket["tokens"].values():
+                for k, v in p.items():
+                    paths[k] = paths.get(k, 0) + v
+                for k, v in h.items():
+                    highs[k] = max(highs.get(k, v), v)
+            update: dict[str, Any] = {"$addToSet": {"applied": {"$each": tokens}}}
+            if paths:
+                update["$inc"] = paths
+            if highs:
+                update["$max"] = highs
+            if (await g.buckets.update_one({"_id": _id, "applied": {"$nin": tokens}}, update)).matched_count:
+                continue
+            try:
+                await g.buckets.insert_one({"_id": _id, "branch_id": bucket["branch_id"], "date": bucket["day"].isoformat(),
+                                            "applied": tokens, **nested(paths | highs)})
+                continue
+            except DuplicateKeyError:
+                pass
+            for token, (p, h) in bucket["tokens"].items():
+                await _write(g, _id, bucket["branch_id"], bucket["day"], token, p, h)
 
 
 async def read_days(g: Generation, branch_id: str, start: date, end: date) -> dict[str, dict]:

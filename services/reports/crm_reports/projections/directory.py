@@ -24,6 +24,7 @@ async def _newer_wins(col, _id: str, at, fields: dict) -> None:
 async def on_branch_configured(g: Generation, env: Envelope, data: BranchConfigured) -> None:
     fields = {"timezone": data.timezone, "settings": data.settings, "name": data.name, "configured": True}
     await _newer_wins(g.branches, data.branch_id, env.time, fields)
+    g.forget_branch(data.branch_id)
 
 
 async def on_staff_joined(g: Generation, env: Envelope, data: StaffJoined) -> None:

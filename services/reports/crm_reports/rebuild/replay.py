@@ -20,6 +20,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from crm_reports import generations
 from crm_reports.generations import META, Generation
+from crm_reports.projections.buckets import Changes
 from crm_reports.subscriptions import PROJECTIONS, project
 from crm_shared import leases
 from crm_shared.events import BadEvent, parse
@@ -31,6 +32,7 @@ LEASE = "reports-rebuild"
 LEASE_SECONDS = 120
 STATUS = "rebuild"
 PARTITIONS = 8
+FLUSH_EVERY = 2000
 FETCH_BATCH = 256
 FETCH_TIMEOUT = 10.0
 log = logging.getLogger("crm.reports.rebuild")
@@ -69,12 +71,23 @@ class Partitions:
         self.workers = [asyncio.create_task(self._work(q)) for q in self.queues]
 
     async def _work(self, queue: asyncio.Queue) -> None:
+        """Project with a partition-wide branch memo and change buffer, flushed every
+        FLUSH_EVERY changes and at the end."""
+        g = Generation(self.g.db, self.g.name, memo={}, buffer=Changes())
         while (item := await queue.get()) is not None:
-            if not self.errors:
-                try:
-                    await project(self.g, *item)
-                except Exception as exc:  # keep draining so the reader never blocks; raised at the end
-                    self.errors.append(exc)
+            if self.errors:
+                continue
+            try:
+                await project(g, *item)
+                if g.buffer.size >= FLUSH_EVERY:
+                    await g.buffer.flush(g)
+            except Exception as exc:  # keep draining so the reader never blocks; raised at the end
+                self.errors.append(exc)
+        if not self.errors:
+            try:
+                await g.buffer.flush(g)
+            except Exception as exc:
+                self.errors.append(exc)
 
     async def put(self, env, data) -> None:
         await self.queues[zlib.crc32(env.branch_id.encode()) % len(self.queues)].put((env, data))
