@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,6 +163,7 @@ async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = Non
     """Claim and process every job due at `now` (one scan, then `_id` claims), concurrently."""
     report = DispatchReport()
     ids = await due_ids(rt.db, now, limit or rt.config.dispatch_batch)
+    random.shuffle(ids)  # replicas that scanned the same jobs mostly claim different ones first
     gate = asyncio.Semaphore(rt.config.dispatch_concurrency)
     cache: dict = {}
 
