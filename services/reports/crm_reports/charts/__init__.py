@@ -1,0 +1,1 @@
+"""PNG and SVG charts with Chinese labels."""

@@ -1,0 +1,1 @@
+"""Event -> read-model projections; each change guarded so redelivery counts once."""

@@ -1,0 +1,1 @@
+"""Report parameters, the seven reports and the boards as pure rules, and their reads."""

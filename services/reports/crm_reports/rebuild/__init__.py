@@ -1,0 +1,1 @@
+"""Rebuild of the read models by replaying the stream."""
