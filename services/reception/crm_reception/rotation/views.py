@@ -22,6 +22,8 @@ QUEUE_ROLES = ("reception", "consultant", "manager", "admin")
 async def show(branch_id: BranchPath, c: Ctx, who: CurrentPrincipal,
                day: date | None = Query(None, alias="date", description="Branch-local day; today by default.")) -> RotationPublic:
     who.require_branch(branch_id)
+    if who.role == "partner":  # the front-desk queue is internal to the office
+        raise forbidden("partners do not see the consultant rotation")
     doc = await service.load(c, branch_id, sane_date(day) if day else await service.today(c, branch_id), create=False)
     return RotationPublic(**service.public(doc))
 
