@@ -112,11 +112,14 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
     asyncapi = AsyncAPI(broker, title=f"CRM events ({names})", version="0.1.0",
                         description="Stream CRM, subjects crm.<branch_id>.<type>, header Nats-Msg-Id = envelope id.")
 
+    body_limits = {path: size for plugin in plugins for path, size in plugin.body_limits.items()}
+
     @app.middleware("http")
     async def _request_context(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return problems.problem_response(413, "payload-too-large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
+        limit = body_limits.get(request.url.path, MAX_BODY_BYTES)
+        if length and (not length.isdigit() or int(length) > limit):
+            return problems.problem_response(413, "payload-too-large", f"bodies here are limited to {limit} bytes")
         token = correlation_id.set(request.headers.get("x-correlation-id", "")[:100] or uuid7())
         started = time.perf_counter()
         try:

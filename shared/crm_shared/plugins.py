@@ -68,6 +68,8 @@ class ServicePlugin:
     title: ClassVar[str] = ""
     produces: ClassVar[tuple[type[EventData], ...]] = ()
     outbox_collections: ClassVar[tuple[str, ...]] = ()
+    body_limits: ClassVar[dict[str, int]] = {}
+    """Paths that take bodies above the default 1 MiB (e.g. a spreadsheet upload), in bytes."""
 
     def http_router(self) -> APIRouter:
         return APIRouter()

@@ -75,3 +75,17 @@ async def test_unreadable_or_foreign_uploads(urls):
                                 files={"file": ("x.csv", b"\xff\xfe\x00garbage\n\x00\x01,\n", "text/csv")}, headers=o.manager)
         assert r.status_code == 200 and r.json()["created"] == 0
         assert await o.ctx.db.leads.count_documents({}) == 0
+
+
+async def test_sheets_above_the_default_body_limit_are_accepted(urls):
+    async with office(urls) as o:
+        p = new_phone()
+        note = "备" * 600_000  # ~1.8 MB in UTF-8: above the platform's default 1 MiB, under import's 20 MiB
+        sheet = f"姓名,手机,备注\n张三,{p},{note}\n".encode("utf-8-sig")
+        r = await o.client.post("/v1/leads/import", data={"branch_id": "b1"},
+                                files={"file": ("big.csv", sheet, "text/csv")}, headers=o.manager)
+        assert r.status_code == 200, r.text[:300]
+        assert r.json()["rows"][0]["status"] == "invalid"  # the note is too long for a lead, the row says why
+        too_big = await o.client.post("/v1/leads", content=b"x" * 1_500_000,
+                                      headers=o.manager | {"content-type": "application/json"})
+        assert too_big.status_code == 413

@@ -27,6 +27,7 @@ class LeadsService(ServicePlugin):
     title = "Leads"
     produces = tuple(cls for cls in registry().values() if cls.event_source == "leads")
     outbox_collections = ("branches", "staff", "leads", "channel_reports", "disputes")
+    body_limits = {"/v1/leads/import": 20 * 1024 * 1024}  # an office's existing spreadsheet
 
     def __init__(self, config: assigners.LeadsSettings | None = None) -> None:
         self.config = config

@@ -30,9 +30,24 @@ COLUMNS = {  # header as offices write it -> field
 GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female"}
 
 
-def csv_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+class BadRow(ValueError):
+    """A row the sheet reader itself could not read; it is reported, the rest goes on."""
+
+
+
+
+def csv_rows(stream: IO[bytes]) -> Iterator[dict[str, Any] | BadRow]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    yield from csv.DictReader(text)
+    reader = csv.DictReader(text)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a cell over the csv module's field limit
+            yield BadRow(f"unreadable CSV row: {exc}")
+            continue
+        yield row
 
 
 def xlsx_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
@@ -72,7 +87,7 @@ def _why(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
 
 
-async def import_rows(ctx: ServiceContext, branch: Branch, rows: Iterator[dict[str, Any]], default_channel: str,
+async def import_rows(ctx: ServiceContext, branch: Branch, rows: Iterator[dict[str, Any] | BadRow], default_channel: str,
                       who: Principal) -> dict:
     report: list[dict] = []
     counts = {"created": 0, "duplicate": 0, "invalid": 0}
@@ -81,6 +96,10 @@ async def import_rows(ctx: ServiceContext, branch: Branch, rows: Iterator[dict[s
             report.append({"row": number, "status": "invalid", "error": f"more than {MAX_ROWS} rows; the rest was skipped"})
             counts["invalid"] += 1
             break
+        if isinstance(raw, BadRow):
+            counts["invalid"] += 1
+            report.append({"row": number, "status": "invalid", "error": str(raw)})
+            continue
         try:
             lead = await leads.register(ctx, branch, to_request(branch.id, raw, default_channel), who)
             outcome = {"status": "created", "lead_id": lead["_id"]}
