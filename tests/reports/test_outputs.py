@@ -136,3 +136,26 @@ async def test_openapi_documents_the_routes(reports):
     for name in REPORTS:
         assert f"/v1/reports/{name}" in paths and f"/v1/reports/{name}/chart.svg" in paths
     assert "/v1/reports/rebuild" in paths and "/v1/reports/boards/weekly" in paths
+
+
+async def test_a_branch_without_events_gets_empty_reports_in_every_format(reports):
+    settings, _, client = reports
+    auth = bearer(settings, "admin", ["*"])
+    params = {"branch_id": "empty-branch", "from": "2026-03-01", "to": "2026-03-03"}
+    for name in REPORTS:
+        for fmt in ("json", "csv", "xlsx"):
+            r = await client.get(f"/v1/reports/{name}", params={**params, "format": fmt}, headers=auth)
+            assert r.status_code == 200, (name, fmt, r.text)
+        for ext in ("png", "svg"):
+            assert (await client.get(f"/v1/reports/{name}/chart.{ext}", params=params, headers=auth)).status_code == 200
+    lost = (await client.get("/v1/reports/lost-reasons", params=params, headers=auth)).json()
+    assert lost == {"items": [], "total": 0, "by_stage": {}}
+    for kind in ("weekly", "monthly"):
+        for fmt in ("json", "csv", "xlsx"):
+            r = await client.get(f"/v1/reports/boards/{kind}", params={"branch_id": "empty-branch", "format": fmt}, headers=auth)
+            assert r.status_code == 200, (kind, fmt, r.text)
+
+
+async def test_asyncapi_documents_the_digest_event(reports):
+    _, _, client = reports
+    assert "report.digest_ready" in (await client.get("/asyncapi.json")).text

@@ -33,6 +33,26 @@ CHART_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA["png
                                                           "description": "The chart."}}
 
 
+DESCRIPTIONS = {
+    "daily-traffic": "客流量统计: one row per branch date: `new_leads`, `by_channel`, `by_consultant` (new leads by "
+                     "owner), `visits`, `appointments`, plus `calls` (phone leads), `walk_ins` (visits without an "
+                     "appointment), `appointment_arrivals`, `returning_visits`, `follow_ups`, `deals`, cancellations, no-shows.",
+    "funnel": "Leads registered in the range (cohort by registration date) -> visited -> won (and lost), with "
+              "`visit_rate`, `win_rate` (won/visited) and `conversion_rate` (won/leads); `group_by=channel|consultant` "
+              "(the owner at registration).",
+    "grades": "O/A/B/C mix of new leads (`share`) and movement between grades (`moves` as `from>to`, upgrades, downgrades).",
+    "follow-up-compliance": "Per consultant: follow-ups done, overdue events (`lead.follow_up_overdue`), newly overdue, "
+                            "missed-count and age buckets (days past due), `compliance_rate` = follow-ups / (follow-ups + overdue).",
+    "lost-reasons": "流失分析: lost leads by reason with `share`, and by stage (status before closing).",
+    "partners": "Per channel partner: reports -> accepted -> confirmed visits -> deals, rates, rejection reasons.",
+    "receptions": "Business receptions by class A-D on their arrival date: requested/approved/rejected/completed, "
+                  "budget (per head x guests) against spend, over-budget count, feedback on time.",
+}
+COMMON = (" Dates are branch-local (the branch's time zone; Asia/Shanghai by default), `from`..`to` inclusive, "
+          "at most 366 days. `format=csv` is UTF-8 with BOM; `format=xlsx` has a frozen header row and number formats. "
+          "Roles: admin, manager, integrator; another branch's id is 404.")
+
+
 def authorize(who: Principal, branch_id: str) -> None:
     """Foreign branch -> 404 before anything else; then the role (-> 403)."""
     who.require_branch(branch_id)
@@ -76,11 +96,11 @@ def add_report(router: APIRouter, name: str) -> None:
 
     path = f"/v1/reports/{name}"
     router.add_api_route(path, report, methods=["GET"], summary=f"Report {name}", responses=FILE_RESPONSES,
-                         response_class=Response)
+                         response_class=Response, description=DESCRIPTIONS[name] + COMMON)
     router.add_api_route(f"{path}/chart.png", png, methods=["GET"], summary=f"Chart of {name} (PNG)",
-                         responses=CHART_RESPONSES, response_class=Response)
+                         responses=CHART_RESPONSES, response_class=Response, description="Chinese labels (Noto Sans CJK).")
     router.add_api_route(f"{path}/chart.svg", svg, methods=["GET"], summary=f"Chart of {name} (SVG)",
-                         responses=CHART_RESPONSES, response_class=Response)
+                         responses=CHART_RESPONSES, response_class=Response, description="Glyphs drawn as paths.")
 
 
 def _chart_args(name: str, result: dict[str, Any], ext: str) -> tuple:
