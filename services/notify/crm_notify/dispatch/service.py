@@ -91,58 +91,56 @@ async def _cached(cache: dict | None, key: tuple, load):
     return cache[key]
 
 
-async def process(rt: NotifyRuntime, doc: dict, now: datetime, cache: dict | None = None) -> str:
-    """Run one claimed job to its next state; returns the outcome."""
-    cfg = rt.config
-    info = await _cached(cache, ("branch", doc["branch_id"]), lambda: branch(rt.db, doc["branch_id"]))
-    decision = await policy.before_render(rt.db, cfg, doc, info, now)
+async def _hold(rt: NotifyRuntime, doc: dict, now: datetime, decision: policy.Decision, waiting: str) -> str | None:
+    """Apply a policy decision that stops this attempt; None lets the send go on."""
     if decision.action == "suppress":
         await _finish(rt, doc, now, {"status": "suppressed", "error": decision.reason})
         return "suppressed"
     if decision.action == "defer":
-        await _finish(rt, doc, now, {"status": "scheduled", "due_at": decision.until, "deferred": decision.reason})
+        await _finish(rt, doc, now, {"status": waiting, "due_at": decision.until, "deferred": decision.reason})
         return "deferred"
+    return None
+
+
+async def _fail(rt: NotifyRuntime, doc: dict, now: datetime, provider: str, error: str, attempts: int, inc: bool) -> str:
+    await _finish(rt, doc, now, {"status": "failed", "error": error[:500], "provider": provider},
+                  _event(NotificationFailed, doc, attempts, error[:500]), inc_attempts=inc)
+    return "failed"
+
+
+async def process(rt: NotifyRuntime, doc: dict, now: datetime, cache: dict | None = None) -> str:
+    """Run one claimed job to its next state; returns the outcome."""
+    cfg, db = rt.config, rt.db
+    info = await _cached(cache, ("branch", doc["branch_id"]), lambda: branch(db, doc["branch_id"]))
+    if held := await _hold(rt, doc, now, await policy.before_render(db, cfg, doc, info, now), "scheduled"):
+        return held
     provider = rt.providers[doc["channel"]]
     try:
-        rendered = await render_message(rt.db, cfg, doc, info, cache)
+        rendered = await render_message(db, cfg, doc, info, cache)
     except RenderError as exc:
-        await _finish(rt, doc, now, {"status": "failed", "error": str(exc), "provider": provider.name},
-                      _event(NotificationFailed, doc, doc["attempts"], str(exc)))
-        return "failed"
-    for check in (policy.duplicate, policy.take_rate):
-        decision = await (check(rt.db, cfg, doc, rendered.body, now) if check is policy.duplicate
-                          else check(rt.db, cfg, doc, now))
-        if decision.action == "suppress":
-            await _finish(rt, doc, now, {"status": "suppressed", "error": decision.reason})
-            return "suppressed"
-        if decision.action == "defer":
-            await _finish(rt, doc, now, {"status": "queued", "due_at": decision.until, "deferred": decision.reason})
-            return "deferred"
+        return await _fail(rt, doc, now, provider.name, str(exc), doc["attempts"], inc=False)
+    if held := await _hold(rt, doc, now, await policy.duplicate(db, cfg, doc, rendered.body, now), "queued"):
+        return held
+    if held := await _hold(rt, doc, now, await policy.take_rate(db, cfg, doc, now), "queued"):
+        return held
     outgoing = Outgoing(doc["_id"], doc["channel"], doc["to"], rendered.body, rendered.subject, doc.get("template"),
                         doc.get("data") or {}, rendered.segments or 1, doc["branch_id"])
     attempts = doc["attempts"] + 1
     try:
         result = await provider.send(outgoing)
-    except TransientError as exc:
-        if attempts >= cfg.max_attempts:
-            await _finish(rt, doc, now, {"status": "failed", "error": str(exc)[:500], "provider": provider.name},
-                          _event(NotificationFailed, doc, attempts, str(exc)[:500]), inc_attempts=True)
-            return "failed"
-        await _finish(rt, doc, now, {"status": "queued", "error": str(exc)[:500], "provider": provider.name,
-                                     "due_at": retry_at(now, attempts, cfg.backoff_base_seconds, cfg.backoff_cap_seconds)},
-                      inc_attempts=True)
-        return "retry"
     except PermanentError as exc:
-        await _finish(rt, doc, now, {"status": "failed", "error": str(exc)[:500], "provider": provider.name},
-                      _event(NotificationFailed, doc, attempts, str(exc)[:500]), inc_attempts=True)
-        return "failed"
-    except Exception as exc:  # a provider bug must not kill the loop; retried like a transient error
-        log.exception("provider raised unexpectedly", extra={"message_id": doc["_id"]})
-        await _finish(rt, doc, now, {"status": "queued", "error": f"{type(exc).__name__}: {exc}"[:500],
+        return await _fail(rt, doc, now, provider.name, str(exc), attempts, inc=True)
+    except Exception as exc:  # transient, or a provider bug: retried with backoff, never kills the loop
+        if not isinstance(exc, TransientError):
+            log.exception("provider raised unexpectedly", extra={"message_id": doc["_id"]})
+        error = str(exc) if isinstance(exc, TransientError) else f"{type(exc).__name__}: {exc}"
+        if attempts >= cfg.max_attempts:
+            return await _fail(rt, doc, now, provider.name, error, attempts, inc=True)
+        await _finish(rt, doc, now, {"status": "queued", "error": error[:500], "provider": provider.name,
                                      "due_at": retry_at(now, attempts, cfg.backoff_base_seconds, cfg.backoff_cap_seconds)},
                       inc_attempts=True)
         return "retry"
-    await _index_refs(rt.db, provider.name, result.provider_message_ids, doc["_id"])
+    await _index_refs(db, provider.name, result.provider_message_ids, doc["_id"])
     await _finish(rt, doc, now, {
         "status": "sent", "error": None, "provider": provider.name, "provider_message_ids": result.provider_message_ids,
         "segments": rendered.segments, "parts": result.parts, "sent_at": now, "subject_sent": rendered.subject,
