@@ -110,3 +110,17 @@ async def test_scope_roles_and_paths(urls):
                                  headers=bearer(settings, "manager", [BRANCH]))).status_code == 422
         r = await client.post("/v1/messages", content=b"{not json", headers=bearer(settings, "manager", [BRANCH]) | {"content-type": "application/json"})
         assert r.status_code == 400
+
+
+async def test_a_scheduled_message_can_be_cancelled_until_it_is_sent(urls):
+    async with notify_running(urls) as (settings, rt, client):
+        h = bearer(settings, "manager", [BRANCH])
+        later = utcnow() + timedelta(hours=1)
+        mid = (await client.post("/v1/messages", json=SMS | {"send_at": later.isoformat()}, headers=h)).json()["id"]
+        r = await client.post(f"/v1/messages/{mid}/cancel", headers=h)
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        assert (await dispatch_due(rt, later + timedelta(minutes=1))).claimed == 0
+        r = await client.post(f"/v1/messages/{mid}/cancel", headers=h)
+        assert r.status_code == 409 and r.json()["status_now"] == "cancelled"
+        assert (await client.post(f"/v1/messages/{mid}/cancel", headers=bearer(settings, "manager", ["other"]))).status_code == 404
+        assert (await client.post(f"/v1/messages/{mid}/cancel", headers=bearer(settings, "consultant", [BRANCH]))).status_code == 403

@@ -97,3 +97,18 @@ async def list_messages(
     docs, nxt = await fetch_page(rt.db[service.MESSAGES], query, page, descending=True)
     reveal = who.role in REVEAL_ROLES
     return {"items": [service.public(d, reveal) for d in docs], "next_cursor": nxt}
+
+
+@router.post("/v1/messages/{message_id}/cancel", response_model=MessageOut, summary="Cancel a message not yet sent",
+             responses={409: {"description": "Already sent, failed, cancelled, or being sent right now"}})
+async def cancel_message(
+    message_id: Annotated[str, Path(max_length=64)], rt: Rt,
+    who: Principal = require_roles("manager", "admin", "integrator"),
+) -> dict:
+    doc = await rt.db[service.MESSAGES].find_one({"_id": message_id})
+    if doc is None or not who.sees_branch(doc["branch_id"]):
+        raise not_found("message")
+    if not await service.cancel(rt.db, [message_id], f"cancelled by {who.sub}"):
+        raise Problem(409, "not-cancellable", f"the message is {doc['status']} and can no longer be cancelled",
+                      status_now=doc["status"])
+    return service.public(await rt.db[service.MESSAGES].find_one({"_id": message_id}), who.role in REVEAL_ROLES)
