@@ -1,8 +1,8 @@
 """Reports throughput as ratios against raw baselines measured in the same run:
 
 - events projected per second (every projection an event triggers, idempotency guards
-  included), straight into a generation and end to end through the `reports-main`
-  consumer, vs raw `insert_one`;
+  included), straight into a generation, and end to end through the `reports-main`
+  consumer (inbox, generation pointer), vs raw `insert_one`;
 - report latency for 50 branches x 30 days (daily-traffic JSON per branch), vs 30 raw
   `_id` lookups per branch;
 - rebuild by replay: events replayed per second from the stream, vs reading the same
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -36,6 +37,7 @@ from crm_shared.plugins import ServiceContext
 N_RAW = 300
 N_PROJECT = 400
 N_REPLAY = 800
+N_LIVE = 300
 BRANCHES, DAYS = 50, 30
 START = datetime(2026, 3, 1, 2, tzinfo=UTC)
 
@@ -64,6 +66,26 @@ def rate(n: int, started: float) -> float:
     return n / (time.perf_counter() - started)
 
 
+async def live_consumer(settings: Settings) -> float:
+    """Publish N_LIVE events, then time the running service until its inbox holds them all."""
+    from crm_reports.plugin import ReportsService
+    from crm_shared.app import create_app
+
+    app = create_app([ReportsService(digest_interval_seconds=None)], settings)
+    batch = events(N_LIVE)
+    async with app.router.lifespan_context(app):
+        db = app.state.contexts["reports"].db
+        started = time.perf_counter()
+        for e in batch:
+            await app.state.js.publish(f"{settings.subject_prefix}.{e.branch_id}.{e.type}", e.model_dump_json().encode(),
+                                       stream=settings.stream_name, headers={"Nats-Msg-Id": e.id})
+        deadline = time.monotonic() + 60
+        while await db.inbox.count_documents({}) < N_LIVE and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        done = await db.inbox.count_documents({})
+        return done / (time.perf_counter() - started)
+
+
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
     tag = uuid.uuid4().hex[:8]
     settings = Settings(mongo_url=mongo_url, nats_url=nats_url, stream_name=f"R{tag}", subject_prefix=f"r{tag}",
@@ -87,6 +109,10 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
         for env, data in batch:
             await project(g, env, data)
         rows.append({"metric": "events projected (all projections, guarded)", "value": rate(N_PROJECT, started),
+                     "unit": "events/s", "baseline": "raw insert_one", "baseline_value": raw_insert})
+
+        live_rate = await live_consumer(settings)
+        rows.append({"metric": "events through the live consumer (reports-main, inbox, pointer)", "value": live_rate,
                      "unit": "events/s", "baseline": "raw insert_one", "baseline_value": raw_insert})
 
         g30 = Generation(db, "bench_30")
