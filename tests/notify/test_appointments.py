@@ -65,6 +65,8 @@ async def test_reschedule_moves_pending_reminders(urls):
         assert {d["occurrence"] for d in live} == {new_start.isoformat()}
         assert min(d["due_at"] for d in live) == new_start - timedelta(days=7)
         assert len([d for d in docs if d["kind"] == "appointment_rescheduled"]) == 1
+        [confirmation] = [d for d in docs if d["kind"] == "appointment_confirmation"]
+        assert confirmation["status"] == "cancelled", "an unsent confirmation of the old time is not sent"
 
 
 async def test_cancel_cancels_pending_reminders_and_a_late_event_cannot_revive_them(urls):

@@ -19,7 +19,7 @@ from crm_notify.messages.service import MESSAGES, cancel, plan_many
 from crm_notify.runtime import runtime_of
 from crm_notify.templates.defaults import KIND_LABELS
 from crm_notify.triggers.planner import keyed
-from crm_notify.triggers.rules import REMINDER_KINDS, lead_time_label, reminder_plan
+from crm_notify.triggers.rules import lead_time_label, reminder_plan
 
 APPOINTMENTS = "appointments"
 LOCALE = "zh-CN"
@@ -84,14 +84,14 @@ async def on_scheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None:
 
 
 async def on_rescheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None:
-    """Pending reminders for the old time are cancelled; new ones follow the new time."""
+    """Whatever is still pending for the old time (reminders, an unsent confirmation) is cancelled;
+    new reminders follow the new time."""
     rt = runtime_of(ctx)
     if not await _advance(rt.db, env, data.appointment_id, {"start": data.start, "status": "scheduled", "branch_id": env.branch_id}):
         return
     state = await rt.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
     occurrence = data.start.isoformat()
-    stale = [d["_id"] for d in await _messages(rt.db, state.get("message_ids", []))
-             if d.get("occurrence") != occurrence and d["kind"] in REMINDER_KINDS]
+    stale = [d["_id"] for d in await _messages(rt.db, state.get("message_ids", [])) if d.get("occurrence") != occurrence]
     await cancel(rt.db, stale, f"moved: appointment rescheduled to {occurrence}")
     info = await branch(rt.db, env.branch_id)
     docs = _plan(env, data, await _data(rt.db, info, data), info, utcnow(), "appointment_rescheduled")
