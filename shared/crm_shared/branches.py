@@ -9,17 +9,24 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+# A wall-clock time in the branch's zone. JSON Schema's `format: time` demands an offset
+# (RFC 3339), which a branch-local time must not have, so it is documented as a pattern.
+LocalTime = Annotated[time, WithJsonSchema({
+    "type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+    "description": "Branch-local wall-clock time, HH:MM[:SS].", "examples": ["21:00"],
+})]
 
 
 class QuietHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    start: time = Field(time(21, 0), description="Marketing is not sent from this branch-local time...")
-    end: time = Field(time(8, 0), description="...until this one (may wrap past midnight).")
+    start: LocalTime = Field(time(21, 0), description="Marketing is not sent from this branch-local time...")
+    end: LocalTime = Field(time(8, 0), description="...until this one (may wrap past midnight).")
 
 
 class CadenceDays(BaseModel):
@@ -58,7 +65,7 @@ class BranchSettings(BaseModel):
     no_show_grace_minutes: int = Field(30, ge=0, le=1440, description="After start with no check-in -> no-show.")
     feedback_due_working_days: int = Field(2, ge=1, le=30, description="Reception feedback deadline.")
     dispute_decision_working_days: int = Field(1, ge=1, le=30, description="Attribution dispute deadline.")
-    digest_time: time = Field(time(20, 0), description="Branch-local time of the managers' daily digest.")
+    digest_time: LocalTime = Field(time(20, 0), description="Branch-local time of the managers' daily digest.")
     working_days: list[int] = Field([0, 1, 2, 3, 4], description="ISO weekdays 0=Mon..6=Sun that are working days.")
     holidays: list[date] = Field(default_factory=list, max_length=400, description="Non-working dates.")
     workdays_extra: list[date] = Field(default_factory=list, max_length=400, description="Make-up working days (调休).")

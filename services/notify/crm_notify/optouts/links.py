@@ -30,7 +30,7 @@ def sign(secret: str, channel: str, to: str, category: str | None) -> str:
 def verify(secret: str, token: str) -> tuple[str, str, str | None]:
     payload, _, mac = token.partition(".")
     expected = _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    if not mac or not hmac.compare_digest(expected, mac):
+    if not mac or not hmac.compare_digest(expected.encode(), mac.encode()):  # str form rejects non-ASCII with TypeError
         raise BadToken("the unsubscribe link is not valid")
     try:
         obj = json.loads(_unb64(payload))

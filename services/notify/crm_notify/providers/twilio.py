@@ -58,7 +58,7 @@ class TwilioProvider(HttpSmsProvider):
         s: TwilioSettings = self.settings
         given = headers.get("x-twilio-signature", "")
         expected = twilio_signature(s.auth_token, s.status_callback or url, dict(parse_qsl(body.decode("utf-8", "replace"))))
-        return bool(given) and hmac.compare_digest(expected, given)
+        return bool(given) and hmac.compare_digest(expected.encode(), given.encode())
 
     def parse_receipts(self, content_type: str, body: bytes) -> list[Receipt]:
         if "json" in content_type:

@@ -78,6 +78,9 @@ async def availability(
     closes: time = Query(time(18, 0), description="Closing time, branch-local."),
 ) -> dict:
     who.require_branch(branch_id)
+    if opens.tzinfo is not None or closes.tzinfo is not None:
+        raise Problem(422, "validation", "opens and closes are branch-local wall-clock times, without an offset",
+                      errors=[{"loc": ["query", "opens" if opens.tzinfo else "closes"], "msg": "no UTC offset allowed"}])
     if closes <= opens:
         raise Problem(422, "validation", "closes must be after opens", errors=[{"loc": ["query", "closes"], "msg": "before opens"}])
     return await service.availability(c, branch_id, consultant_id, sane_date(day), opens, closes)
