@@ -50,8 +50,11 @@ async def start(ctx: ServiceContext) -> str:
     owner = uuid7()
     if not await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS):
         raise Problem(409, "rebuild-running", "a rebuild is already running")
+    stale = (await generations.pointer(ctx.db)).get("building")
     name = "g" + uuid7().replace("-", "")[:20]
     await generations.start_building(ctx.db, name)
+    if stale:  # left by a rebuild whose process died (its lease ran out); no longer fed
+        await Generation(ctx.db, stale).drop()
     info = await ctx.js.stream_info(ctx.settings.stream_name)
     upto = info.state.last_seq if info.state.messages else 0
     await ctx.db[META].update_one({"_id": STATUS}, {"$set": {
@@ -148,6 +151,13 @@ async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> i
     return projected
 
 
+async def _abandon(ctx: ServiceContext, g: Generation, error: str) -> None:
+    await ctx.db[META].update_one({"_id": generations.POINTER, "building": g.name}, {"$set": {"building": None}})
+    await g.drop()
+    await ctx.db[META].update_one({"_id": STATUS, "generation": g.name},
+                                  {"$set": {"state": "failed", "error": error[:500], "finished_at": utcnow()}})
+
+
 async def run(ctx: ServiceContext, name: str, owner: str, upto: int) -> None:
     g = Generation(ctx.db, name)
     try:
@@ -160,8 +170,9 @@ async def run(ctx: ServiceContext, name: str, owner: str, upto: int) -> None:
         await ctx.db[META].update_one({"_id": STATUS}, {"$set": {"state": "done", "events": projected, "finished_at": utcnow()}})
     except Exception as exc:
         log.exception("rebuild failed", extra={"generation": name})
-        await ctx.db[META].update_one({"_id": generations.POINTER, "building": name}, {"$set": {"building": None}})
-        await g.drop()
-        await ctx.db[META].update_one({"_id": STATUS}, {"$set": {"state": "failed", "error": repr(exc)[:500], "finished_at": utcnow()}})
+        await _abandon(ctx, g, repr(exc))
+    except asyncio.CancelledError:  # shutting down mid-rebuild: stop the dual writes, say so
+        await asyncio.shield(_abandon(ctx, g, "cancelled at shutdown"))
+        raise
     finally:
         await leases.release(ctx.db, LEASE, owner)
