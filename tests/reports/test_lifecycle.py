@@ -144,3 +144,20 @@ async def test_buffered_replay_changes_count_once_next_to_live_writes(reports):
     await other_day.buffer.flush(other_day)
     days = await read_days(live, BRANCH, day, date(2026, 3, 11))
     assert days == {"2026-03-10": {"visits": 3, "max_missed": 2}, "2026-03-11": {"visits": 2}}
+
+
+async def test_a_new_rebuild_replaces_one_whose_process_died(reports):
+    settings, ctx, client = reports
+    await publish_all(settings, ctx, scripted_day()[:5])
+    await generations.start_building(ctx.db, "gdead")
+    await ctx.db.gdead_buckets.insert_one({"_id": "x"})
+    admin = bearer(settings, "admin", ["*"])
+    r = await client.post("/v1/reports/rebuild", headers=admin)
+    assert r.status_code == 202
+    assert await ctx.db.gdead_buckets.count_documents({}) == 0
+
+    async def done():
+        s = (await client.get("/v1/reports/rebuild", headers=admin)).json()
+        return s["last"]["state"] == "done" and s["current"] == r.json()["generation"]
+
+    assert await eventually(done, timeout=30)
