@@ -124,3 +124,12 @@ async def test_a_scheduled_message_can_be_cancelled_until_it_is_sent(urls):
         assert r.status_code == 409 and r.json()["status_now"] == "cancelled"
         assert (await client.post(f"/v1/messages/{mid}/cancel", headers=bearer(settings, "manager", ["other"]))).status_code == 404
         assert (await client.post(f"/v1/messages/{mid}/cancel", headers=bearer(settings, "consultant", [BRANCH]))).status_code == 403
+
+
+async def test_a_branch_may_sign_with_its_own_brand(urls):
+    async with notify_running(urls, sms_signatures={BRANCH: "【湾区壹号】"}) as (settings, rt, client):
+        h = bearer(settings, "manager", [BRANCH, "gz-tower"])
+        for branch in (BRANCH, "gz-tower"):
+            assert (await client.post("/v1/messages", json=SMS | {"branch_id": branch}, headers=h)).status_code == 202
+        await dispatch_due(rt, utcnow())
+        assert sorted(s["body"] for s in await sent_by_console(rt)) == ["【售楼处】您好，欢迎来访。", "【湾区壹号】您好，欢迎来访。"]

@@ -23,6 +23,7 @@ class NotifySettings(BaseSettings):
     unsubscribe_secret: str = Field(DEFAULT_UNSUBSCRIBE_SECRET, description="HMAC key of public unsubscribe links.")
     public_base_url: str = Field("http://127.0.0.1:8000", description="Base of links put in messages.")
     sms_signature: str = Field("【售楼处】", max_length=20, description="SMS signature, counted in segments.")
+    sms_signatures: dict[str, str] = Field(default_factory=dict, description="Per-branch signature (brand), e.g. {\"sz-bay\": \"【湾区壹号】\"}.")
     sms_max_segments: int = Field(4, ge=1, le=10, description="Longer SMS are refused (PUT warns, send fails).")
     default_locale: str = Field("zh-CN", description="Locale when none is given.")
 
@@ -41,6 +42,9 @@ class NotifySettings(BaseSettings):
     birthday_hour: int = Field(10, ge=0, le=23, description="Branch-local hour of birthday greetings.")
 
     environment: str = Field("development")
+
+    def signature_for(self, branch_id: str | None) -> str:
+        return self.sms_signatures.get(branch_id or "", self.sms_signature)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "NotifySettings":

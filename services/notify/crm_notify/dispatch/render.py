@@ -48,8 +48,9 @@ async def render_message(db, config: NotifySettings, doc: dict, branch: BranchIn
         text += UNSUBSCRIBE_LINE[channel].get(locale, UNSUBSCRIBE_LINE[channel]["zh-CN"]).format(url=link)
     if channel != "sms":
         return Rendered(subject or "", text, None)
-    body = config.sms_signature + text
-    segments = count_segments(text, config.sms_signature).segments
+    signature = config.signature_for(doc["branch_id"])
+    body = signature + text
+    segments = count_segments(text, signature).segments
     if segments > config.sms_max_segments:
         raise RenderError(f"SMS is {segments} parts; the maximum is {config.sms_max_segments}")
     return Rendered(None, body, segments)

@@ -35,7 +35,7 @@ async def put_template(
         raise forbidden("only an admin may change a template for every branch; give branch_id")
     subject = body.subject if body.channel == "email" else None
     try:
-        segments, warnings = service.validate(key, body.channel, subject, body.body, rt.config.sms_signature)
+        segments, warnings = service.validate(key, body.channel, subject, body.body, rt.config.signature_for(body.branch_id))
     except service.RenderError as exc:
         raise Problem(422, "template-invalid", str(exc), errors=[{"loc": ["body", "body"], "msg": str(exc)}]) from None
     if segments is not None and segments > rt.config.sms_max_segments:
