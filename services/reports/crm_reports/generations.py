@@ -7,6 +7,7 @@ one is dropped whole and a new one starts empty.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,9 +105,23 @@ async def current(db: AsyncDatabase) -> Generation:
     return Generation(db, (await pointer(db))["current"])
 
 
+POINTER_TTL_SECONDS = 2.0
+_cached: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
 async def active(db: AsyncDatabase) -> list[Generation]:
-    """Where a live event goes: the current generation and the one being rebuilt, if any."""
-    doc = await pointer(db)
+    """Where a live event goes: the current generation and the one being rebuilt, if any.
+
+    The pointer is cached for POINTER_TTL_SECONDS per process. That is safe because a rebuild
+    waits longer than that after setting `building` before it fixes the last sequence it
+    replays (every later event sees `building`), and a stale view after the switch still
+    names the new generation as `building`; old generations are dropped much later.
+    """
+    now = time.monotonic()
+    hit = _cached.get(db.name)
+    if hit is None or hit[0] < now:
+        hit = _cached[db.name] = (now + POINTER_TTL_SECONDS, await pointer(db))
+    doc = hit[1]
     names = [doc["current"]] + ([doc["building"]] if doc.get("building") and doc["building"] != doc["current"] else [])
     return [Generation(db, n) for n in names]
 

@@ -55,12 +55,10 @@ async def start(ctx: ServiceContext) -> str:
     await generations.start_building(ctx.db, name)
     if stale:  # left by a rebuild whose process died (its lease ran out); no longer fed
         await Generation(ctx.db, stale).drop()
-    info = await ctx.js.stream_info(ctx.settings.stream_name)
-    upto = info.state.last_seq if info.state.messages else 0
     await ctx.db[META].update_one({"_id": STATUS}, {"$set": {
         "generation": name, "state": "running", "started_at": utcnow(), "finished_at": None,
-        "events": 0, "up_to_sequence": upto, "error": None}}, upsert=True)
-    ctx.spawn(run(ctx, name, owner, upto), name=f"rebuild:{name}")
+        "events": 0, "up_to_sequence": None, "error": None}}, upsert=True)
+    ctx.spawn(run(ctx, name, owner), name=f"rebuild:{name}")
     return name
 
 
@@ -151,17 +149,30 @@ async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> i
     return projected
 
 
-async def _abandon(ctx: ServiceContext, g: Generation, error: str) -> None:
+async def _abandon(ctx: ServiceContext, g: Generation, error: str, settle: bool = True) -> None:
+    """Stop feeding a failed generation, then drop it (after cached pointers expire)."""
     await ctx.db[META].update_one({"_id": generations.POINTER, "building": g.name}, {"$set": {"building": None}})
+    if settle:
+        await asyncio.sleep(generations.POINTER_TTL_SECONDS + 0.5)
     await g.drop()
     await ctx.db[META].update_one({"_id": STATUS, "generation": g.name},
                                   {"$set": {"state": "failed", "error": error[:500], "finished_at": utcnow()}})
 
 
-async def run(ctx: ServiceContext, name: str, owner: str, upto: int) -> None:
+async def last_sequence(ctx: ServiceContext, name: str) -> int:
+    """The stream's last sequence, fixed once every replica's cached pointer names `name`
+    as `building` (so each event after it reaches the new generation live)."""
+    await asyncio.sleep(generations.POINTER_TTL_SECONDS + 0.5)
+    info = await ctx.js.stream_info(ctx.settings.stream_name)
+    upto = info.state.last_seq if info.state.messages else 0
+    await ctx.db[META].update_one({"_id": STATUS, "generation": name}, {"$set": {"up_to_sequence": upto}})
+    return upto
+
+
+async def run(ctx: ServiceContext, name: str, owner: str) -> None:
     g = Generation(ctx.db, name)
     try:
-        projected = await replay(ctx, g, upto, owner)
+        projected = await replay(ctx, g, await last_sequence(ctx, name), owner)
         before = await generations.pointer(ctx.db)
         replaced = await generations.switch_to(ctx.db, name)
         if before.get("previous") and before["previous"] not in (name, replaced):
@@ -172,7 +183,7 @@ async def run(ctx: ServiceContext, name: str, owner: str, upto: int) -> None:
         log.exception("rebuild failed", extra={"generation": name})
         await _abandon(ctx, g, repr(exc))
     except asyncio.CancelledError:  # shutting down mid-rebuild: stop the dual writes, say so
-        await asyncio.shield(_abandon(ctx, g, "cancelled at shutdown"))
+        await asyncio.shield(_abandon(ctx, g, "cancelled at shutdown", settle=False))
         raise
     finally:
         await leases.release(ctx.db, LEASE, owner)
