@@ -67,6 +67,26 @@ async def test_rebuild_replays_into_a_new_generation_equal_to_live(reports):
     assert traffic[11]["by_channel"] == {"referral": 1}, "live events reach the new generation"
 
 
+async def test_events_arriving_during_a_rebuild_count_once_in_the_new_generation(reports):
+    settings, ctx, client = reports
+    await publish_all(settings, ctx, scripted_day())
+    auth, admin = bearer(settings, "manager", [BRANCH]), bearer(settings, "admin", ["*"])
+    r = await client.post("/v1/reports/rebuild", headers=admin)
+    generation = r.json()["generation"]
+    during = [registered(f"D{i}", "event", "c1", "C", f"2026-03-13T0{i}:00:00") for i in range(6)]
+    for i, env in enumerate(during):
+        await publish_all(settings, ctx, [env])  # some before the replay's last sequence, some after
+
+    async def switched():
+        s = (await client.get("/v1/reports/rebuild", headers=admin)).json()
+        return s["current"] == generation and s["last"]["state"] == "done"
+
+    assert await eventually(switched, timeout=30)
+    traffic = (await client.get("/v1/reports/daily-traffic", params=DAY, headers=auth)).json()["items"]
+    assert traffic[12]["new_leads"] == 6 and traffic[12]["by_channel"] == {"event": 6}
+    assert traffic[9]["new_leads"] == 4
+
+
 async def test_a_second_rebuild_while_one_runs_is_refused(reports):
     settings, ctx, client = reports
     await publish_all(settings, ctx, scripted_day()[:3])
