@@ -13,7 +13,7 @@ from crm_shared.http.problems import Problem, not_found
 from crm_shared.ids import utcnow
 from crm_notify.messages.service import MESSAGES
 from crm_notify.providers.base import Receipt
-from crm_notify.providers.receipts import BadReceipt
+from crm_notify.providers.receipts import BadReceipt, ReceiptsIn
 from crm_notify.providers.registry import receipt_provider
 from crm_notify.runtime import NotifyRuntime, Rt
 
@@ -72,7 +72,11 @@ async def apply_receipt(rt: NotifyRuntime, provider: str, r: Receipt) -> str:
 
 @router.post("/v1/providers/{name}/receipts", summary="Delivery receipts from a provider",
              description="Generic JSON `{receipts: [{provider_message_id, status, part?, parts?, error?}]}` "
-                         "with header X-Receipt-Token, or the provider's own callback (Twilio: form + X-Twilio-Signature).")
+                         "with header X-Receipt-Token, or the provider's own callback (Twilio: form + X-Twilio-Signature).",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": ReceiptsIn.model_json_schema()},
+                 "application/x-www-form-urlencoded": {"schema": {"type": "object", "description": "Twilio status callback"}},
+             }}})
 async def receipts(name: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")], request: Request, rt: Rt) -> dict[str, Any]:
     provider = await receipt_provider(rt.config, name, rt.providers, rt.db)
     if provider is None:
