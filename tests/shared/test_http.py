@@ -158,3 +158,20 @@ async def test_ops_endpoints_with_all_four_services(urls):
         assert "lead.registered" in str(spec["channels"]) and "appointment.scheduled" in str(spec["channels"])
         assert (await client.get("/asyncapi")).status_code == 200
         assert (await client.get("/openapi.json")).status_code == 200
+
+
+async def test_a_dead_requests_idempotency_key_is_taken_over(urls):
+    settings = isolated_settings(*urls)
+    async with running([LedgerService()], settings) as (app, _):
+        from crm_shared.http.concurrency import IdempotencyStore
+        from crm_shared.http.problems import Problem
+
+        store = IdempotencyStore(app.state.contexts["ledger"].db, stale_after=0.2)
+        assert await store.begin("u", "k", {"a": 1}) is None  # reserved, then the request dies
+        with pytest.raises(Problem) as busy:
+            await store.begin("u", "k", {"a": 1})
+        assert busy.value.status == 409
+        await asyncio.sleep(0.3)
+        assert await store.begin("u", "k", {"a": 1}) is None, "the retry takes the stale reservation over"
+        await store.finish("u", "k", 201, {"id": "x"})
+        assert await store.begin("u", "k", {"a": 1}) == (201, {"id": "x"})

@@ -47,11 +47,15 @@ class IdempotencyStore:
     """Remembers the first response per (caller, key); a repeat returns it unchanged.
 
     `begin` reserves the key before the work (so two racing repeats do one create);
-    the loser of the race gets 409 until the winner has `finish`ed.
+    the loser of the race gets 409 until the winner has `finish`ed. A reservation whose
+    request died (process killed, store lost between the work and `finish`) is taken
+    over after `stale_after` seconds, so a retrying client is never locked out; the rerun
+    then meets the rules (e.g. 409 duplicate naming the lead the first attempt stored).
     """
 
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, stale_after: float = 15.0) -> None:
         self.col = db[IDEMPOTENCY]
+        self.stale_after = stale_after
 
     async def begin(self, caller: str, key: str, body: Any) -> tuple[int, Any] | None:
         _id, fp = f"{caller}:{key}", fingerprint(body)
@@ -63,6 +67,11 @@ class IdempotencyStore:
         if doc is None or doc.get("fingerprint") != fp:
             raise Problem(422, "idempotency-key-reused", "this Idempotency-Key was used with a different request")
         if doc.get("state") != "done":
+            started = doc.get("at")
+            if started is not None and (utcnow() - started).total_seconds() > self.stale_after:
+                taken = await self.col.update_one({"_id": _id, "state": "started", "at": started}, {"$set": {"at": utcnow()}})
+                if taken.modified_count == 1:
+                    return None
             raise Problem(409, "request-in-progress", "a request with this Idempotency-Key is still in progress")
         return doc["status"], doc["response"]
 

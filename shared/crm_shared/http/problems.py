@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, NetworkTimeout, PyMongoError, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://crm.example/problems/"
@@ -68,6 +69,15 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         return problem_response(exc.status_code, kind, str(exc.detail))
+
+    @app.exception_handler(PyMongoError)
+    async def _store(request: Request, exc: PyMongoError) -> JSONResponse:
+        if isinstance(exc, ConnectionFailure | ServerSelectionTimeoutError | NetworkTimeout | ExecutionTimeout):
+            log.warning("store unavailable", extra={"path": request.url.path, "error": type(exc).__name__})
+            response = problem_response(503, "store-unavailable", "the data store is unreachable; retry shortly (with the same Idempotency-Key to be repeat-safe)")
+            response.headers["Retry-After"] = "2"
+            return response
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
