@@ -15,7 +15,7 @@ from crm_reports.charts.specs import chart_data
 from crm_reports.exports.files import CSV_MEDIA, XLSX_MEDIA, to_csv, to_xlsx
 from crm_reports.exports.tables import table
 from crm_reports.queries import boards
-from crm_reports.queries.params import REPORT_NAMES, BranchParam, Format, ReportQuery, bad_range, report_query
+from crm_reports.queries.params import REPORT_NAMES, BranchParam, Format, ReportQuery, bad_range, funnel_query, report_query
 from crm_reports.queries.read import build, days_between
 from crm_reports.rebuild import replay
 from crm_shared.branches import local_date
@@ -77,7 +77,9 @@ def respond(name: str, report: dict[str, Any], fmt: Format, rows: list[dict] | N
 
 
 def add_report(router: APIRouter, name: str) -> None:
-    async def report(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(report_query)) -> Response:
+    query = funnel_query if name == "funnel" else report_query
+
+    async def report(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(query)) -> Response:
         authorize(who, q.branch_id)
         result = await build(await generations.current(c.db), name, q)
         return respond(name, result, q.format)
@@ -88,10 +90,10 @@ def add_report(router: APIRouter, name: str) -> None:
         body = await run_in_threadpool(render, *_chart_args(name, result, ext))
         return Response(body, media_type=MEDIA[ext])
 
-    async def png(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(report_query)) -> Response:
+    async def png(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(query)) -> Response:
         return await chart("png", c, who, q)
 
-    async def svg(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(report_query)) -> Response:
+    async def svg(c: Ctx, who: CurrentPrincipal, q: ReportQuery = Depends(query)) -> Response:
         return await chart("svg", c, who, q)
 
     path = f"/v1/reports/{name}"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.http.problems import Problem
@@ -45,7 +45,13 @@ def report_query(
     start: Annotated[date, Query(alias="from", description="First branch-local date (inclusive).")],
     end: Annotated[date, Query(alias="to", description="Last branch-local date (inclusive), at most 366 days on.")],
     format: Annotated[Format, Query(description="json (default), csv (UTF-8 with BOM) or xlsx.")] = "json",
-    group_by: Annotated[GroupBy, Query(description="funnel only: channel or consultant.")] = "channel",
 ) -> ReportQuery:
     check_range(start, end)
-    return ReportQuery(branch_id, start, end, format, group_by)
+    return ReportQuery(branch_id, start, end, format, "channel")
+
+
+def funnel_query(
+    base: Annotated[ReportQuery, Depends(report_query)],
+    group_by: Annotated[GroupBy, Query(description="Group the funnel by lead channel or by consultant.")] = "channel",
+) -> ReportQuery:
+    return replace(base, group_by=group_by)
