@@ -121,3 +121,16 @@ async def test_opt_out_bad_input(urls):
             assert r.status_code == 422, (body, r.text)
         assert (await client.post("/v1/opt-outs", json={"channel": "sms", "to": PHONE})).status_code == 401
         assert await rt.db.optouts.count_documents({}) == 0
+
+
+async def test_ended_policy_windows_are_expired(urls):
+    from crm_notify.dispatch.janitor import expire
+    async with notify_running(urls, rate_limit_sms=5) as (settings, rt, client):
+        await _post(client, settings, sms(body="一"))
+        then = datetime(2030, 1, 7, 4, 10, tzinfo=UTC)
+        await dispatch_due(rt, then)
+        assert await rt.db.rate_counters.count_documents({}) == 1
+        assert await rt.db.recent_sends.count_documents({}) == 1
+        assert await expire(rt, then + timedelta(minutes=5)) == {"rate_counters": 0, "recent_sends": 0}
+        assert await expire(rt, then + timedelta(hours=3)) == {"rate_counters": 1, "recent_sends": 1}
+        assert await rt.db.rate_counters.count_documents({}) == 0

@@ -15,6 +15,7 @@ from crm_shared.plugins import ServiceContext, ServicePlugin
 from crm_notify.campaigns.views import router as campaigns_router
 from crm_notify.config import NotifySettings
 from crm_notify.contacts.views import router as contacts_router
+from crm_notify.dispatch.janitor import maybe_expire
 from crm_notify.dispatch.service import dispatch_due
 from crm_notify.messages.service import MESSAGES
 from crm_notify.messages.views import router as messages_router
@@ -32,7 +33,7 @@ BIRTHDAY_CHECK = timedelta(minutes=1)
 
 async def run_dispatcher(rt: NotifyRuntime) -> None:
     """Every replica dispatches: claims keep it exactly-once. Woken early after new work."""
-    birthdays_checked = None
+    birthdays_checked = expired = None
     while True:
         try:
             now = utcnow()
@@ -40,6 +41,7 @@ async def run_dispatcher(rt: NotifyRuntime) -> None:
             if birthdays_checked is None or now - birthdays_checked >= BIRTHDAY_CHECK:
                 await plan_birthdays(rt, now)
                 birthdays_checked = now
+            expired = await maybe_expire(rt, now, expired)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -72,7 +72,7 @@ async def take_rate(db: Any, config: NotifySettings, doc: dict, now: datetime) -
         return SEND
     except DuplicateKeyError:
         pass
-    taken = await db[RATES].update_one({"_id": _id, "n": {"$lt": limit}}, {"$inc": {"n": 1}})
+    taken = await db[RATES].update_one({"_id": _id, "n": {"$lt": limit}}, {"$inc": {"n": 1}, "$set": {"at": now}})
     if taken.modified_count:
         return SEND
     return Decision("defer", "rate limit", rate_window(now, window)[1] + timedelta(seconds=1))
