@@ -34,9 +34,13 @@ class Generation:
     buffer: Any = field(default=None, compare=False)
 
     def for_one_event(self) -> "Generation":
-        """A view that reads each branch once while one event is projected (a replay
-        partition keeps its own memo and change buffer for all its events)."""
-        return self if self.memo is not None else Generation(self.db, self.name, {}, self.buffer)
+        """A view for one event: each branch read once, bucket changes written together at
+        the end (a replay partition keeps its own memo and buffer for all its events)."""
+        if self.memo is not None:
+            return self
+        from crm_reports.projections.buckets import Changes
+
+        return Generation(self.db, self.name, {}, Changes())
 
     def forget_branch(self, branch_id: str) -> None:
         if self.memo is not None:

@@ -58,6 +58,8 @@ async def project(g: Generation, env: Envelope, data: Any) -> None:
     scoped = g.for_one_event()
     for projection in PROJECTIONS.get(env.type, ()):
         await projection(scoped, env, data)
+    if scoped is not g:
+        await scoped.buffer.flush(scoped)
 
 
 async def on_event(ctx: ServiceContext, env: Envelope, data: Any) -> None:

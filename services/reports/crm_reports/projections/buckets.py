@@ -11,6 +11,7 @@ applied twice counts once, whatever the order of arrival. A day's document stays
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -92,13 +93,15 @@ async def _write(g: Generation, _id: str, branch_id: str, day: date, token: str,
 
 
 class Changes:
-    """A replay's bucket changes, merged per day document and written in one guarded update
-    each (`applied` must hold none of the batch's tokens); any overlap with what is already
-    stored (live events written to the new generation meanwhile) falls back to one guarded
-    write per token. Only a replay buffers: its generation is dropped if it fails."""
+    """Bucket changes (of one live event, or of a replay batch), merged per day document and
+    written in one guarded update each (`applied` must hold none of the tokens); any overlap
+    with what is already stored (a redelivery, or live events written to a generation being
+    rebuilt) falls back to one guarded write per token. Marks that say "counted" (`after`)
+    run only once the counts are stored, so a crash in between recounts, never loses."""
 
     def __init__(self) -> None:
         self.pending: dict[str, dict[str, Any]] = {}
+        self.after: list[Callable[[], Awaitable[Any]]] = []
         self.size = 0
 
     def add(self, _id: str, branch_id: str, day: date, token: str, paths: dict, highs: dict) -> bool:
@@ -110,7 +113,12 @@ class Changes:
         return True
 
     async def flush(self, g: Generation) -> None:
-        pending, self.pending, self.size = self.pending, {}, 0
+        pending, after, self.pending, self.after, self.size = self.pending, self.after, {}, [], 0
+        await self._write_all(g, pending)
+        for mark in after:
+            await mark()
+
+    async def _write_all(self, g: Generation, pending: dict[str, dict[str, Any]]) -> None:
         for _id, bucket in pending.items():
             tokens = list(bucket["tokens"])
             paths: dict[str, float] = {}

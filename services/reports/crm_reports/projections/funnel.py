@@ -48,7 +48,11 @@ async def _record(g: Generation, lead_id: str, fields: dict[str, Any]) -> None:
         day = date.fromisoformat(lead["registered_day"])
         await apply(g, lead["branch_id"], day, f"f:{lead_id}:{stage}", stage_counters(lead, stage))
     if todo:
-        await g.leads.update_one({"_id": lead_id}, {"$addToSet": {"counted": {"$each": todo}}})
+        mark = lambda: g.leads.update_one({"_id": lead_id}, {"$addToSet": {"counted": {"$each": todo}}})  # noqa: E731
+        if g.buffer is not None:
+            g.buffer.after.append(mark)
+        else:
+            await mark()
 
 
 async def on_lead_registered(g: Generation, env: Envelope, data: LeadRegistered) -> None:
