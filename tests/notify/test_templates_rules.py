@@ -60,3 +60,9 @@ def test_unsubscribe_link_round_trips_and_rejects_tampering():
     with pytest.raises(BadToken):
         verify("k", payload[:-2] + "xx." + mac)
     assert unsubscribe_url("https://crm.test/", "k", "email", "a@b.cn").startswith("https://crm.test/v1/opt-outs/unsubscribe?token=")
+
+
+def test_a_non_ascii_token_is_refused_not_a_crash():
+    token = sign("k", "sms", "+8613800138000", "marketing")
+    with pytest.raises(BadToken):
+        verify("k", token.split(".")[0] + ".签名")
