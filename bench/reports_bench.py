@@ -46,7 +46,7 @@ def events(n: int, branches: int = 10) -> list:
     """A realistic mix: registrations, visits, follow-ups and deals over branches and days."""
     out = []
     for i in range(n):
-        branch, lead, when = f"b{i % branches}", f"l{i // 4}", START + timedelta(hours=i % (24 * 28))
+        branch, lead, when = f"b{(i // 4) % branches}", f"l{i // 4}", START + timedelta(hours=i % (24 * 28))
         kind = i % 4
         if kind == 0:
             data = LeadRegistered(lead_id=lead, customer=MaskedCustomer(name="王先生", phone_masked="138****5678", phone_hash="h"),

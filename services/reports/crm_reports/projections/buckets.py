@@ -120,29 +120,42 @@ class Changes:
 
     async def _write_all(self, g: Generation, pending: dict[str, dict[str, Any]]) -> None:
         for _id, bucket in pending.items():
-            tokens = list(bucket["tokens"])
-            paths: dict[str, float] = {}
-            highs: dict[str, float] = {}
-            for p, h in bucket["tokens"].values():
-                for k, v in p.items():
-                    paths[k] = paths.get(k, 0) + v
-                for k, v in h.items():
-                    highs[k] = max(highs.get(k, v), v)
-            update: dict[str, Any] = {"$addToSet": {"applied": {"$each": tokens}}}
-            if paths:
-                update["$inc"] = paths
-            if highs:
-                update["$max"] = highs
-            if (await g.buckets.update_one({"_id": _id, "applied": {"$nin": tokens}}, update)).matched_count:
-                continue
-            try:
-                await g.buckets.insert_one({"_id": _id, "branch_id": bucket["branch_id"], "date": bucket["day"].isoformat(),
-                                            "applied": tokens, **nested(paths | highs)})
-                continue
-            except DuplicateKeyError:
-                pass
-            for token, (p, h) in bucket["tokens"].items():
-                await _write(g, _id, bucket["branch_id"], bucket["day"], token, p, h)
+            changes: dict[str, tuple[dict, dict]] = bucket["tokens"]
+            for _ in range(3):
+                if not changes or await _write_merged(g, _id, bucket, changes):
+                    break
+                stored = await g.buckets.find_one({"_id": _id}, projection={"applied": 1})
+                done = set((stored or {}).get("applied") or [])
+                changes = {t: c for t, c in changes.items() if t not in done}
+            else:
+                for token, (p, h) in changes.items():
+                    await _write(g, _id, bucket["branch_id"], bucket["day"], token, p, h)
+
+
+async def _write_merged(g: Generation, _id: str, bucket: dict[str, Any], changes: dict[str, tuple[dict, dict]]) -> bool:
+    """One guarded update (or the day's first insert) for many tokens; False if any of them
+    is already stored (the caller drops those and tries again)."""
+    tokens = list(changes)
+    paths: dict[str, float] = {}
+    highs: dict[str, float] = {}
+    for p, h in changes.values():
+        for k, v in p.items():
+            paths[k] = paths.get(k, 0) + v
+        for k, v in h.items():
+            highs[k] = max(highs.get(k, v), v)
+    update: dict[str, Any] = {"$addToSet": {"applied": {"$each": tokens}}}
+    if paths:
+        update["$inc"] = paths
+    if highs:
+        update["$max"] = highs
+    if (await g.buckets.update_one({"_id": _id, "applied": {"$nin": tokens}}, update)).matched_count:
+        return True
+    try:
+        await g.buckets.insert_one({"_id": _id, "branch_id": bucket["branch_id"], "date": bucket["day"].isoformat(),
+                                    "applied": tokens, **nested(paths | highs)})
+        return True
+    except DuplicateKeyError:
+        return False
 
 
 async def read_days(g: Generation, branch_id: str, start: date, end: date) -> dict[str, dict]:
