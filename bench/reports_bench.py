@@ -153,7 +153,7 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
         projected = await replay(ctx, Generation(db, "bench_replay"), upto, "bench")
         replay_rate = rate(projected, started)
         rows.append({"metric": "rebuild replay (stream -> fresh generation)", "value": replay_rate, "unit": "events/s",
-                     "baseline": "ordered stream read + parse, no projection", "baseline_value": raw_read})
+                     "baseline": "stream read + parse (pull consumer), no projection", "baseline_value": raw_read})
         rows.append({"metric": "rebuild of 1M events, extrapolated", "value": 1_000_000 / replay_rate / 60, "unit": "min",
                      "baseline": "1M events stream read, extrapolated", "baseline_value": 1_000_000 / raw_read / 60})
     finally:
