@@ -107,3 +107,19 @@ async def test_birthday_greetings_once_a_day_for_consenting_contacts(urls):
         assert (await dispatch_due(rt, later)).outcomes == {"sent": 1}
         [sent] = await sent_by_console(rt)
         assert sent["to"] == "+8613800000001" and "生日快乐" in sent["body"] and "退订" in sent["body"]
+
+
+async def test_a_lead_registered_for_someone_else_tells_them_but_not_their_own(urls):
+    from crm_shared.events.leads import LeadRegistered, LeadSource, MaskedCustomer
+
+    def registered(lead_id: str, by: str) -> LeadRegistered:
+        return LeadRegistered(lead_id=lead_id, customer=MaskedCustomer(name="王", phone_masked="138****5678", phone_hash="h"),
+                              source=LeadSource(channel="phone"), owner_id="c1", registered_by=by)
+
+    async with notify_running(urls) as (settings, rt, client):
+        await _team(settings, rt)
+        await publish_and_wait(settings, rt, registered("by-desk", "r1"))      # the front desk registered it for c1
+        await publish_and_wait(settings, rt, registered("own", "c1"))          # c1's own
+        await publish_and_wait(settings, rt, registered("walk-in", "visit:v1"))  # c1 is with the visitor
+        await dispatch_due(rt, utcnow())
+        assert [s["body"] for s in await sent_by_console(rt)] == ["【售楼处】李娜，线索by-desk已分配给您，请及时跟进。"]

@@ -15,6 +15,7 @@ table.on("appointment.scheduled")(appointments.on_scheduled)
 table.on("appointment.rescheduled")(appointments.on_rescheduled)
 table.on("appointment.cancelled")(appointments.on_cancelled)
 
+table.on("lead.registered")(staff_notices.on_lead_registered)
 table.on("lead.assigned", "lead.claimed")(staff_notices.on_lead_owner)
 table.on("lead.follow_up_overdue")(staff_notices.on_overdue)
 table.on("reception.approved")(staff_notices.on_reception_approved)

@@ -61,6 +61,9 @@ class LeadRegistered(EventData):
     owner_id: str | None = None
     grade: Grade | None = None
     status: str = "new"
+    registered_by: str | None = Field(
+        None, description="Staff id of who registered it, or `visit:<id>` when the front desk's check-in did."
+    )
 
 
 @event("lead.updated", SOURCE)

@@ -109,7 +109,7 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
     }
     env = envelope(LeadRegistered(
         lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest),
-        source=source, owner_id=owner, grade=body.grade,
+        source=source, owner_id=owner, grade=body.grade, registered_by=who.sub,
     ), branch.id, lead_id)
     for _ in range(3):
         try:

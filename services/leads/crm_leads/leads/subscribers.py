@@ -54,7 +54,8 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
         "visits": [data.visit_id], "visited_at": now, "attribution": None, "created_by": f"visit:{data.visit_id}",
         "version": 1, "created_at": now, "updated_at": now,
     }
-    event = envelope(LeadRegistered(lead_id=lead_id, customer=v, source=source, owner_id=owner, grade=None, status="visited"),
+    event = envelope(LeadRegistered(lead_id=lead_id, customer=v, source=source, owner_id=owner, grade=None, status="visited",
+                                     registered_by=f"visit:{data.visit_id}"),
                      branch.id, lead_id)
     if await insert_seeded(ctx, doc, event):
         return doc

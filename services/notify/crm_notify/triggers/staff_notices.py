@@ -1,10 +1,10 @@
-"""lead.assigned/claimed -> tell the consultant; lead.follow_up_overdue -> remind, escalate from the 2nd miss;
+"""lead.registered for someone else / lead.assigned / lead.claimed -> tell the consultant; lead.follow_up_overdue -> remind, escalate from the 2nd miss;
 reception.approved -> email the host; report.digest_ready -> email the branch's managers."""
 
 from __future__ import annotations
 
 from crm_shared.events import Envelope
-from crm_shared.events.leads import LeadFollowUpOverdue, _OwnerChange
+from crm_shared.events.leads import LeadAssigned, LeadFollowUpOverdue, LeadRegistered, _OwnerChange
 from crm_shared.events.reception import ReceptionApproved
 from crm_shared.events.reports import DigestReady
 from crm_shared.ids import utcnow
@@ -14,6 +14,13 @@ from crm_notify.runtime import runtime_of
 from crm_notify.triggers.planner import keyed, staff_channel
 
 ESCALATE_FROM_MISSED = 2
+
+
+async def on_lead_registered(ctx, env: Envelope, data: LeadRegistered) -> None:
+    """A lead someone else registered for a consultant (front desk, manager, assigner) is news to them."""
+    if not data.owner_id or data.owner_id == data.registered_by or (data.registered_by or "").startswith("visit:"):
+        return  # their own registration, or they are with the walk-in right now
+    await on_lead_owner(ctx, env, LeadAssigned(lead_id=data.lead_id, owner_id=data.owner_id, reason="new_lead"))
 
 
 async def on_lead_owner(ctx, env: Envelope, data: _OwnerChange) -> None:
