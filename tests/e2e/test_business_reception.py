@@ -50,6 +50,8 @@ async def test_class_a_reception_notice_two_step_approval_and_late_feedback(syst
     for expected in ("reception.requested", "reception.approved", "reception.feedback_overdue", "reception.completed"):
         assert expected in types
     assert types.count("reception.approved") == 1
+    msgs = await stream_messages(settings, subject=f"{settings.subject_prefix}.{floor.branch}.reception.approved")
+    assert json.loads(msgs[0].data)["data"]["participant_ids"] == [floor.staff["manager"], "gm-1"]
 
 
 async def _types(settings, branch: str, wanted: str | None = None):

@@ -123,3 +123,14 @@ async def test_a_lead_registered_for_someone_else_tells_them_but_not_their_own(u
         await publish_and_wait(settings, rt, registered("walk-in", "visit:v1"))  # c1 is with the visitor
         await dispatch_due(rt, utcnow())
         assert [s["body"] for s in await sent_by_console(rt)] == ["【售楼处】李娜，线索by-desk已分配给您，请及时跟进。"]
+
+
+async def test_reception_approved_emails_host_and_participants_once_each(urls):
+    async with notify_running(urls) as (settings, rt, client):
+        await _team(settings, rt)
+        arrive = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+        approved = ReceptionApproved(reception_id="r2", reception_class="A", host_id="c1", arrive_at=arrive, guests=3,
+                                     participant_ids=["m1", "m2", "c1"])
+        await publish_and_wait(settings, rt, approved)
+        await dispatch_due(rt, utcnow())
+        assert sorted(m["to"] for m in await sent_by_console(rt)) == ["lina@sz-bay.test", "zhang@sz-bay.test", "zhao@sz-bay.test"]

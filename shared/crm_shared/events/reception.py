@@ -87,6 +87,9 @@ class _ReceptionChange(EventData):
     reason: str | None = Field(None, description="Why it was rejected (reception.rejected).")
     feedback_due_at: datetime | None = Field(None, description="Feedback deadline (working days after the visit).")
 
+    participant_ids: list[str] = Field(
+        default_factory=list, description="Staff involved besides the host (the approvers), for notices."
+    )
     model_config = {"populate_by_name": True, "serialize_by_alias": True}
 
 

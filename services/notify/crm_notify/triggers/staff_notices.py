@@ -65,18 +65,21 @@ async def on_overdue(ctx, env: Envelope, data: LeadFollowUpOverdue) -> None:
 
 
 async def on_reception_approved(ctx, env: Envelope, data: ReceptionApproved) -> None:
-    """The event names the host only; participants beyond the host need a field on the event."""
+    """Email the host and every participant (the approvers), once each."""
     rt = runtime_of(ctx)
     info = await branch(rt.db, env.branch_id)
     now = utcnow()
-    host = await staff_member(rt.db, data.host_id)
-    channel, to = staff_channel(host, "email")
-    doc = keyed(kind="reception_approved", template="reception_approved", entity=data.reception_id, channel=channel,
-                to=to, recipient=data.host_id, occurrence=env.id, branch_id=env.branch_id, due_at=now, now=now,
-                data={"recipient_name": (host or {}).get("name", ""), "reception_id": data.reception_id,
-                      "reception_class": data.reception_class, "guests": data.guests or 0, "branch_name": info.name,
-                      "arrive_local": local_text(data.arrive_at, info.timezone, "zh-CN")})
-    await plan_many(rt.db, [doc], rt.ctx.settings)
+    docs = []
+    for person in dict.fromkeys([data.host_id, *data.participant_ids]):
+        member = await staff_member(rt.db, person)
+        channel, to = staff_channel(member, "email")
+        docs.append(keyed(kind="reception_approved", template="reception_approved", entity=data.reception_id,
+                          channel=channel, to=to, recipient=person, occurrence=env.id, branch_id=env.branch_id,
+                          due_at=now, now=now,
+                          data={"recipient_name": (member or {}).get("name", ""), "reception_id": data.reception_id,
+                                "reception_class": data.reception_class, "guests": data.guests or 0,
+                                "branch_name": info.name, "arrive_local": local_text(data.arrive_at, info.timezone, "zh-CN")}))
+    await plan_many(rt.db, docs, rt.ctx.settings)
     rt.wake.set()
 
 

@@ -120,7 +120,8 @@ async def approve(ctx: ServiceContext, doc: dict, body: Approval, who: Principal
     if step == "general_manager" and any(a["by"] == who.sub for a in doc["approvals"]):
         raise forbidden("the general manager's approval must come from someone other than the department head")
     record = {"step": step, "by": who.sub, "at": utcnow(), "note": body.note}
-    event = event_data(ReceptionApproved, doc) if status == "approved" else None
+    approvers = list(dict.fromkeys([a["by"] for a in doc["approvals"]] + [who.sub]))
+    event = event_data(ReceptionApproved, doc, participant_ids=approvers) if status == "approved" else None
     return await _write(ctx, doc, expected, {"$set": {"status": status}, "$push": {"approvals": record}}, event)
 
 
