@@ -111,13 +111,7 @@ def token(
     ttl: Annotated[int, typer.Option(help="seconds")] = 86400,
 ) -> None:
     """Print a development bearer token signed with CRM_JWT_SECRET."""
-    import warnings
-
-    from jwt.warnings import InsecureKeyLengthWarning
-
     from crm_shared.http.auth import mint_token
-
-    warnings.simplefilter("ignore", InsecureKeyLengthWarning)  # the documented dev default is short
 
     typer.echo(mint_token(Settings(), sub, role, [b.strip() for b in branches.split(",")], ttl))  # type: ignore[arg-type]
 

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel
 
 from crm_shared.events import EventData, Envelope, new_event
 from crm_shared.http.auth import Principal
-from crm_shared.http.concurrency import IdempotencyStore
+from crm_shared.http.concurrency import idempotent as shared_idempotent
 from crm_shared.http.problems import Problem, not_found
 from crm_shared.observability import correlation_id
 from crm_shared.plugins import ServiceContext, context_of
@@ -63,17 +63,5 @@ def utc(value: datetime) -> datetime:
 
 async def idempotent(ctx: ServiceContext, who: Principal, key: str | None, body: BaseModel, response: Response,
                      create: Callable[[], Awaitable[BaseModel]]) -> Any:
-    """`Idempotency-Key` on creating POSTs: a repeat returns the first result; a failure frees the key."""
-    if not key:
-        return await create()
-    store = IdempotencyStore(ctx.db)
-    if replay := await store.begin(who.sub, key, body.model_dump(mode="json", by_alias=True)):
-        response.status_code = replay[0]
-        return replay[1]
-    try:
-        out = await create()
-    except BaseException:
-        await store.abandon(who.sub, key)
-        raise
-    await store.finish(who.sub, key, 201, out.model_dump(mode="json", by_alias=True))
-    return out
+    """`Idempotency-Key` on creating POSTs (the platform's helper, on this service's database)."""
+    return await shared_idempotent(ctx.db, who.sub, key, body, response, create)

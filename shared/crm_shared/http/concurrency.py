@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Response
+from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -81,3 +83,22 @@ class IdempotencyStore:
     async def abandon(self, caller: str, key: str) -> None:
         """The request failed: let the caller retry with the same key."""
         await self.col.delete_one({"_id": f"{caller}:{key}", "state": "started"})
+
+
+async def idempotent(db: AsyncDatabase, caller: str, key: str | None, body: BaseModel, response: Response,
+                     create: Callable[[], Awaitable[BaseModel]], status: int = 201) -> Any:
+    """`Idempotency-Key` on a creating POST: a repeat returns the first result (and status);
+    a failure frees the key so the caller may retry."""
+    if not key:
+        return await create()
+    store = IdempotencyStore(db)
+    if replay := await store.begin(caller, key, body.model_dump(mode="json", by_alias=True)):
+        response.status_code = replay[0]
+        return replay[1]
+    try:
+        out = await create()
+    except BaseException:
+        await store.abandon(caller, key)
+        raise
+    await store.finish(caller, key, status, out.model_dump(mode="json", by_alias=True))
+    return out

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from crm_shared.http.auth import Principal, require_roles
-from crm_shared.http.concurrency import IdempotencyStore, idempotency_key
+from crm_shared.http.concurrency import idempotency_key, idempotent
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import not_found
 
@@ -27,19 +27,11 @@ READERS = ("partner", *MANAGERS)
 async def submit(body: ReportIn, c: Ctx, response: Response, who: Principal = require_roles("partner"),
                  key: str | None = Depends(idempotency_key)) -> ReportOut:
     branch = await load_branch(c, body.branch_id, who)
-    store = IdempotencyStore(c.db)
-    if key and (replay := await store.begin(who.sub, key, body.model_dump(mode="json"))):
-        response.status_code = replay[0]
-        return ReportOut.model_validate(replay[1])
-    try:
-        out = service.public(await service.submit(c, branch, body, who.sub))
-    except BaseException:
-        if key:
-            await store.abandon(who.sub, key)
-        raise
-    if key:
-        await store.finish(who.sub, key, 201, out.model_dump(mode="json"))
-    return out
+
+    async def create() -> ReportOut:
+        return service.public(await service.submit(c, branch, body, who.sub))
+
+    return await idempotent(c.db, who.sub, key, body, response, create)
 
 
 @router.get("/v1/channel-reports", summary="List channel reports",

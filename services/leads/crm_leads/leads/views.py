@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_shared.http.concurrency import IdempotencyStore, idempotency_key, if_match_version
+from crm_shared.http.concurrency import idempotency_key, idempotent, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import forbidden
 from crm_shared.ids import utcnow
@@ -31,19 +31,11 @@ async def register(body: LeadCreate, c: Ctx, response: Response,
                    who: Principal = require_roles("consultant", "reception", *MANAGERS),
                    key: str | None = Depends(idempotency_key)) -> LeadOut:
     branch = await load_branch(c, body.branch_id, who)
-    store = IdempotencyStore(c.db)
-    if key and (replay := await store.begin(who.sub, key, body.model_dump(mode="json"))):
-        response.status_code = replay[0]
-        return LeadOut.model_validate(replay[1])
-    try:
-        out = service.public(await service.register(c, branch, body, who))
-    except BaseException:
-        if key:
-            await store.abandon(who.sub, key)
-        raise
-    if key:
-        await store.finish(who.sub, key, 201, out.model_dump(mode="json"))
-    return out
+
+    async def create() -> LeadOut:
+        return service.public(await service.register(c, branch, body, who))
+
+    return await idempotent(c.db, who.sub, key, body, response, create)
 
 
 def _text_query(c, q: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 
 from crm_shared.http.auth import Principal, require_roles
-from crm_shared.http.concurrency import IdempotencyStore, idempotency_key
+from crm_shared.http.concurrency import idempotency_key, idempotent
 from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow, uuid7
 from crm_notify.campaigns.models import MAX_AUDIENCE, CampaignIn, CampaignOut
@@ -27,19 +27,7 @@ async def create_campaign(
     key: str | None = Depends(idempotency_key),
 ) -> CampaignOut:
     who.require_branch(body.branch_id)
-    store = IdempotencyStore(rt.db)
-    if key and (replay := await store.begin(who.sub, key, body.model_dump(mode="json"))):
-        response.status_code = replay[0]
-        return CampaignOut(**replay[1])
-    try:
-        out = await _create(rt, body, who)
-    except BaseException:
-        if key:
-            await store.abandon(who.sub, key)
-        raise
-    if key:
-        await store.finish(who.sub, key, 201, out.model_dump())
-    return out
+    return await idempotent(rt.db, who.sub, key, body, response, lambda: _create(rt, body, who))
 
 
 async def _create(rt, body: CampaignIn, who: Principal) -> CampaignOut:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_shared.http.concurrency import IdempotencyStore, idempotency_key
+from crm_shared.http.concurrency import idempotency_key, idempotent
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import Problem, not_found
 from crm_shared.ids import utcnow, uuid7
@@ -36,11 +36,8 @@ async def send_message(
     key: str | None = Depends(idempotency_key),
 ) -> Accepted:
     who.require_branch(body.branch_id)
-    store = IdempotencyStore(rt.db)
-    if key and (replay := await store.begin(who.sub, key, body.model_dump(mode="json"))):
-        response.status_code = replay[0]
-        return Accepted(**replay[1])
-    try:
+
+    async def create() -> Accepted:
         now = utcnow()
         _id = uuid7()
         doc = service.new_message(
@@ -53,13 +50,9 @@ async def send_message(
         except RenderError as exc:
             raise Problem(422, "render-failed", str(exc), errors=[{"loc": ["body", "data"], "msg": str(exc)}]) from None
         await service.plan(rt.db, doc)
-    except BaseException:
-        if key:
-            await store.abandon(who.sub, key)
-        raise
-    out = Accepted(id=_id, status=doc["status"])
-    if key:
-        await store.finish(who.sub, key, 202, out.model_dump())
+        return Accepted(id=_id, status=doc["status"])
+
+    out = await idempotent(rt.db, who.sub, key, body, response, create, status=202)
     rt.wake.set()
     return out
 
