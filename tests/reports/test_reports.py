@@ -37,6 +37,7 @@ async def test_daily_traffic_counts_each_branch_date(day):
     assert (d10["deals"], d10["follow_ups"]) == (2, 2)
     assert d11["by_channel"] == {"phone": 1} and d11["by_consultant"] == {"c2": 1} and d11["calls"] == 1
     assert d11["visits"] == 0
+    assert sum(d10["visits_by_consultant"].values()) == d10["visits"] and d11["visits_by_consultant"] == {}
 
 
 async def test_funnel_by_channel_and_consultant(day):

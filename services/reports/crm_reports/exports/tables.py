@@ -8,7 +8,7 @@ LABELS = {
     "date": "日期", "new_leads": "新增客户", "visits": "到访", "appointments": "预约", "calls": "来电",
     "walk_ins": "自然到访", "walk_in_leads": "到访登记", "appointment_arrivals": "预约到访", "returning_visits": "复访",
     "follow_ups": "跟进", "deals": "成交", "appointments_cancelled": "预约取消", "no_shows": "爽约",
-    "by_channel": "渠道", "by_consultant": "置业顾问", "group": "分组", "name": "姓名", "leads": "客户数",
+    "by_channel": "渠道", "by_consultant": "置业顾问", "visits_by_consultant": "接待顾问", "group": "分组", "name": "姓名", "leads": "客户数",
     "visited": "到访数", "won": "成交数", "lost": "流失数", "visit_rate": "到访率", "win_rate": "到访成交率",
     "conversion_rate": "转化率", "grade": "等级", "share": "占比", "moved_in": "升入", "moved_out": "转出",
     "net": "净变化", "consultant_id": "顾问", "overdue": "逾期次数", "newly_overdue": "新逾期",

@@ -22,11 +22,13 @@ def daily_traffic(days: dict[str, dict], start: date, end: date) -> dict[str, An
     for day in dates(start, end):
         c = days.get(day, {})
         row: dict[str, Any] = {"date": day, "new_leads": num(c.get("new_leads", 0)),
-                               "by_channel": counts(c.get("by_channel")), "by_consultant": counts(c.get("by_consultant"))}
+                               "by_channel": counts(c.get("by_channel")), "by_consultant": counts(c.get("by_consultant")),
+                               "visits_by_consultant": counts(c.get("visits_by_consultant"))}
         row |= {f: num(c.get(f, 0)) for f in TRAFFIC_FIELDS if f not in row}
         items.append(row)
     totals = {f: sum(i[f] for i in items) for f in TRAFFIC_FIELDS}
     totals["by_channel"] = add(i["by_channel"] for i in items)
+    totals["visits_by_consultant"] = add(i["visits_by_consultant"] for i in items)
     return {"items": items, "totals": totals}
 
 
