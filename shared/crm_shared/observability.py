@@ -29,7 +29,7 @@ class _CorrelationFilter(logging.Filter):
         return True
 
 
-PHONE_IN_TEXT = re.compile(r"(?<![\d.])(\+?\d{0,3})?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+PHONE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z.%\-])((?:%2B|\+)?(?:86)?)(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "correlation_id"}
 
 

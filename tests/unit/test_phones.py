@@ -43,10 +43,19 @@ def test_logs_are_redacted_of_full_phones():
 
     from crm_shared.observability import PhoneRedactionFilter, redact
 
-    assert redact("GET /v1/messages?to=%2B8613812345678&x=1") == "GET /v1/messages?to=%2B138****5678&x=1"
+    assert redact("GET /v1/messages?to=%2B8613812345678&x=1") == "GET /v1/messages?to=138****5678&x=1"
     assert redact("call 13812345678 now, +8613912345678.") == "call 138****5678 now, 139****5678."
     assert redact("order 20261123123456789 at 1795468475.13812345678") == "order 20261123123456789 at 1795468475.13812345678"
     record = logging.LogRecord("x", logging.INFO, "", 0, "to %s", ("13812345678",), None)
     record.to = "+8613812345678"
     PhoneRedactionFilter().filter(record)
     assert record.getMessage() == "to 138****5678" and record.to == "138****5678"
+
+
+def test_ids_that_contain_phone_like_digits_are_left_alone():
+    from crm_shared.observability import redact
+
+    for text in ("01a20a4f-6a65-77de-b004-a13372200204", "id=a13812345678b", "v-13812345678"):
+        assert redact(text) == text
+    assert redact('"phone": "13812345678"') == '"phone": "138****5678"'
+    assert redact("to=+8613812345678&x") == "to=138****5678&x"
