@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from datetime import timedelta
 
 import nats
@@ -22,7 +21,7 @@ from pymongo import AsyncMongoClient
 
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.bus.streams import ensure_streams
-from crm_shared.config import Settings
+from bench.common import bench_settings
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_notify.config import NotifySettings
@@ -55,9 +54,7 @@ def _reminder(i: int, due, now) -> dict:
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
     n = int(os.environ.get("CRM_NOTIFY_BENCH_N", N_DEFAULT))
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(mongo_url=mongo_url, nats_url=nats_url, stream_name=f"B{tag}", subject_prefix=f"b{tag}",
-                        dead_letter_stream=f"B{tag}_DLQ", dead_letter_prefix=f"b{tag}dlq", db_prefix=f"b{tag}_")
+    settings = bench_settings(mongo_url, nats_url, "b")
     mongo = AsyncMongoClient(mongo_url, tz_aware=True)
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

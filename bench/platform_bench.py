@@ -5,14 +5,13 @@ platform (model, JSON, Nats-Msg-Id, ack) vs a raw nats-py JetStream publish."""
 from __future__ import annotations
 
 import time
-import uuid
 
 import nats
 from pymongo import AsyncMongoClient
 
 from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, new_document
 from crm_shared.bus.streams import ensure_streams
-from crm_shared.config import Settings
+from bench.common import bench_settings
 from crm_shared.events import new_event, nats_subject
 from crm_shared.events.leads import LeadRegistered, LeadSource, MaskedCustomer
 
@@ -33,9 +32,7 @@ def _rate(n: int, started: float) -> float:
 
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(mongo_url=mongo_url, nats_url=nats_url, stream_name=f"B{tag}", subject_prefix=f"b{tag}",
-                        dead_letter_stream=f"B{tag}_DLQ", dead_letter_prefix=f"b{tag}dlq", db_prefix=f"b{tag}_")
+    settings = bench_settings(mongo_url, nats_url, "b")
     mongo = AsyncMongoClient(mongo_url, tz_aware=True)
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

@@ -28,7 +28,7 @@ from crm_reports.rebuild.replay import replay
 from crm_reports.subscriptions import project
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.bus.streams import ensure_streams
-from crm_shared.config import Settings
+from bench.common import bench_settings
 from crm_shared.events import new_event, parse
 from crm_shared.events.leads import LeadFollowedUp, LeadRegistered, LeadSource, LeadWon, MaskedCustomer
 from crm_shared.events.reception import VisitCheckedIn
@@ -87,9 +87,7 @@ async def live_consumer(settings: Settings) -> float:
 
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
-    tag = uuid.uuid4().hex[:8]
-    settings = Settings(mongo_url=mongo_url, nats_url=nats_url, stream_name=f"R{tag}", subject_prefix=f"r{tag}",
-                        dead_letter_stream=f"R{tag}_DLQ", dead_letter_prefix=f"r{tag}dlq", db_prefix=f"r{tag}_")
+    settings = bench_settings(mongo_url, nats_url, "r")
     mongo = AsyncMongoClient(mongo_url, tz_aware=True)
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
