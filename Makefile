@@ -48,7 +48,7 @@ $(DEVSTORE): $(DEVSTORE_SRC)
 	cp deploy/devstore/*.go deploy/devstore/go.mod deploy/devstore/go.sum .tools/build/devstore/
 	cd deploy/devstore && go mod download $(FERRETDB)
 	$(PYTHON) deploy/devstore/patch_ferretdb.py "$$(cd deploy/devstore && go list -m -f '{{.Dir}}' $(FERRETDB))" .tools/build/ferretdb
-	cd .tools/build/devstore && go mod edit -replace=$(FERRETDB)=../ferretdb && go build -trimpath -o ../../devstore .
+	cd .tools/build/devstore && go mod edit -replace=$(FERRETDB)=../ferretdb && go build -trimpath -buildvcs=false -o ../../devstore .
 	rm -rf .tools/build
 
 clean:
