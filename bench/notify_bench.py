@@ -16,12 +16,9 @@ import os
 import time
 from datetime import timedelta
 
-import nats
-from pymongo import AsyncMongoClient
 
 from crm_shared.bus.outbox import OutboxRelay
-from crm_shared.bus.streams import ensure_streams
-from bench.common import bench_settings
+from bench.common import bench_env
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_notify.config import NotifySettings
@@ -54,55 +51,47 @@ def _reminder(i: int, due, now) -> dict:
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
     n = int(os.environ.get("CRM_NOTIFY_BENCH_N", N_DEFAULT))
-    settings = bench_settings(mongo_url, nats_url, "b")
-    mongo = AsyncMongoClient(mongo_url, tz_aware=True)
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await ensure_streams(js, settings)
-    db = mongo[settings.database_name("notify")]
-    relay = OutboxRelay(db, (MESSAGES,), js, settings)
-    ctx = _RelayLater("notify", settings, db, js, relay)
-    config = NotifySettings(dispatch_loop=False, dispatch_batch=5000)
-    rt = NotifyRuntime(ctx, config, await registry.build(config, db))
-    try:
-        started = time.perf_counter()
-        for i in range(N_BASE):
-            await db.raw.insert_one({"_id": f"r{i}", "to": "+8613800000000", "status": "queued", "version": 1})
-        raw_insert = N_BASE / (time.perf_counter() - started)
+    async with bench_env(mongo_url, nats_url, "b", "notify") as (settings, db, js):
+        relay = OutboxRelay(db, (MESSAGES,), js, settings)
+        ctx = _RelayLater("notify", settings, db, js, relay)
+        config = NotifySettings(dispatch_loop=False, dispatch_batch=5000)
+        rt = NotifyRuntime(ctx, config, await registry.build(config, db))
+        try:
+            started = time.perf_counter()
+            for i in range(N_BASE):
+                await db.raw.insert_one({"_id": f"r{i}", "to": "+8613800000000", "status": "queued", "version": 1})
+            raw_insert = N_BASE / (time.perf_counter() - started)
 
-        now = utcnow()
-        due = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-        started = time.perf_counter()
-        for start in range(0, n, 1000):
-            await plan_many(db, [_reminder(i, due + timedelta(seconds=i % 60), now) for i in range(start, min(n, start + 1000))])
-        enqueue = n / (time.perf_counter() - started)
+            now = utcnow()
+            due = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            started = time.perf_counter()
+            for start in range(0, n, 1000):
+                await plan_many(db, [_reminder(i, due + timedelta(seconds=i % 60), now) for i in range(start, min(n, start + 1000))])
+            enqueue = n / (time.perf_counter() - started)
 
-        at = due + timedelta(minutes=1)
-        started = time.perf_counter()
-        while (await dispatch_due(rt, at)).claimed:
-            pass
-        elapsed = time.perf_counter() - started
-        started = time.perf_counter()
-        published = await relay.sweep()  # the notification.sent events, as the relay publishes them
-        relay_time = time.perf_counter() - started
-        sends = await db.console_outbox.count_documents({})
-        distinct = len(await db.console_outbox.distinct("message_id"))
-        sent = await db[MESSAGES].count_documents({"status": "sent"})
-        return [
-            {"metric": f"notify: dispatch {n} due reminders, sends/s (console)", "value": round(sent / elapsed, 1),
-             "unit": "sends/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
-            {"metric": f"notify: time to dispatch {n} reminders", "value": round(elapsed, 2), "unit": "s",
-             "baseline": f"{N_BASE} raw insert_one, s", "baseline_value": round(N_BASE / raw_insert, 2)},
-            {"metric": "notify: duplicate sends (must be 0)", "value": sends - distinct, "unit": "sends",
-             "baseline": "jobs not sent (must be 0)", "baseline_value": n - sent},
-            {"metric": f"notify: relay publishes {published} notification.sent, events/s", "value": round(published / relay_time, 1),
-             "unit": "events/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
-            {"metric": "notify: enqueue planned reminders (insert_many), docs/s", "value": round(enqueue, 1),
-             "unit": "docs/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
-        ]
-    finally:
-        for provider in set(rt.providers.values()):
-            await provider.close()
-        await mongo.drop_database(db.name)
-        await mongo.close()
-        await nc.close()
+            at = due + timedelta(minutes=1)
+            started = time.perf_counter()
+            while (await dispatch_due(rt, at)).claimed:
+                pass
+            elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            published = await relay.sweep()  # the notification.sent events, as the relay publishes them
+            relay_time = time.perf_counter() - started
+            sends = await db.console_outbox.count_documents({})
+            distinct = len(await db.console_outbox.distinct("message_id"))
+            sent = await db[MESSAGES].count_documents({"status": "sent"})
+            return [
+                {"metric": f"notify: dispatch {n} due reminders, sends/s (console)", "value": round(sent / elapsed, 1),
+                 "unit": "sends/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
+                {"metric": f"notify: time to dispatch {n} reminders", "value": round(elapsed, 2), "unit": "s",
+                 "baseline": f"{N_BASE} raw insert_one, s", "baseline_value": round(N_BASE / raw_insert, 2)},
+                {"metric": "notify: duplicate sends (must be 0)", "value": sends - distinct, "unit": "sends",
+                 "baseline": "jobs not sent (must be 0)", "baseline_value": n - sent},
+                {"metric": f"notify: relay publishes {published} notification.sent, events/s", "value": round(published / relay_time, 1),
+                 "unit": "events/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
+                {"metric": "notify: enqueue planned reminders (insert_many), docs/s", "value": round(enqueue, 1),
+                 "unit": "docs/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
+            ]
+        finally:
+            for provider in set(rt.providers.values()):
+                await provider.close()

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import time
 
-import nats
-from pymongo import AsyncMongoClient
 
 from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, new_document
-from crm_shared.bus.streams import ensure_streams
-from bench.common import bench_settings
+from bench.common import bench_env
 from crm_shared.events import new_event, nats_subject
 from crm_shared.events.leads import LeadRegistered, LeadSource, MaskedCustomer
 
@@ -32,13 +29,7 @@ def _rate(n: int, started: float) -> float:
 
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
-    settings = bench_settings(mongo_url, nats_url, "b")
-    mongo = AsyncMongoClient(mongo_url, tz_aware=True)
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await ensure_streams(js, settings)
-    db = mongo[settings.database_name("bench")]
-    try:
+    async with bench_env(mongo_url, nats_url, "b", "bench") as (settings, db, js):
         started = time.perf_counter()
         for i in range(N_STORE):
             await db.raw.insert_one({"_id": f"r{i}", "name": "王先生", "version": 1})
@@ -66,12 +57,6 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
             await js.publish(subject, env.model_dump_json().encode(), stream=settings.stream_name,
                              headers={"Nats-Msg-Id": env.id})
         envelope_publish = _rate(N_BUS, started)
-    finally:
-        await js.delete_stream(settings.stream_name)
-        await js.delete_stream(settings.dead_letter_stream)
-        await mongo.drop_database(db.name)
-        await mongo.close()
-        await nc.close()
     return [
         {"metric": "outbox write + relay publish", "value": outbox, "unit": "changes/s",
          "baseline": "raw insert_one", "baseline_value": raw_insert},

@@ -17,9 +17,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from pymongo import AsyncMongoClient
 
 from crm_reports.generations import Generation
 from crm_reports.queries import rules
@@ -27,8 +25,7 @@ from crm_reports.projections.buckets import read_days
 from crm_reports.rebuild.replay import replay
 from crm_reports.subscriptions import project
 from crm_shared.bus.outbox import OutboxRelay
-from crm_shared.bus.streams import ensure_streams
-from bench.common import bench_settings
+from bench.common import bench_env
 from crm_shared.events import new_event, parse
 from crm_shared.events.leads import LeadFollowedUp, LeadRegistered, LeadSource, LeadWon, MaskedCustomer
 from crm_shared.events.reception import VisitCheckedIn
@@ -87,15 +84,9 @@ async def live_consumer(settings: Settings) -> float:
 
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
-    settings = bench_settings(mongo_url, nats_url, "r")
-    mongo = AsyncMongoClient(mongo_url, tz_aware=True)
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await ensure_streams(js, settings)
-    db = mongo[settings.database_name("reports")]
-    ctx = ServiceContext("reports", settings, db, js, OutboxRelay(db, (), js, settings))
     rows = []
-    try:
+    async with bench_env(mongo_url, nats_url, "r", "reports") as (settings, db, js):
+        ctx = ServiceContext("reports", settings, db, js, OutboxRelay(db, (), js, settings))
         started = time.perf_counter()
         for i in range(N_RAW):
             await db.raw.insert_one({"_id": f"r{i}", "branch_id": "b1", "n": i})
@@ -154,10 +145,4 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                      "baseline": "stream read + parse (pull consumer), no projection", "baseline_value": raw_read})
         rows.append({"metric": "rebuild of 1M events, extrapolated", "value": 1_000_000 / replay_rate / 60, "unit": "min",
                      "baseline": "1M events stream read, extrapolated", "baseline_value": 1_000_000 / raw_read / 60})
-    finally:
-        await js.delete_stream(settings.stream_name)
-        await js.delete_stream(settings.dead_letter_stream)
-        await mongo.drop_database(db.name)
-        await mongo.close()
-        await nc.close()
     return rows

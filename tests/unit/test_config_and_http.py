@@ -58,3 +58,15 @@ def test_if_match_parsing(header, expected):
 def test_if_match_rejects_non_versions(header):
     with pytest.raises(Problem):
         if_match_version(header)
+
+
+def test_branch_filter_scopes_lists():
+    from crm_shared.http.auth import Principal
+
+    p = Principal(sub="u", role="manager", branches=["a", "b"])
+    assert p.branch_filter("a") == {"branch_id": "a"}
+    assert p.branch_filter(None) == {"branch_id": {"$in": ["a", "b"]}}
+    assert Principal(sub="u", role="admin", branches=["*"]).branch_filter(None) == {}
+    with pytest.raises(Problem) as err:
+        p.branch_filter("c")
+    assert err.value.status == 404

@@ -36,6 +36,13 @@ class Principal(BaseModel):
         if not self.sees_branch(branch_id):
             raise Problem(404, "not-found", f"{what} not found")
 
+    def branch_filter(self, branch_id: str | None) -> dict:
+        """The store filter for a list: the asked branch (404 if foreign), else all the caller's branches."""
+        if branch_id:
+            self.require_branch(branch_id)
+            return {"branch_id": branch_id}
+        return {} if "*" in self.branches else {"branch_id": {"$in": self.branches}}
+
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:
             raise forbidden(f"role {self.role!r} may not do this; needs one of {', '.join(roles)}")

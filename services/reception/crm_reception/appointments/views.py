@@ -53,12 +53,7 @@ async def list_appointments(
     start_from: AwareDatetime | None = Query(None, alias="from"), start_to: AwareDatetime | None = Query(None, alias="to"),
     status: Status | None = None,
 ) -> dict:
-    query: dict = {}
-    if branch_id:
-        who.require_branch(branch_id)
-        query["branch_id"] = branch_id
-    elif "*" not in who.branches:
-        query["branch_id"] = {"$in": who.branches}
+    query: dict = who.branch_filter(branch_id)
     if consultant_id:
         query["consultant_id"] = consultant_id
     if status:

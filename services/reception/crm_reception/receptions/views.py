@@ -44,12 +44,7 @@ async def request(body: ReceptionCreate, c: Ctx, response: Response,
 async def list_receptions(c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params),
                           branch_id: str | None = Query(None, **BRANCH_FIELD),
                           status: Literal["pending", "awaiting_general_manager", "approved", "rejected", "completed"] | None = None) -> dict:
-    query: dict = {}
-    if branch_id:
-        who.require_branch(branch_id)
-        query["branch_id"] = branch_id
-    elif "*" not in who.branches:
-        query["branch_id"] = {"$in": who.branches}
+    query: dict = who.branch_filter(branch_id)
     if status:
         query["status"] = status
     docs, nxt = await fetch_page(c.db[service.RECEPTIONS], query, page, projection={"pending_events": 0})

@@ -50,12 +50,7 @@ async def end_visit(visit_id: IdPath, c: Ctx, body: VisitEnd | None = None,
 async def list_visits(c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params),
                       branch_id: str | None = Query(None, **BRANCH_FIELD),
                       status: Literal["open", "ended"] | None = None) -> dict:
-    query: dict = {}
-    if branch_id:
-        who.require_branch(branch_id)
-        query["branch_id"] = branch_id
-    elif "*" not in who.branches:
-        query["branch_id"] = {"$in": who.branches}
+    query: dict = who.branch_filter(branch_id)
     if status:
         query["status"] = status
     docs, nxt = await fetch_page(c.db[service.VISITS], query, page, projection={"pending_events": 0})
