@@ -51,3 +51,36 @@ async def test_unique_index_rejects_concurrent_duplicates(col):
             return False
 
     assert sum(await asyncio.gather(*(insert(i) for i in range(16)))) == 1
+
+
+def _uses_index(explain: dict, index_name: str) -> bool:
+    """MongoDB reports an IXSCAN stage; the dev store reports SQLite's query plan."""
+    planner = explain["queryPlanner"]
+    if "Plan" in planner:  # dev store (FerretDB + SQLite)
+        return any("USING INDEX" in line and index_name in line for line in planner["Plan"])
+    return f"'indexName': '{index_name}'" in str(planner["winningPlan"])
+
+
+async def test_equality_on_an_indexed_field_finds_exactly_the_matches(col):
+    """Lookups by an indexed key (the dedup key, a job's slot) are what keeps registration
+    and dispatch flat as collections grow; they must still return exactly MongoDB's matches."""
+    await col.create_index([("k", 1)], name="k_1")
+    await col.create_index([("s", 1), ("n", 1)], name="s_n")
+    await col.insert_many([{"_id": f"d{i}", "k": f"key{i % 50}", "s": "odd" if i % 2 else "even", "n": i} for i in range(500)])
+    await col.insert_many([{"_id": "num", "k": 7, "s": {"nested": "odd"}}, {"_id": "missing"}])
+
+    assert sorted(d["n"] for d in await col.find({"k": "key7"}).to_list(None)) == list(range(7, 500, 50))
+    assert [d["_id"] for d in await col.find({"k": "key7", "n": 57}).to_list(None)] == ["d57"]
+    assert await col.find({"k": "key7", "n": 58}).to_list(None) == []
+    assert [d["_id"] for d in await col.find({"k": 7}).to_list(None)] == ["num"]  # a number is not pushed down
+    assert await col.count_documents({"s": "odd"}) == 250
+    assert await col.count_documents({"s": "odd", "n": {"$lt": 10}}) == 5
+    assert await col.count_documents({"k": "nope"}) == 0
+    claimed = await col.find_one_and_update({"s": "even", "k": "key10"}, {"$set": {"s": "taken"}})
+    assert claimed["_id"] == "d10"
+    assert (await col.update_many({"k": "key10"}, {"$set": {"seen": True}})).modified_count == 10
+    assert (await col.delete_many({"s": "taken"})).deleted_count == 1
+    assert await col.count_documents({"k": "key10"}) == 9
+
+    explain = await col.database.command("explain", {"find": col.name, "filter": {"k": "key7", "n": 57}})
+    assert _uses_index(explain, "k_1"), explain["queryPlanner"]
