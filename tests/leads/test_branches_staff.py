@@ -71,3 +71,15 @@ async def test_staff_join_and_leave_events_carry_contacts(urls):
         assert r.status_code == 403
         r = await o.client.post(f"/v1/staff/{sid}/leave", headers=o.as_("manager", branches=["b2"]))
         assert r.status_code == 404
+
+
+async def test_branch_list_is_scoped_to_the_token(urls):
+    async with office(urls) as o:
+        r = await o.client.post("/v1/branches", json={"id": "b2", "name": "North"}, headers=o.admin)
+        assert r.status_code == 201
+        everyone = await o.client.get("/v1/branches", headers=o.admin)
+        assert {b["id"] for b in everyone.json()["items"]} >= {"b1", "b2"}
+        mine = await o.client.get("/v1/branches", headers=o.as_("consultant"))
+        assert [b["id"] for b in mine.json()["items"]] == ["b1"]
+        assert mine.json()["items"][0]["settings"]["protection_days"] == 30
+        assert (await o.client.get("/v1/branches")).status_code == 401

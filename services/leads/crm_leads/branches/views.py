@@ -1,10 +1,11 @@
-"""HTTP: POST /v1/branches, GET /v1/branches/{id}."""
+"""HTTP: POST /v1/branches, GET /v1/branches, GET /v1/branches/{id}."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import not_found
 
 from crm_leads.branches import service
@@ -25,6 +26,14 @@ async def configure_branch(body: BranchIn, c: Ctx, response: Response, who: Prin
     branch, created = await service.configure(c, body)
     response.status_code = 201 if created else 200
     return branch
+
+
+@router.get("/v1/branches", summary="The caller's branches",
+            description="Every branch the token's `branches` claim covers (all of them for `[\"*\"]`), by id.")
+async def list_branches(c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params)) -> dict:
+    scope = {} if "*" in who.branches else {"_id": {"$in": who.branches}}
+    docs, nxt = await fetch_page(c.db.branches, scope, page, projection={"pending_events": 0})
+    return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
 
 
 @router.get("/v1/branches/{branch_id}", response_model=BranchOut, summary="A branch and its effective settings")
