@@ -3,11 +3,14 @@ by path, the way a gateway in front of per-service containers would."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -24,24 +27,79 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+class ServiceUrls(dict):
+    """{service: base_url}, and the processes behind them, so a test can kill -9 one and start it again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+        self._launch: dict[str, tuple[list[str], dict]] = {}
+
+    def start(self, name: str, argv: list[str], env: dict[str, str], log: Path | None) -> None:
+        """Start (or restart: same port, same database) one service; its output goes to `log` if given."""
+        out = open(log, "ab") if log else None  # appended across restarts; the child keeps its own descriptor
+        try:
+            self.procs[name] = subprocess.Popen(argv, env=env, stdout=out or subprocess.DEVNULL,
+                                                stderr=subprocess.STDOUT if out else subprocess.PIPE)
+        finally:
+            if out:
+                out.close()
+        self._launch[name] = (argv, env)
+        if log:
+            self.logs[name] = log
+
+    def exit_output(self, name: str) -> str:
+        if name in self.logs:
+            return self.logs[name].read_text(errors="replace")[-2000:]
+        return self.procs[name].stderr.read().decode()[-2000:]
+
+    def kill9(self, name: str) -> None:
+        """SIGKILL, no cleanup: the crash a power cut or the OOM killer causes."""
+        os.kill(self.procs[name].pid, signal.SIGKILL)
+        self.procs[name].wait()
+
+    def restart(self, name: str) -> None:
+        argv, env = self._launch[name]
+        self.start(name, argv, env, self.logs.get(name))
+
+    async def until_ready(self, name: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as probe:
+            while time.monotonic() < deadline:
+                if self.procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited: {self.exit_output(name)}")
+                try:
+                    if (await probe.get(f"{self[name]}/readyz", timeout=2)).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.3)
+        raise RuntimeError(f"{name} did not become ready again")
+
+
 @contextmanager
-def service_processes(settings: Settings, services=SERVICES):
-    """Start one process per service; yield {service: base_url}; stop them all."""
-    procs, urls = {}, {}
-    env = settings_env(settings) | {"CRM_LOG_LEVEL": "WARNING"}
+def service_processes(settings: Settings, services=SERVICES, log_dir: Path | None = None, log_level: str = "WARNING"):
+    """Start one process per service; yield {service: base_url} (a `ServiceUrls`); stop them all.
+
+    With `log_dir`, each service's stdout and stderr go to `<log_dir>/<service>.log` (for a test to
+    read, e.g. the privacy check); without, stderr is kept only to explain a failed start."""
+    urls = ServiceUrls()
+    env = settings_env(settings) | {"CRM_LOG_LEVEL": log_level, "PYTHONUNBUFFERED": "1"}
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
     try:
         for name in services:
             port = free_port()
-            procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "crm_shared", "serve", "--services", name, "--port", str(port)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )
             urls[name] = f"http://127.0.0.1:{port}"
+            urls.start(name, [sys.executable, "-m", "crm_shared", "serve", "--services", name, "--port", str(port)],
+                       env, Path(log_dir) / f"{name}.log" if log_dir else None)
+        procs = urls.procs
         deadline = time.monotonic() + 60
         for name, url in urls.items():
             while True:
                 if procs[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited: {procs[name].stderr.read().decode()[-2000:]}")
+                    raise RuntimeError(f"{name} exited: {urls.exit_output(name)}")
                 try:
                     if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
                         break
@@ -52,13 +110,15 @@ def service_processes(settings: Settings, services=SERVICES):
                 time.sleep(0.2)
         yield urls
     finally:
-        for proc in procs.values():
-            proc.terminate()
-        for proc in procs.values():
+        for proc in urls.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in urls.procs.values():
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
 
 
 def routes(urls: dict[str, str]) -> dict[str, str]:
