@@ -16,12 +16,12 @@ HTTP_PORT ?= 8000
 NATS_PORT ?= 4222
 STORE_PORT ?= 27017
 
-.PHONY: dev test bench venv devstore stack clean
+.PHONY: dev test bench venv devstore stack clean chromium
 
 dev: venv devstore
 	$(VENV)/bin/crm dev --port $(HTTP_PORT) --nats-port $(NATS_PORT) --store-port $(STORE_PORT)
 
-test: venv devstore
+test: venv devstore chromium
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv devstore
@@ -50,6 +50,13 @@ $(DEVSTORE): $(DEVSTORE_SRC)
 	$(PYTHON) deploy/devstore/patch_ferretdb.py "$$(cd deploy/devstore && go list -m -f '{{.Dir}}' $(FERRETDB))" .tools/build/ferretdb
 	cd .tools/build/devstore && go mod edit -replace=$(FERRETDB)=../ferretdb && go build -trimpath -buildvcs=false -o ../../devstore .
 	rm -rf .tools/build
+
+# The console's browser tests drive Debian's Chromium (the test tool never downloads one).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null || [ -n "$$CRM_CHROMIUM" ] || { \
+	  echo "installing Debian's chromium for the console's browser tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 clean:
 	rm -rf .data .pytest_cache

@@ -1,0 +1,127 @@
+"""Sign-in, sign-out, language, branch switch, the home redirect and static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from crm_shared.http.auth import mint_token
+
+from crm_console import i18n
+from crm_console.api import Api, ApiError
+from crm_console.session import BRANCH_COOKIE, LANG_COOKIE, TOKEN_COOKIE, current_user
+from crm_console.web import HOMES, PREFIX, ConsoleRoute, locale_of, remember_branch, render
+from crm_console.config import settings_of
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.is_file()}
+MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".png": "image/png"}
+
+
+def _dev_signin_allowed(request: Request) -> bool:
+    return (settings_of(request).identity == "dev"
+            and request.app.state.settings.environment != "production")
+
+
+def _signin_api(request: Request) -> Api:
+    """Dev sign-in only: a short-lived admin token to list branches and people to pick from."""
+    return Api(request, mint_token(request.app.state.settings, "console-signin", "admin", ["*"], ttl_seconds=60))
+
+
+def _safe_next(target: str | None) -> str | None:
+    return target if target and target.startswith(PREFIX + "/") and "//" not in target and "\\" not in target else None
+
+
+@router.get("")
+@router.get("/")
+async def home(request: Request) -> Response:
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse(f"{PREFIX}/signin", status_code=303)
+    return RedirectResponse(HOMES.get(user.role, f"{PREFIX}/signin"), status_code=303)
+
+
+@router.get("/signin")
+async def signin_page(request: Request, branch: str = "", next: str = "") -> Response:
+    if not _dev_signin_allowed(request):
+        return render(request, "signin.html", proxy=True, status_code=401)
+    api = _signin_api(request)
+    branches = await api.items("/v1/branches")
+    chosen = branch if any(b["id"] == branch for b in branches) else (branches[0]["id"] if branches else "")
+    staff = [s for s in await api.items("/v1/staff", branch_id=chosen) if s.get("active", True)] if chosen else []
+    return render(request, "signin.html", branches=branches, chosen=chosen, staff=staff, next=_safe_next(next) or "",
+                  error=request.query_params.get("error", "")[:200])
+
+
+@router.post("/signin")
+async def signin(
+    request: Request, branch_id: Annotated[str, Form(max_length=100)] = "",
+    who: Annotated[str, Form(max_length=120)] = "", partner_id: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    if not _dev_signin_allowed(request):
+        return render(request, "signin.html", proxy=True, status_code=403)
+    settings = request.app.state.settings
+    hours = settings_of(request).session_hours
+    locale = locale_of(request)
+    api = _signin_api(request)
+    if who == "admin":
+        sub, role, branches = "admin", "admin", ["*"]
+    elif who == "partner":
+        partner_id = partner_id.strip()
+        if not partner_id or not branch_id:
+            return render(request, "signin.html", status_code=422, branches=await api.items("/v1/branches"),
+                          chosen=branch_id, staff=[], next="", error=i18n.translate("signin.partner", locale))
+        sub, role, branches = partner_id, "partner", [branch_id]
+    else:
+        try:
+            person = await api.get(f"/v1/staff/{quote(who, safe='')}")
+        except ApiError as exc:
+            return RedirectResponse(f"{PREFIX}/signin?branch={branch_id}&error={exc.status}", status_code=303)
+        sub, role, branches = person["id"], person["role"], [person["branch_id"]]
+        branch_id = person["branch_id"]
+    token = mint_token(settings, sub, role, branches, ttl_seconds=hours * 3600)
+    response = RedirectResponse(_safe_next(next) or HOMES.get(role, PREFIX), status_code=303)
+    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", path=PREFIX, max_age=hours * 3600)
+    if branch_id:
+        remember_branch(response, branch_id)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    response = RedirectResponse(f"{PREFIX}/signin", status_code=303)
+    response.delete_cookie(TOKEN_COOKIE, path=PREFIX)
+    response.delete_cookie(BRANCH_COOKIE, path=PREFIX)
+    return response
+
+
+@router.get("/lang/{locale}")
+async def language(request: Request, locale: str, back: str = "") -> Response:
+    response = RedirectResponse(_safe_next(back) or PREFIX, status_code=303)
+    if locale in i18n.LOCALES:
+        response.set_cookie(LANG_COOKIE, locale, samesite="lax", path=PREFIX, max_age=365 * 86400)
+    return response
+
+
+@router.post("/branch")
+async def switch_branch(request: Request, branch_id: Annotated[str, Form(max_length=100)] = "") -> Response:
+    user = current_user(request)
+    response = RedirectResponse(HOMES.get(user.role, PREFIX) if user else f"{PREFIX}/signin", status_code=303)
+    if user and user.principal.sees_branch(branch_id):
+        remember_branch(response, branch_id)
+    return response
+
+
+@router.get("/static/{name}")
+async def static(name: str) -> Response:
+    path = STATIC_FILES.get(name)
+    if path is None:
+        return Response(status_code=404)
+    return FileResponse(path, media_type=MEDIA.get(path.suffix, "application/octet-stream"),
+                        headers={"Cache-Control": "public, max-age=300"})

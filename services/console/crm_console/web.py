@@ -1,0 +1,169 @@
+"""Rendering: Jinja2 templates, the user's language, branch-time formatting, role guards,
+and one place that turns any failure into a readable page instead of a stack trace."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from crm_shared.http.problems import Problem
+
+from crm_console import i18n
+from crm_console.api import Api, ApiError
+from crm_console.session import BRANCH_COOKIE, LANG_COOKIE, User, current_user
+from crm_console.config import settings_of
+
+log = logging.getLogger("crm.console")
+HERE = Path(__file__).parent
+PREFIX = "/console"
+FLASH_COOKIE = "crm_console_flash"
+HOMES = {"reception": "/console/front-desk", "consultant": "/console/my-day", "partner": "/console/partner",
+         "manager": "/console/manager", "admin": "/console/manager"}
+
+env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def locale_of(request: Request) -> str:
+    lang = request.cookies.get(LANG_COOKIE) or settings_of(request).default_locale
+    return lang if lang in i18n.LOCALES else "zh-CN"
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def branch_time(value: Any, tz: str, fmt: str = "%m-%d %H:%M") -> str:
+    """An API timestamp shown in the branch's time zone (dates pass through)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    dt = _as_datetime(value)
+    if dt is None:
+        return str(value or "")
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Asia/Shanghai")
+    return dt.astimezone(zone).strftime(fmt)
+
+
+env.filters["bt"] = branch_time
+env.filters["urlq"] = lambda s: quote(str(s or ""), safe="")
+
+_BRANCHES: dict[str, tuple[float, dict]] = {}
+
+
+async def branch_info(api: Api, branch_id: str) -> dict:
+    """The branch (name, timezone, settings), cached for a minute per process."""
+    if not branch_id:
+        return {"id": "", "name": "", "timezone": "Asia/Shanghai", "settings": {}}
+    hit = _BRANCHES.get(branch_id)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    doc = await api.get(f"/v1/branches/{quote(branch_id, safe='')}")
+    _BRANCHES[branch_id] = (time.monotonic() + 60, doc)
+    return doc
+
+
+class Screen:
+    """What a screen handler gets: the user, their API, their branch and language."""
+
+    def __init__(self, request: Request, user: User, branch: dict) -> None:
+        self.request, self.user, self.branch = request, user, branch
+        self.api = Api(request, user.token)
+        self.locale = locale_of(request)
+        self.tz = branch.get("timezone") or "Asia/Shanghai"
+
+    def t(self, key: str) -> str:
+        return i18n.translate(key, self.locale)
+
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        return render(self.request, template, status_code=status_code, user=self.user, branch=self.branch, **context)
+
+    def redirect(self, url: str, flash: str | None = None) -> RedirectResponse:
+        response = RedirectResponse(url, status_code=303)
+        if flash:
+            response.set_cookie(FLASH_COOKIE, quote(flash, safe=""), max_age=30, httponly=True, samesite="lax",
+                                path=PREFIX)
+        return response
+
+
+def render(request: Request, template: str, *, status_code: int = 200, user: User | None = None,
+           branch: dict | None = None, **context: Any) -> HTMLResponse:
+    locale = locale_of(request)
+    flash = unquote(request.cookies.get(FLASH_COOKIE, ""))[:500]
+    html = env.get_template(template).render(
+        request=request, user=user, branch=branch or {}, locale=locale, flash=flash,
+        t=lambda key: i18n.translate(key, locale), tz=(branch or {}).get("timezone") or "Asia/Shanghai",
+        refresh_ms=int(settings_of(request).refresh_seconds * 1000), homes=HOMES,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path=PREFIX)
+    return response
+
+
+async def screen(request: Request, *roles: str) -> Screen | Response:
+    """The signed-in user on a screen their role may use; otherwise the sign-in page or a 403 page."""
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse(f"{PREFIX}/signin?next={quote(str(request.url.path), safe='')}", status_code=303)
+    if roles and user.role not in roles:
+        return render(request, "error.html", status_code=403, user=user,
+                      message=i18n.translate("error.forbidden", locale_of(request)))
+    api = Api(request, user.token)
+    branch = await branch_info(api, user.branch_id)
+    return Screen(request, user, branch)
+
+
+class ConsoleRoute(APIRoute):
+    """Console routes never answer with a stack trace: an API problem, a malformed form or a
+    bug becomes a readable page with the API's own message."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def safe(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                status = exc.status if 400 <= exc.status < 500 else 502
+                return render(request, "error.html", status_code=status, user=current_user(request), message=exc.message)
+            except RequestValidationError as exc:
+                locale = locale_of(request)
+                msgs = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', [])[1:])}: {e.get('msg')}" for e in exc.errors()[:5])
+                return render(request, "error.html", status_code=422, user=current_user(request),
+                              message=f"{i18n.translate('error.bad_input', locale)}: {msgs}")
+            except Problem as exc:
+                return render(request, "error.html", status_code=exc.status, user=current_user(request),
+                              message=exc.detail or exc.kind)
+            except Exception:
+                log.exception("console page failed")
+                return render(request, "error.html", status_code=500, user=current_user(request),
+                              message=i18n.translate("common.error", locale_of(request)))
+
+        return safe
+
+
+def remember_branch(response: Response, branch_id: str) -> None:
+    response.set_cookie(BRANCH_COOKIE, branch_id, httponly=True, samesite="lax", path=PREFIX, max_age=30 * 86400)
