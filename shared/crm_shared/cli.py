@@ -18,7 +18,7 @@ from crm_shared.stack import Stack, StackError, stack_from_env
 
 cli = typer.Typer(help="Multi-branch sales CRM.", no_args_is_help=True, add_completion=False)
 
-ServicesOpt = Annotated[str, typer.Option("--services", "-s", help="'all' or comma-separated names: leads,reception,notify,reports")]
+ServicesOpt = Annotated[str, typer.Option("--services", "-s", help="'all' or comma-separated names: leads,reception,notify,reports,console")]
 HostOpt = Annotated[str, typer.Option(help="HTTP bind address")]
 PortOpt = Annotated[int, typer.Option(help="HTTP port")]
 DataOpt = Annotated[Path, typer.Option(help="Data directory")]
@@ -89,6 +89,7 @@ def dev(
         base = f"http://{host}:{port}"
         typer.echo(
             f"\nCRM dev: NATS {settings.nats_url}, store {settings.mongo_url}\n"
+            f"  Console   {base}/console  (sign in as anyone of the demo office)\n"
             f"  API       {base}  (OpenAPI {base}/docs, {base}/openapi.json)\n"
             f"  Events    {base}/asyncapi  ({base}/asyncapi.json)\n"
             f"  Health    {base}/healthz  {base}/readyz  {base}/metrics\n"
