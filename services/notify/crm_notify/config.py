@@ -29,8 +29,10 @@ class NotifySettings(BaseSettings):
 
     dispatch_loop: bool = Field(True, description="Run the background dispatcher (tests drive it explicitly).")
     dispatch_interval_seconds: float = Field(1.0, gt=0)
-    dispatch_batch: int = Field(500, ge=1, le=10000, description="Due jobs taken per scan.")
+    dispatch_batch: int = Field(500, ge=1, le=10000, description="Jobs claimed per dispatcher pass.")
     dispatch_concurrency: int = Field(8, ge=1, le=512, description="Jobs in flight per replica.")
+    dispatch_lookback_minutes: int = Field(
+        2, ge=1, le=60, description="Due minutes re-visited behind the clock: covers writers' clock skew and slow writes.")
     lease_seconds: float = Field(60.0, gt=0, description="A claimed job is another replica's after this.")
     max_attempts: int = Field(5, ge=1, le=50, description="Provider attempts before a job fails.")
     backoff_base_seconds: float = Field(30.0, gt=0)

@@ -15,6 +15,7 @@ from crm_shared.plugins import ServiceContext, ServicePlugin
 from crm_notify.campaigns.views import router as campaigns_router
 from crm_notify.config import NotifySettings
 from crm_notify.contacts.views import router as contacts_router
+from crm_notify.dispatch.cursor import adopt_unslotted, stored_front
 from crm_notify.dispatch.janitor import maybe_expire
 from crm_notify.dispatch.service import dispatch_due
 from crm_notify.messages.service import MESSAGES
@@ -48,7 +49,7 @@ async def run_dispatcher(rt: NotifyRuntime) -> None:
             log.exception("dispatch pass failed")
             report = None
         if report and report.claimed >= rt.config.dispatch_batch:
-            continue  # a full batch: more may be due
+            continue  # the pass stopped at its batch: more is due
         rt.wake.clear()
         try:
             await asyncio.wait_for(rt.wake.wait(), rt.config.dispatch_interval_seconds)
@@ -77,9 +78,12 @@ class NotifyService(ServicePlugin):
     async def startup(self, ctx: ServiceContext) -> None:
         config = self.config or NotifySettings()
         db = ctx.db
+        await db[MESSAGES].create_index([("due_slot", 1), ("due_at", 1)])  # due-job discovery, on both stores
         await db[MESSAGES].create_index([("status", 1), ("due_at", 1)])
         await db[MESSAGES].create_index([("branch_id", 1), ("status", 1)])
         await db["contacts"].create_index([("branch_id", 1), ("birthday_md", 1)])
+        if await stored_front(db) is None:  # first start of the slot dispatcher on this database
+            await adopt_unslotted(db, utcnow())
         rt = NotifyRuntime(ctx, config, await providers.build(config, db))
         attach(ctx, rt)
         if config.dispatch_loop:

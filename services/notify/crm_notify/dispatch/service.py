@@ -1,15 +1,19 @@
 """The dispatcher: claim due jobs with a lease, apply policy, send, record the outcome.
 
-Claiming is one `find_one_and_update` on `_id` guarded by status, due time and lease, so
-any number of replicas may run `dispatch_due` at once and each job is sent by one of them.
-A replica that dies holding a lease lets it expire; the job is then claimed again.
+Due jobs are found by minute: a pass walks the due slots from the shared front up to now
+(dispatch/cursor.py) and, in each, claims the next claimable job with one `find_one_and_update`
+on `due_slot` guarded by status, due time and lease -- an index lookup on both stores, and
+atomic, so any number of replicas may run `dispatch_due` at once and each job is claimed by one
+of them without scanning, and without replicas tripping over each other's claims. A claim moves
+the job to its lease's slot; a replica that dies lets the lease run out and the job is claimed
+again from that slot. The outcome is written only by the lease owner, with the version it claimed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,9 +27,11 @@ from crm_shared.events.notify import NotificationFailed, NotificationSent
 from crm_shared.observability import correlation_id
 from crm_notify.directory.service import branch
 from crm_notify.dispatch import policy
+from crm_notify.dispatch.cursor import SlotWalk
 from crm_notify.dispatch.render import render_message
 from crm_notify.dispatch.rules import retry_at
 from crm_notify.messages.service import MESSAGES, PENDING
+from crm_notify.messages.slots import SLOT_FIELD, slot_for, slot_of
 from crm_notify.providers.base import Outgoing, PermanentError, TransientError
 from crm_notify.runtime import NotifyRuntime
 from crm_notify.templates.engine import RenderError
@@ -42,30 +48,56 @@ class DispatchReport:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
-def _lease_free(now: datetime) -> dict:
-    return {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
+@dataclass
+class _Budget:
+    """Claims a pass may still make; workers take one before each claim."""
+
+    left: int
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
 
 
-async def due_ids(db: Any, now: datetime, limit: int) -> list[str]:
-    """Due and unleased jobs. Real MongoDB uses the (status, due_at) index; the dev store scans."""
-    query = {"status": {"$in": list(PENDING)}, "due_at": {"$lte": now}, **_lease_free(now)}
-    docs = await db[MESSAGES].find(query, projection={"_id": 1}).sort("due_at", 1).limit(limit).to_list(limit)
-    return [d["_id"] for d in docs]
+def _claimable(now: datetime) -> dict:
+    return {"status": {"$in": list(PENDING)}, "due_at": {"$lte": now},
+            "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
 
 
-async def claim(db: Any, message_id: str, now: datetime, owner: str, lease_seconds: float) -> dict | None:
+async def _claim(db: Any, query: dict, now: datetime, owner: str, lease_seconds: float) -> dict | None:
+    until = now + timedelta(seconds=lease_seconds)
     return await db[MESSAGES].find_one_and_update(
-        {"_id": message_id, "status": {"$in": list(PENDING)}, "due_at": {"$lte": now}, **_lease_free(now)},
-        {"$set": {"status": "queued", "lease_owner": owner, "lease_until": now + timedelta(seconds=lease_seconds),
+        {**query, **_claimable(now)},
+        {"$set": {"status": "queued", "lease_owner": owner, "lease_until": until, SLOT_FIELD: slot_of(until),
                   "updated_at": now}, "$inc": {"version": 1}},
         return_document=ReturnDocument.AFTER,
     )
 
 
+async def claim(db: Any, message_id: str, now: datetime, owner: str, lease_seconds: float) -> dict | None:
+    """Claim one job by id, if it is due and unleased."""
+    return await _claim(db, {"_id": message_id}, now, owner, lease_seconds)
+
+
+async def claim_next(db: Any, slot: str, now: datetime, owner: str, lease_seconds: float) -> dict | None:
+    """Claim any due, unleased job of a slot: discovery and claim in one atomic write."""
+    return await _claim(db, {SLOT_FIELD: slot}, now, owner, lease_seconds)
+
+
+async def claimable_count(db: Any, slot: str, now: datetime, limit: int) -> int:
+    """How many jobs of a slot could be claimed now, up to `limit` (a read: no write for an idle minute)."""
+    docs = await db[MESSAGES].find({SLOT_FIELD: slot, **_claimable(now)}, projection={"_id": 1}).limit(limit).to_list(limit)
+    return len(docs)
+
+
 async def _finish(rt: NotifyRuntime, doc: dict, now: datetime, fields: dict, event=None, inc_attempts: bool = False) -> bool:
-    """One conditional write: outcome, lease released, event in the outbox."""
-    update: dict = {"$set": {**fields, "lease_owner": None, "lease_until": None, "updated_at": now},
+    """One conditional write: outcome, lease released, slot for what comes next, event in the outbox."""
+    slot = slot_for(fields["status"], fields.get("due_at", doc["due_at"]), now)
+    update: dict = {"$set": {**fields, "lease_owner": None, "lease_until": None, SLOT_FIELD: slot, "updated_at": now},
                     "$inc": {"version": 1, **({"attempts": 1} if inc_attempts else {})}}
+    env = None
     if event is not None:
         env = new_event(event, branch_id=doc["branch_id"], subject=doc["_id"], correlation_id=doc.get("correlation_id"))
         update = with_events(rt.ctx.settings, update, env)
@@ -73,8 +105,8 @@ async def _finish(rt: NotifyRuntime, doc: dict, now: datetime, fields: dict, eve
     if not result.modified_count:
         log.warning("lost the lease before finishing", extra={"message_id": doc["_id"]})
         return False
-    if event is not None:
-        rt.ctx.events_written(MESSAGES, doc["_id"])
+    if env is not None:
+        rt.ctx.events_written(MESSAGES, doc["_id"], env)  # published now, without a relay lease: 1 write, not 2
     return True
 
 
@@ -157,28 +189,48 @@ async def _index_refs(db: Any, provider: str, refs: list[str], message_id: str) 
             pass
 
 
-async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = None) -> DispatchReport:
-    """Claim and process every job due at `now` (one scan, then `_id` claims), concurrently."""
-    report = DispatchReport()
-    ids = await due_ids(rt.db, now, limit or rt.config.dispatch_batch)
-    random.shuffle(ids)  # replicas that scanned the same jobs mostly claim different ones first
-    gate = asyncio.Semaphore(rt.config.dispatch_concurrency)
-    cache: dict = {}
+async def _run(rt: NotifyRuntime, doc: dict, now: datetime, report: DispatchReport, cache: dict) -> None:
+    token = correlation_id.set(doc.get("correlation_id") or doc["_id"])
+    try:
+        report.count(await process(rt, doc, now, cache))
+    except Exception:  # the store hiccuped: the lease runs out and a later pass retries
+        log.exception("dispatch failed", extra={"message_id": doc["_id"]})
+        report.count("error")
+    finally:
+        correlation_id.reset(token)
 
-    async def one(message_id: str) -> None:
-        async with gate:
-            doc = await claim(rt.db, message_id, now, rt.owner, rt.config.lease_seconds)
+
+async def _drain(rt: NotifyRuntime, slot: str, now: datetime, budget: _Budget, report: DispatchReport,
+                 cache: dict) -> bool:
+    """Claim and process a slot's jobs with up to `dispatch_concurrency` workers; True once none is claimable."""
+    workers = await claimable_count(rt.db, slot, now, rt.config.dispatch_concurrency)
+    drained = workers == 0
+
+    async def worker() -> None:
+        nonlocal drained
+        while budget.take():
+            doc = await claim_next(rt.db, slot, now, rt.owner, rt.config.lease_seconds)
             if doc is None:
+                budget.left += 1
+                drained = True
                 return
             report.claimed += 1
-            token = correlation_id.set(doc.get("correlation_id") or message_id)
-            try:
-                report.count(await process(rt, doc, now, cache))
-            except Exception:  # the store hiccuped: the lease runs out and another pass retries
-                log.exception("dispatch failed", extra={"message_id": message_id})
-                report.count("error")
-            finally:
-                correlation_id.reset(token)
+            await _run(rt, doc, now, report, cache)
 
-    await asyncio.gather(*(one(i) for i in ids))
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return drained
+
+
+async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = None) -> DispatchReport:
+    """Claim and process up to `limit` jobs due at `now`, minute by minute from the front."""
+    report, cache = DispatchReport(), {}
+    budget = _Budget(limit or rt.config.dispatch_batch)
+    walk = await SlotWalk.start(rt.db, now, rt.config.dispatch_lookback_minutes)
+    async with aclosing(walk.slots()) as slots:
+        async for slot in slots:
+            if await _drain(rt, slot, now, budget, report, cache):
+                await walk.settled(slot)
+            if budget.left <= 0:
+                break
+    await walk.save()
     return report

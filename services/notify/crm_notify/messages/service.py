@@ -17,10 +17,10 @@ from crm_shared.events.notify import NotificationFailed
 from crm_shared.ids import utcnow
 from crm_shared.observability import correlation_id
 from crm_shared.phones import mask
+from crm_notify.messages.slots import PENDING, SLOT_FIELD, slot_for
 from crm_notify.triggers.rules import message_id
 
 MESSAGES = "messages"
-PENDING = ("scheduled", "queued")
 
 
 def new_message(
@@ -29,14 +29,14 @@ def new_message(
     body: str | None = None, subject: str | None = None, entity: str | None = None, _id: str | None = None,
     error: str | None = None, **extra: Any,
 ) -> dict:
-    """A due-queue document: `scheduled` while in the future, `queued` once due."""
+    """A due-queue document: `scheduled` while in the future, `queued` once due; pending ones carry their slot."""
     status = "failed" if error else ("scheduled" if due_at > now else "queued")
     return {
         "_id": _id or message_id(key), "key": key, "kind": kind, "entity": entity, "branch_id": branch_id,
         "channel": channel, "to": to, "category": category, "template": template, "data": data or {},
         "locale": locale, "body": body, "subject": subject, "status": status, "due_at": due_at,
-        "version": 1, "attempts": 0, "lease_owner": None, "lease_until": None, "provider": None,
-        "provider_message_ids": [], "segments": None, "parts": None, "delivered_parts": [], "error": error,
+        SLOT_FIELD: slot_for(status, due_at, now), "version": 1, "attempts": 0, "lease_owner": None, "lease_until": None,
+        "provider": None, "provider_message_ids": [], "segments": None, "parts": None, "delivered_parts": [], "error": error,
         "created_at": now, "updated_at": now, "correlation_id": correlation_id.get(), **extra,
     }
 
@@ -78,7 +78,7 @@ async def cancel(db: Any, ids: list[str], reason: str, now: datetime | None = No
     for _id in ids:
         r = await db[MESSAGES].update_one(
             {"_id": _id, "status": {"$in": list(PENDING)}, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-            {"$set": {"status": "cancelled", "error": reason, "updated_at": now}, "$inc": {"version": 1}},
+            {"$set": {"status": "cancelled", "error": reason, SLOT_FIELD: None, "updated_at": now}, "$inc": {"version": 1}},
         )
         cancelled += r.modified_count
     return cancelled
