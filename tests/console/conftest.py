@@ -32,6 +32,29 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
+def _cjk_fonts_for_chromium() -> None:
+    """Chinese glyphs in the screenshots on a machine without CJK system fonts: point fontconfig
+    (which Chromium inherits) at the system fonts plus the Noto Sans CJK font the reports service
+    installs from PyPI for its charts."""
+    if os.environ.get("FONTCONFIG_FILE") or not Path("/etc/fonts/fonts.conf").exists():
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec("cvttf_NotoSansCJK_Regular")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    conf = ROOT / ".data" / "console-fonts" / "fonts.conf"
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+                    f"<dir>{list(spec.submodule_search_locations)[0]}</dir>"
+                    f"<cachedir>{conf.parent / 'cache'}</cachedir></fontconfig>")
+    os.environ["FONTCONFIG_FILE"] = str(conf)
+
+
+_cjk_fonts_for_chromium()
+
+
 def chromium_path() -> str:
     path = os.environ.get("CRM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():

@@ -3,3 +3,4 @@
 from crm_console.views import shell
 
 SCREENS = [shell.router]
+from crm_console.views import partner; SCREENS += [partner.router]  # noqa: E402,E702 (partner portal, manager board)
