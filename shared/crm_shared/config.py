@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-secret-change-me"
 DEFAULT_PHONE_HASH_KEY = "dev-phone-key-change-me"
+DEFAULT_PHONE_SEAL_KEY = "dev-phone-seal-change-me"
 
 
 class Settings(BaseSettings):
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     jwt_secret: str = Field(DEFAULT_JWT_SECRET, description="HS256 secret for bearer tokens.")
     jwt_algorithm: Literal["HS256"] = "HS256"
     phone_hash_key: str = Field(DEFAULT_PHONE_HASH_KEY, description="Group key for phone HMAC-SHA256.")
+    phone_seal_key: str = Field(
+        DEFAULT_PHONE_SEAL_KEY, description="Services' key sealing a full number inside an event (AES-256-GCM), "
+        "e.g. a walk-in's phone from reception to leads; integrators without it see only mask and hash.",
+    )
     default_region: str = Field("CN", description="Phone region used when a number has no country code.")
     default_timezone: str = Field("Asia/Shanghai", description="Branch timezone when none is set.")
 
@@ -57,7 +62,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
         if self.environment == "production":
-            for name, default in (("jwt_secret", DEFAULT_JWT_SECRET), ("phone_hash_key", DEFAULT_PHONE_HASH_KEY)):
+            for name, default in (("jwt_secret", DEFAULT_JWT_SECRET), ("phone_hash_key", DEFAULT_PHONE_HASH_KEY),
+                                  ("phone_seal_key", DEFAULT_PHONE_SEAL_KEY)):
                 if getattr(self, name) == default:
                     raise ValueError(f"CRM_{name.upper()} is the development default; set a real secret in production")
             if len(self.jwt_secret.encode()) < 32:

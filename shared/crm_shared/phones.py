@@ -1,12 +1,19 @@
-"""Phone numbers: E.164 normalisation, the partner mask and the group-keyed hash."""
+"""Phone numbers: E.164 normalisation, the partner mask, the group-keyed hash, and the seal
+that lets one service hand a full number to another through an event without showing it
+to anyone else on the bus."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import os
 import re
 
 import phonenumbers
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MASKED_RE = re.compile(r"^\s*(\d{3})\*{4}(\d{4})\s*$")
 
@@ -54,3 +61,31 @@ def matches_mask(e164: str, first3: str, last4: str) -> bool:
 def phone_hash(e164: str, key: str) -> str:
     """HMAC-SHA256 of the E.164 number with the group key, hex."""
     return hmac.new(key.encode(), e164.encode(), hashlib.sha256).hexdigest()
+
+
+SEAL_VERSION = "s1"
+_SEAL_AAD = b"crm-phone-seal"
+
+
+def _seal_cipher(key: str) -> AESGCM:
+    return AESGCM(hashlib.sha256(key.encode()).digest())
+
+
+def seal(e164: str, key: str) -> str:
+    """The number encrypted for the services holding `key` (AES-256-GCM, random nonce):
+    `s1.<base64url(nonce|ciphertext|tag)>`. Not a phone number to a log grep or an integrator."""
+    nonce = os.urandom(12)
+    blob = nonce + _seal_cipher(key).encrypt(nonce, e164.encode(), _SEAL_AAD)
+    return f"{SEAL_VERSION}.{base64.urlsafe_b64encode(blob).decode().rstrip('=')}"
+
+
+def unseal(sealed: str | None, key: str) -> str | None:
+    """The number inside a seal, or None when there is none or it was not sealed with `key`."""
+    if not sealed or not isinstance(sealed, str) or len(sealed) > 200 or not sealed.startswith(SEAL_VERSION + "."):
+        return None
+    body = sealed[len(SEAL_VERSION) + 1:]
+    try:
+        blob = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        return _seal_cipher(key).decrypt(blob[:12], blob[12:], _SEAL_AAD).decode() if len(blob) > 28 else None
+    except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError):
+        return None

@@ -5,21 +5,21 @@ from datetime import timedelta
 
 from crm_leads.timers import due_work
 from crm_shared.events import new_event
-from crm_shared.events.leads import MaskedCustomer
-from crm_shared.events.reception import VisitCheckedIn
+from crm_shared.events.reception import SealedVisitor, VisitCheckedIn
 from crm_shared.ids import utcnow
-from crm_shared.phones import mask, normalize, phone_hash
+from crm_shared.phones import mask, normalize, phone_hash, seal
 from tests.leads.builders import new_phone, office
 from tests.support.runtime import eventually, publish_event, stream_messages
 
 
-def visitor(o, phone: str, name: str = "王先生") -> MaskedCustomer:
+def visitor(o, phone: str, name: str = "王先生", sealed: bool = True) -> SealedVisitor:
     e164 = normalize(phone)
-    return MaskedCustomer(name=name, phone_masked=mask(e164), phone_hash=phone_hash(e164, o.settings.phone_hash_key))
+    return SealedVisitor(name=name, phone_masked=mask(e164), phone_hash=phone_hash(e164, o.settings.phone_hash_key),
+                         phone_sealed=seal(e164, o.settings.phone_seal_key) if sealed else None)
 
 
-def visit(o, phone: str, consultant: str | None, visit_id: str = "v1", **extra):
-    data = VisitCheckedIn(visit_id=visit_id, consultant_id=consultant, visitor=visitor(o, phone), **extra)
+def visit(o, phone: str, consultant: str | None, visit_id: str = "v1", sealed: bool = True, **extra):
+    data = VisitCheckedIn(visit_id=visit_id, consultant_id=consultant, visitor=visitor(o, phone, sealed=sealed), **extra)
     return new_event(data, branch_id=o.branch, subject=visit_id)
 
 
@@ -46,11 +46,31 @@ async def test_walk_in_visit_makes_one_lead_even_redelivered_twice(urls):
         leads = await o.ctx.db.leads.find({"visits": "v1"}).to_list()
         assert len(leads) == 1
         lead = leads[0]
-        assert lead["source"]["channel"] == "walk_in" and lead["status"] == "visited" and lead["customer"]["phone"] is None
+        assert lead["source"]["channel"] == "walk_in" and lead["status"] == "visited"
+        assert lead["customer"]["phone"] == normalize(phone), "reception's sealed number is on the lead"
         registered = await eventually(lambda: events(o.settings, "lead.registered"))
         assert sum(e["data"]["lead_id"] == lead["_id"] for e in registered) == 1
+        mine = [e for e in registered if e["data"]["lead_id"] == lead["_id"]][0]
+        assert "phone_sealed" not in json.dumps(mine) and normalize(phone)[3:] not in json.dumps(mine)
+        r = await o.client.get(f"/v1/leads/{lead['_id']}/phone", params={"reason": "call back"}, headers=o.as_("consultant", cid))
+        assert r.status_code == 200 and r.json()["phone"] == normalize(phone)
         r = await o.client.post("/v1/leads", json=o.lead_body(phone), headers=o.manager)
         assert r.status_code == 409 and r.json()["existing_lead_id"] == lead["_id"], "the walk-in holds the phone"
+
+
+async def test_a_walk_in_from_an_unsealed_or_foreign_sealed_visit_keeps_only_the_mask(urls):
+    async with office(urls) as o:
+        cid = await o.add_staff("luo")
+        plain, foreign = new_phone(), new_phone()
+        await publish_event(o.settings, visit(o, plain, cid, visit_id="v-plain", sealed=False))
+        wrong = visit(o, foreign, cid, visit_id="v-foreign")
+        wrong.data["visitor"]["phone_sealed"] = seal(normalize(foreign), "another group's key")
+        await publish_event(o.settings, wrong)
+        for vid in ("v-plain", "v-foreign"):
+            lead = await eventually(lambda vid=vid: o.ctx.db.leads.find_one({"visits": vid}))
+            assert lead["customer"]["phone"] is None and lead["customer"]["phone_masked"]
+            r = await o.client.get(f"/v1/leads/{lead['_id']}/phone", headers=o.manager)
+            assert r.status_code == 409 and r.json()["type"].endswith("/no-full-number")
 
 
 async def test_returning_visitor_marks_the_open_lead_visited(urls):

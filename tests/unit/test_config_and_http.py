@@ -11,9 +11,12 @@ from crm_shared.http.problems import Problem
 def test_production_refuses_default_secrets():
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         Settings(environment="production")
-    Settings(environment="production", jwt_secret="s3cret-real-" + "x" * 32, phone_hash_key="real-key")
+    real = {"jwt_secret": "s3cret-real-" + "x" * 32, "phone_hash_key": "real-key", "phone_seal_key": "real-seal"}
+    Settings(environment="production", **real)
+    with pytest.raises(ValidationError, match="PHONE_SEAL_KEY"):
+        Settings(environment="production", **(real | {"phone_seal_key": "dev-phone-seal-change-me"}))
     with pytest.raises(ValidationError, match="32 bytes"):
-        Settings(environment="production", jwt_secret="short-but-not-default", phone_hash_key="real-key")
+        Settings(environment="production", **(real | {"jwt_secret": "short-but-not-default"}))
 
 
 def test_development_accepts_defaults():

@@ -59,3 +59,16 @@ def test_ids_that_contain_phone_like_digits_are_left_alone():
         assert redact(text) == text
     assert redact('"phone": "13812345678"') == '"phone": "138****5678"'
     assert redact("to=+8613812345678&x") == "to=138****5678&x"
+
+
+def test_a_sealed_number_opens_only_with_the_key_and_shows_no_digits():
+    from crm_shared.phones import seal, unseal
+
+    sealed = seal("+8613812345678", "k1")
+    assert unseal(sealed, "k1") == "+8613812345678"
+    assert unseal(sealed, "k2") is None
+    assert seal("+8613812345678", "k1") != sealed  # random nonce: equal numbers do not look equal
+    assert "13812345678" not in sealed
+    tampered = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
+    for bad in (tampered, None, "", "s1.", "s1.!!!", "x1." + sealed[3:], "s1." + "A" * 300):
+        assert unseal(bad, "k1") is None

@@ -56,12 +56,20 @@ class AppointmentNoShow(_AppointmentChange):
     pass
 
 
+class SealedVisitor(MaskedCustomer):
+    phone_sealed: str | None = Field(
+        None, max_length=200,
+        description="The full number sealed for the services (crm_shared.phones.seal, AES-256-GCM with "
+        "CRM_PHONE_SEAL_KEY): lets leads keep a callable number on a walk-in's lead. Opaque to integrators.",
+    )
+
+
 @event("visit.checked_in", SOURCE)
 class VisitCheckedIn(EventData):
     visit_id: str
     consultant_id: str | None = None
     lead_id: str | None = None
-    visitor: MaskedCustomer
+    visitor: SealedVisitor
     returning: bool = False
     appointment_id: str | None = None
     party_size: int | None = None

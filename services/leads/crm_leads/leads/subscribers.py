@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from crm_shared.events import Envelope
-from crm_shared.events.leads import LeadRegistered, LeadUpdated
+from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.events.reception import VisitCheckedIn
 from crm_shared.ids import utcnow
+from crm_shared.phones import unseal
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.assigners.base import active as assigner
@@ -47,14 +48,14 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
     doc = {
         "_id": lead_id, "branch_id": branch.id, "phone_hash": v.phone_hash,
         dedup.FIELD: dedup.open_key(branch.id, v.phone_hash), "source": source, "grade": None,
-        "customer": {"name": v.name, "phone": None, "phone_masked": v.phone_masked},
+        "customer": {"name": v.name, "phone": unseal(v.phone_sealed, ctx.settings.phone_seal_key), "phone_masked": v.phone_masked},
         "owner_id": owner, "status": "visited", "in_pool": owner is None, "interest": None,
         "next_follow_up_at": rules.next_follow_up(now, None, branch.settings, branch.timezone) if owner else None,
         "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],
         "visits": [data.visit_id], "visited_at": now, "attribution": None, "created_by": f"visit:{data.visit_id}",
         "version": 1, "created_at": now, "updated_at": now,
     }
-    event = envelope(LeadRegistered(lead_id=lead_id, customer=v, source=source, owner_id=owner, grade=None, status="visited",
+    event = envelope(LeadRegistered(lead_id=lead_id, customer=MaskedCustomer(**v.model_dump(include={"name", "phone_masked", "phone_hash"})), source=source, owner_id=owner, grade=None, status="visited",
                                      registered_by=f"visit:{data.visit_id}"),
                      branch.id, lead_id)
     if await insert_seeded(ctx, doc, event):

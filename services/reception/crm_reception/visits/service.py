@@ -9,11 +9,10 @@ from pymongo import ReturnDocument
 
 from crm_shared.branches import local_date
 from crm_shared.bus.outbox import new_document, with_events
-from crm_shared.events.leads import MaskedCustomer
-from crm_shared.events.reception import VisitCheckedIn, VisitEnded
+from crm_shared.events.reception import SealedVisitor, VisitCheckedIn, VisitEnded
 from crm_shared.http.problems import Problem, not_found
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash
+from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash, seal
 from crm_shared.plugins import ServiceContext
 from crm_reception.appointments import service as appointments
 from crm_reception.common import envelope
@@ -83,7 +82,8 @@ async def check_in(ctx: ServiceContext, body: VisitCreate) -> dict:
         "checked_in_at": now, "version": 1,
     }
     env = envelope(VisitCheckedIn(visit_id=visit_id, consultant_id=consultant, lead_id=lead_id,
-                                  visitor=MaskedCustomer(**doc["visitor"]), returning=doc["returning"],
+                                  visitor=SealedVisitor(**doc["visitor"], phone_sealed=seal(e164, ctx.settings.phone_seal_key)),
+                                  returning=doc["returning"],
                                   appointment_id=body.appointment_id, party_size=body.party_size),
                    body.branch_id, visit_id)
     try:
