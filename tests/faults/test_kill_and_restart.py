@@ -106,9 +106,7 @@ async def _book(client, desk: Desk, token: dict, n: int, lead_id: str, first_sta
                     got = await client.get(f"/v1/appointments/{held}", headers=token, timeout=15)
                     if got.status_code == 200 and got.json().get("lead_id") == lead_id:
                         return held
-                    assert got.status_code in (200, 404, 503), got.text
-                    assert got.status_code != 200 or got.json().get("lead_id") is None or got.json()["status"] != "scheduled", \
-                        f"booking {n} collided with another lead's appointment {got.json()}"
+                    assert got.status_code in (404, 503), f"booking {n} collided with another appointment: {got.text}"
             elif r.status_code == 422:
                 assert kind.endswith("/unknown-consultant"), r.text  # reception has not yet seen staff.joined
             else:
@@ -208,8 +206,11 @@ async def _run(own_stack, tmp_path, fault_factory) -> Desk:
                                                      "phone": "13800000001"}, headers=admin)
             assert r.status_code == 201, r.text
             desk = Desk(branch, r.json()["id"])
+            started = time.monotonic()
             await _desk_day(client, desk, settings, fault_factory(bases), TOTAL // 3)
+            written = time.monotonic()
             await _check_exactly_once(client, settings, desk)
+            print(f"writes {written - started:.0f} s, checks {time.monotonic() - written:.0f} s, {dict(desk.statuses)}")
             return desk
 
 
