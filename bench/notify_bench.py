@@ -1,97 +1,144 @@
-"""Notify due-queue: N reminders falling due in the same minute, dispatched with the console provider.
+"""Notify due-queue: N reminders falling due in the same minute, sent by two racing dispatchers (console).
 
-Reports time to dispatch all, sends per second and duplicates (must be 0), against a raw
-`insert_one`/s on the same store. The issue asks for N = 100,000: set `CRM_NOTIFY_BENCH_N`
-and point CRM_MONGO_URL/CRM_NATS_URL at real MongoDB and NATS. On the dev store the default is
-1,000 (about 30 s): there writes are serialised by the proxy and updates/findAndModify slow down
-as the collection grows (measured here: ~80 sends/s at 1,000 jobs, ~60 at 5,000), so 100,000
-would take about half an hour. Per send: 1 findAndModify + 1 update on `messages` (claim,
-finish), the relay's 2 findAndModify + 1 update, and 3 small inserts (rate window, provider
-reference, the console record).
+Reports time to dispatch all, sends per second, duplicate sends and jobs not sent (both must be
+0), against raw `insert_one`/s and raw JetStream publish measured in the same run. N is
+`CRM_NOTIFY_BENCH_N` (default 100,000; tests and quick looks use less). The reminders are built by
+the planner's `keyed` (the document an `appointment.scheduled` plans, a day ahead) and inserted with
+`insert_many`; then two replicas, each with its own runtime, owner and outbox relay, run
+`dispatch_due` back to back until nothing is claimable, as `run_dispatcher` does under load.
+
+Per send, on the store: the claim (one findAndModify on `due_slot`), the duplicate window and rate
+window inserts, the console record, the provider reference, the outcome update with its
+notification.sent event, and the relay's removal of the published event: 7 writes, 1 publish.
+The dev store lets one write through at a time, so sends/s there is about raw insert_one/s / 7.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from datetime import timedelta
 
-
-from crm_shared.bus.outbox import OutboxRelay
 from bench.common import bench_env
+from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_notify.config import NotifySettings
 from crm_notify.dispatch.service import dispatch_due
-from crm_notify.messages.service import MESSAGES, new_message, plan_many
-from crm_notify.providers import registry
-from crm_notify.runtime import NotifyRuntime
-from crm_notify.triggers.rules import message_key
+from crm_notify.messages.service import MESSAGES, plan_many
+from crm_notify.plugin import NotifyService
+from crm_notify.runtime import NotifyRuntime, runtime_of
+from crm_notify.triggers.planner import keyed
 
-N_DEFAULT = 1000
+N_DEFAULT = 100_000
 N_BASE = 500
+REPLICAS = 2
+DATA = {"customer_name": "王先生", "start_local": "2026年12月1日 14:00", "kind": "office_visit", "kind_label": "到访售楼处",
+        "branch_name": "深圳湾", "consultant_name": "李娜", "consultant_phone": "", "checklist": [], "party_size": 2,
+        "lead_time": "明天"}
 
 
-class _RelayLater(ServiceContext):
-    """Dispatch and outbox relay measured apart: the relay runs as its own loop in production."""
+def _reminder(i: int, due, planned_at) -> dict:
+    return keyed(kind="reminder_evening", template="appointment_reminder", entity=f"a{i}", channel="sms",
+                 to=f"+86138{i:08d}", recipient="customer", occurrence=f"bench-{i}", branch_id="bench", due_at=due,
+                 now=planned_at, data=DATA)
 
-    def events_written(self, collection, doc_id) -> None:
-        self.relay.wake()
+
+async def _replicas(settings, db, js) -> list[tuple[NotifyService, ServiceContext, NotifyRuntime]]:
+    """Two notify replicas in one process: their own owner, runtime and outbox relay, one store."""
+    out = []
+    for _ in range(REPLICAS):
+        service = NotifyService(NotifySettings(dispatch_loop=False))
+        ctx = ServiceContext("notify", settings, db, js, OutboxRelay(db, (MESSAGES,), js, settings))
+        await service.startup(ctx)
+        out.append((service, ctx, runtime_of(ctx)))
+    return out
 
 
-def _reminder(i: int, due, now) -> dict:
-    to = f"+86138{i:08d}"
-    return new_message(key=message_key("reminder_evening", f"a{i}", "sms", to, "bench"), kind="reminder_evening",
-                       entity=f"a{i}", branch_id="bench", channel="sms", to=to, category="transactional", due_at=due,
-                       now=now, template="appointment_reminder", locale="zh-CN",
-                       data={"customer_name": "王先生", "start_local": "2026年12月1日 14:00", "kind": "office_visit",
-                             "kind_label": "到访售楼处", "branch_name": "深圳湾", "consultant_name": "李娜",
-                             "consultant_phone": "", "checklist": [], "party_size": 2, "lead_time": "明天"})
+async def _until_idle(rt: NotifyRuntime) -> int:
+    """What `run_dispatcher` does while work is due: pass after pass, no pause, until a pass claims nothing."""
+    claimed = 0
+    while (report := await dispatch_due(rt, utcnow())).claimed:
+        claimed += report.claimed
+    return claimed
+
+
+async def _baselines(db, js, settings) -> tuple[float, float, float]:
+    """Raw insert_one/s, raw `_id` find_one in ms, raw JetStream publish/s."""
+    started = time.perf_counter()
+    for i in range(N_BASE):
+        await db.raw.insert_one({"_id": f"r{i}", "to": "+8613800000000", "status": "queued", "version": 1})
+    raw_insert = N_BASE / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for i in range(N_BASE):
+        await db.raw.find_one({"_id": f"r{i}"})
+    raw_find_ms = (time.perf_counter() - started) * 1000 / N_BASE
+    started = time.perf_counter()
+    for i in range(N_BASE):
+        await js.publish(f"{settings.subject_prefix}.bench.raw", b"{}", stream=settings.stream_name)
+    raw_publish = N_BASE / (time.perf_counter() - started)
+    return raw_insert, raw_find_ms, raw_publish
+
+
+async def _published(js, settings) -> int:
+    info = await js.stream_info(settings.stream_name)
+    return info.state.messages - N_BASE  # less the raw publishes of the baseline
 
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
     n = int(os.environ.get("CRM_NOTIFY_BENCH_N", N_DEFAULT))
     async with bench_env(mongo_url, nats_url, "b", "notify") as (settings, db, js):
-        relay = OutboxRelay(db, (MESSAGES,), js, settings)
-        ctx = _RelayLater("notify", settings, db, js, relay)
-        config = NotifySettings(dispatch_loop=False, dispatch_batch=5000)
-        rt = NotifyRuntime(ctx, config, await registry.build(config, db))
+        replicas = await _replicas(settings, db, js)
         try:
-            started = time.perf_counter()
-            for i in range(N_BASE):
-                await db.raw.insert_one({"_id": f"r{i}", "to": "+8613800000000", "status": "queued", "version": 1})
-            raw_insert = N_BASE / (time.perf_counter() - started)
+            raw_insert, raw_find_ms, raw_publish = await _baselines(db, js, settings)
+            await dispatch_due(replicas[0][2], utcnow())  # the dispatchers were running before the minute came
 
-            now = utcnow()
-            due = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            due = utcnow().replace(second=0, microsecond=0)  # 19:00:00 for every evening reminder of a branch
             started = time.perf_counter()
             for start in range(0, n, 1000):
-                await plan_many(db, [_reminder(i, due + timedelta(seconds=i % 60), now) for i in range(start, min(n, start + 1000))])
+                await plan_many(db, [_reminder(i, due, due - timedelta(days=1)) for i in range(start, min(n, start + 1000))])
             enqueue = n / (time.perf_counter() - started)
 
-            at = due + timedelta(minutes=1)
             started = time.perf_counter()
-            while (await dispatch_due(rt, at)).claimed:
-                pass
+            claimed = await asyncio.gather(*(_until_idle(rt) for _, _, rt in replicas))
             elapsed = time.perf_counter() - started
+            for _, ctx, _ in replicas:  # the notification.sent fast-path publishes still in flight
+                await asyncio.gather(*list(ctx.tasks))
+            published, published_after = await _published(js, settings), time.perf_counter() - started
+
             started = time.perf_counter()
-            published = await relay.sweep()  # the notification.sent events, as the relay publishes them
-            relay_time = time.perf_counter() - started
+            await dispatch_due(replicas[0][2], utcnow())
+            idle_ms = (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
+            swept = await replicas[0][1].relay.sweep()  # the relay's safety net: finds documents with pending events
+            sweep = time.perf_counter() - started
+            started = time.perf_counter()
+            await db[MESSAGES].find({}, projection={"_id": 1}).to_list(None)
+            read_all = time.perf_counter() - started
+
             sends = await db.console_outbox.count_documents({})
             distinct = len(await db.console_outbox.distinct("message_id"))
             sent = await db[MESSAGES].count_documents({"status": "sent"})
+            split = "/".join(str(c) for c in claimed)
             return [
-                {"metric": f"notify: dispatch {n} due reminders, sends/s (console)", "value": round(sent / elapsed, 1),
-                 "unit": "sends/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
-                {"metric": f"notify: time to dispatch {n} reminders", "value": round(elapsed, 2), "unit": "s",
-                 "baseline": f"{N_BASE} raw insert_one, s", "baseline_value": round(N_BASE / raw_insert, 2)},
-                {"metric": "notify: duplicate sends (must be 0)", "value": sends - distinct, "unit": "sends",
-                 "baseline": "jobs not sent (must be 0)", "baseline_value": n - sent},
-                {"metric": f"notify: relay publishes {published} notification.sent, events/s", "value": round(published / relay_time, 1),
-                 "unit": "events/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
+                {"metric": f"notify: {n} reminders due in one minute, {REPLICAS} dispatchers, sends/s (console)",
+                 "value": round(sent / elapsed, 1), "unit": "sends/s", "baseline": "raw insert_one/s",
+                 "baseline_value": round(raw_insert, 1)},
+                {"metric": f"notify: time to dispatch {n} reminders", "value": round(elapsed, 1), "unit": "s",
+                 "baseline": f"{n} raw insert_one, s", "baseline_value": round(n / raw_insert, 1)},
+                {"metric": f"notify: duplicate sends (must be 0; claims per dispatcher {split})", "value": sends - distinct,
+                 "unit": "sends", "baseline": "jobs not sent (must be 0)", "baseline_value": n - sent},
+                {"metric": f"notify: {published} notification.sent published (fast path), events/s from dispatch start",
+                 "value": round(published / published_after, 1), "unit": "events/s", "baseline": "raw JetStream publish/s",
+                 "baseline_value": round(raw_publish, 1)},
                 {"metric": "notify: enqueue planned reminders (insert_many), docs/s", "value": round(enqueue, 1),
                  "unit": "docs/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
+                {"metric": f"notify: idle dispatcher pass at {n} messages (slot lookups)", "value": round(idle_ms, 1),
+                 "unit": "ms", "baseline": "raw _id find_one, ms", "baseline_value": round(raw_find_ms, 2)},
+                {"metric": f"notify: outbox recovery sweep over {n} messages ({swept} left pending)", "value": round(sweep, 2),
+                 "unit": "s", "baseline": f"read all {n} _ids, s", "baseline_value": round(read_all, 2)},
             ]
         finally:
-            for provider in set(rt.providers.values()):
-                await provider.close()
+            for service, ctx, _ in replicas:
+                await service.shutdown(ctx)
