@@ -119,7 +119,9 @@ def test_the_manager_decides_a_partner_dispute_and_approves_a_reception(page_for
     page.click("#tab-receptions")
     row = page.locator(f"[data-reception-id='{reception['id']}']")
     assert "钱总" in row.inner_text() and office.names["consultant1"] in row.inner_text()
-    row.locator(".reject-form button").click()  # empty reason: refused by the browser, nothing sent
+    row.locator(".reject-form button").click()  # no reason: explained on that reception, nothing rejected
+    page.wait_for_load_state("networkidle")
+    assert "请填写原因" in row.locator(".error").inner_text()
     row.locator(".approve-form input[name=note]").fill("同意，餐标按C类")
     shot(page, "52-manager-receptions")
     row.locator(".approve-form button").click()
