@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import nats
@@ -67,6 +68,7 @@ class System:
     client: httpx.AsyncClient
     settings: object
     contexts: dict
+    log_files: list[Path] = field(default_factory=list)  # one-process-per-service: each process's output
 
     async def context(self, service: str):
         """A service's context, for driving its timers with an explicit clock."""
@@ -115,14 +117,17 @@ def captured_logs():
 
 
 @pytest.fixture(scope="package", params=["all-in-one", "one-process-per-service"])
-async def system(request, urls, captured_logs):
-    settings = isolated_settings(*urls)
+async def system(request, urls, captured_logs, tmp_path_factory):
     if request.param == "all-in-one":
+        settings = isolated_settings(*urls)
         async with running(discover("all"), settings) as (app, client):
             yield System(request.param, client, settings, app.state.contexts)
         return
-    with service_processes(settings) as bases:
+    # as deployed: JSON lines at INFO on each process's stderr, kept in files for the privacy check
+    settings = isolated_settings(*urls, log_json=True)
+    logs = tmp_path_factory.mktemp("service-logs")
+    with service_processes(settings, log_dir=logs, log_level="INFO") as bases:
         async with httpx.AsyncClient(transport=Gateway(routes(bases)), base_url="http://gateway", timeout=30) as client:
-            sut = System(request.param, client, settings, {})
+            sut = System(request.param, client, settings, {}, log_files=[bases.logs[name] for name in bases])
             yield sut
             await sut.close()
