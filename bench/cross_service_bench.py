@@ -1,10 +1,17 @@
 """Cross-service latency: `POST /v1/leads` -> stored -> `lead.registered` published by the
-outbox -> handled by the reports projection, at an offered 50, 100 and 200 leads/s
-(open loop: requests start on schedule whether or not earlier ones finished).
+outbox -> handled by the reports projection and by notify, at an offered 50, 100 and 200
+leads/s (open loop: requests start on schedule whether or not earlier ones finished).
 
-Latency per lead = the reports consumer's inbox time minus the envelope time (the moment
-the change was written); HTTP latency = request start to 201. Baselines in the same run:
-raw `insert_one`/s and raw nats-py publish/s."""
+The front desk registers each lead without naming an owner, so the branch's assigner
+(round robin over CONSULTANTS) picks one, and `lead.registered` for someone other than the
+registrar makes notify plan a "new lead for you" message to that consultant: the notify job.
+leads, notify and reports run in one process (all-in-one mode, as `make dev`).
+
+Latency per lead = the consumer's effect time minus the envelope time (the moment the change
+was written): the reports consumer's inbox time, and the notify job's `created_at` (the job is
+planned; sending it is policy-paced: per-recipient SMS limits defer most of a burst this size).
+HTTP latency = request start to 201. Baselines in the same run: raw `insert_one`/s and raw
+nats-py publish/s."""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
 import nats
@@ -25,6 +32,7 @@ from crm_shared.plugins import discover
 
 RATES = (50, 100, 200)
 SECONDS = 4
+CONSULTANTS = 20
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -55,21 +63,48 @@ async def _baselines(mongo_url: str, nats_url: str, tag: str) -> tuple[float, fl
     return insert_rate, publish_rate
 
 
+async def _notify_lag(notify_db, registered_at: dict[str, datetime]) -> list[float]:
+    """Seconds from each lead's write to its notify job; every lead must get exactly one."""
+    deadline = time.monotonic() + 120
+    while True:
+        jobs = await notify_db.messages.find({"kind": "lead_assigned", "entity": {"$in": list(registered_at)}},
+                                             projection={"entity": 1, "created_at": 1}).to_list()
+        if len(jobs) >= len(registered_at) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    if sorted(j["entity"] for j in jobs) != sorted(registered_at):
+        raise RuntimeError(f"notify planned {len(jobs)} jobs for {len(registered_at)} assigned leads")
+    return [(j["created_at"].astimezone(UTC) - registered_at[j["entity"]]).total_seconds() for j in jobs]
+
+
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
     tag = uuid.uuid4().hex[:8]
     settings = Settings(mongo_url=mongo_url, nats_url=nats_url, stream_name=f"X{tag}C", subject_prefix=f"x{tag}c",
                         dead_letter_stream=f"X{tag}D", dead_letter_prefix=f"x{tag}d", db_prefix=f"x{tag}_",
                         relay_interval_seconds=0.5, log_level="WARNING")
     insert_rate, publish_rate = await _baselines(mongo_url, nats_url, tag)
-    app = create_app(discover("leads,reports"), settings)
+    app = create_app(discover("leads,notify,reports"), settings)
     rows = []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
             admin = {"Authorization": f"Bearer {mint_token(settings, 'a', 'admin', ['*'])}"}
             await client.post("/v1/branches", json={"id": "bench", "name": "bench"}, headers=admin)
-            me = {"Authorization": f"Bearer {mint_token(settings, 'c1', 'consultant', ['bench'])}"}
+            consultants = []
+            for i in range(CONSULTANTS):
+                r = await client.post("/v1/staff", headers=admin, json={
+                    "branch_id": "bench", "name": f"顾问{i}", "role": "consultant", "phone": f"1380000{i:04d}"})
+                if r.status_code != 201:
+                    raise RuntimeError(f"POST /v1/staff: {r.status_code} {r.text[:200]}")
+                consultants.append(r.json()["id"])
+            me = {"Authorization": f"Bearer {mint_token(settings, 'desk1', 'reception', ['bench'])}"}
             reports_db = app.state.contexts["reports"].db
+            notify_db = app.state.contexts["notify"].db
+            deadline = time.monotonic() + 60
+            while await notify_db.staff.count_documents({"_id": {"$in": consultants}}) < CONSULTANTS:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("notify never learned the consultants (staff.joined)")
+                await asyncio.sleep(0.2)
             serial = 0
             for rate in RATES:
                 http_latency: list[float] = []
@@ -96,6 +131,7 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                 deadline = time.monotonic() + 120
                 pending = set(lead_ids)
                 events = {}
+                registered_at: dict[str, datetime] = {}
                 nc = await nats.connect(nats_url)
                 js = nc.jetstream()
                 sub = await js.subscribe(f"{settings.subject_prefix}.bench.lead.registered", ordered_consumer=True)
@@ -108,6 +144,7 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                     if env["data"]["lead_id"] in pending:
                         pending.discard(env["data"]["lead_id"])
                         events[env["id"]] = env["time"]
+                        registered_at[env["data"]["lead_id"]] = datetime.fromisoformat(env["time"])
                 await nc.close()
                 while time.monotonic() < deadline:
                     done = await reports_db.inbox.find({"_id": {"$in": [f"reports-main:{e}" for e in events]}}).to_list()
@@ -117,6 +154,7 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                 for d in done:
                     written = datetime.fromisoformat(events[d["_id"].split(":", 1)[1]])
                     lag.append((d["at"].replace(tzinfo=written.tzinfo) - written).total_seconds())
+                notify_lag = await _notify_lag(notify_db, registered_at)
                 raw_ms = 1000 / insert_rate
                 rows += [
                     {"metric": f"offered {rate}/s: registrations stored+published", "value": achieved, "unit": "leads/s",
@@ -129,5 +167,9 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                      "baseline": "raw nats publish ms", "baseline_value": 1000 / publish_rate},
                     {"metric": f"offered {rate}/s: write -> reports counter p99", "value": 1000 * _pct(lag, .99), "unit": "ms",
                      "baseline": "raw nats publish ms", "baseline_value": 1000 / publish_rate},
+                    {"metric": f"offered {rate}/s: write -> notify job planned p50", "value": 1000 * _pct(notify_lag, .5),
+                     "unit": "ms", "baseline": "raw nats publish ms", "baseline_value": 1000 / publish_rate},
+                    {"metric": f"offered {rate}/s: write -> notify job planned p99", "value": 1000 * _pct(notify_lag, .99),
+                     "unit": "ms", "baseline": "raw nats publish ms", "baseline_value": 1000 / publish_rate},
                 ]
     return rows
