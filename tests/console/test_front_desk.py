@@ -39,6 +39,7 @@ def test_two_walk_ins_advance_the_rotation_live_and_get_different_consultants(pa
             board.wait_for_function(
                 "before => document.querySelector('#next-up').dataset.id !== before", arg=before, timeout=15_000)
     assert got[0] != got[1] and set(got) == {c1, c2}
+    shot(desk, "12-front-desk-check-in-result")
     board.wait_for_function("() => document.querySelectorAll('#visits li').length === 2", timeout=15_000)
     assert _next_up(board) == ""  # both busy: nobody free
     shot(board, "11-front-desk-rotation-after-check-ins")

@@ -73,3 +73,6 @@ def test_my_day_fits_a_phone(page_for, office):
     button = page.locator(f"#overdue li[data-lead='{late['id']}'] button[type=submit]").bounding_box()
     assert button and button["x"] + button["width"] <= 390
     shot(page, "21-my-day-mobile")
+    page.click("a.lang")  # English on the same screen
+    assert page.locator("#overdue h2").inner_text().startswith("Overdue follow-ups")
+    assert "/console/my-day" in page.url

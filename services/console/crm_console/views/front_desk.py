@@ -108,8 +108,8 @@ async def front_desk(request: Request) -> Response:
 async def board(request: Request) -> Response:
     """The live rotation panel alone (console.js swaps it in every few seconds)."""
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
+    if isinstance(s, Response):  # signed out meanwhile: no sign-in page inside the panel; keep the last board
+        return Response(status_code=401 if s.status_code == 303 else s.status_code)
     return s.render("front_desk_board.html", **await _board(s))
 
 
