@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -49,16 +50,22 @@ class DispatchReport:
 
 
 @dataclass
-class _Budget:
-    """Claims a pass may still make; workers take one before each claim."""
+class _Pass:
+    """A pass's claim budget and its clock: `now` when it began, running on with the wall clock, so a
+    lease taken late in a long pass still lasts `lease_seconds` (tests pass a `now` far from today)."""
 
+    now: datetime
     left: int
+    began: float = field(default_factory=time.monotonic)
 
     def take(self) -> bool:
         if self.left <= 0:
             return False
         self.left -= 1
         return True
+
+    def clock(self) -> datetime:
+        return self.now + timedelta(seconds=time.monotonic() - self.began)
 
 
 def _claimable(now: datetime) -> dict:
@@ -200,22 +207,22 @@ async def _run(rt: NotifyRuntime, doc: dict, now: datetime, report: DispatchRepo
         correlation_id.reset(token)
 
 
-async def _drain(rt: NotifyRuntime, slot: str, now: datetime, budget: _Budget, report: DispatchReport,
-                 cache: dict) -> bool:
+async def _drain(rt: NotifyRuntime, slot: str, run: _Pass, report: DispatchReport, cache: dict) -> bool:
     """Claim and process a slot's jobs with up to `dispatch_concurrency` workers; True once none is claimable."""
-    workers = await claimable_count(rt.db, slot, now, rt.config.dispatch_concurrency)
+    workers = await claimable_count(rt.db, slot, run.clock(), rt.config.dispatch_concurrency)
     drained = workers == 0
 
     async def worker() -> None:
         nonlocal drained
-        while budget.take():
-            doc = await claim_next(rt.db, slot, now, rt.owner, rt.config.lease_seconds)
+        while run.take():
+            at = run.clock()
+            doc = await claim_next(rt.db, slot, at, rt.owner, rt.config.lease_seconds)
             if doc is None:
-                budget.left += 1
+                run.left += 1
                 drained = True
                 return
             report.claimed += 1
-            await _run(rt, doc, now, report, cache)
+            await _run(rt, doc, at, report, cache)
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     return drained
@@ -224,13 +231,13 @@ async def _drain(rt: NotifyRuntime, slot: str, now: datetime, budget: _Budget, r
 async def dispatch_due(rt: NotifyRuntime, now: datetime, limit: int | None = None) -> DispatchReport:
     """Claim and process up to `limit` jobs due at `now`, minute by minute from the front."""
     report, cache = DispatchReport(), {}
-    budget = _Budget(limit or rt.config.dispatch_batch)
+    run = _Pass(now, limit or rt.config.dispatch_batch)
     walk = await SlotWalk.start(rt.db, now, rt.config.dispatch_lookback_minutes)
     async with aclosing(walk.slots()) as slots:
         async for slot in slots:
-            if await _drain(rt, slot, now, budget, report, cache):
+            if await _drain(rt, slot, run, report, cache):
                 await walk.settled(slot)
-            if budget.left <= 0:
+            if run.left <= 0:
                 break
     await walk.save()
     return report
