@@ -179,3 +179,21 @@ def test_an_admin_of_all_branches_picks_a_branch_first(browser, office):
     assert "深圳湾售楼处" in page.locator(".mgr-head h1").inner_text()
     assert page.locator("#branch-select").input_value() == office.branch
     ctx.close()
+
+
+def test_nothing_typed_into_the_board_breaks_it(page_for, office):
+    page = page_for("manager")
+    base = f"{office.base_url}/console/manager"
+    for url in (f"{base}?report=<script>alert(1)</script>", f"{base}?from=9999-12-31&to=0001-01-01",
+                f"{base}?from={'9' * 5000}", f"{base}?report=funnel&group_by=%00", f"{base}/export/funnel.exe",
+                f"{base}/export/nope.csv", f"{base}/audit?cursor=%27%22%3C", f"{base}/chart/funnel.gif",
+                f"{base}/chart/funnel.svg?from=x&group_by=%27"):
+        response = page.request.get(url)
+        assert response.status < 500, url
+        assert "Traceback" not in response.text()
+    page.goto(f"{base}/disputes")
+    status = page.evaluate("""async () => (await fetch('/console/manager/disputes/..%2F..%2Fx/decision', {method: 'POST',
+        headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: 'winner=' + 'x'.repeat(80) + '&reason=ok'})).status""")
+    assert status < 500
+    response = page.request.post(f"{base}/disputes/no-such-dispute/decision", form={"winner": "", "reason": "试试"})
+    assert response.status == 404 and "error" in response.text()

@@ -190,7 +190,7 @@ async def chart(request: Request, name: str, ext: str) -> Response:
     if isinstance(s, Response):
         return s
     if name not in REPORTS or ext not in CHARTS:
-        return Response(status_code=404)
+        return Response(s.t("mgr.err.report"), status_code=404, media_type="text/plain; charset=utf-8")
     start, stop, _ = date_range(s, request.query_params.get("from", "")[:40], request.query_params.get("to", "")[:40])
     group_by = request.query_params.get("group_by", "")
     try:

@@ -80,6 +80,9 @@ async def _disputes_page(s: Screen, status_code: int = 200, **context) -> Respon
     disputes = (await s.api.get("/v1/attribution-disputes", branch_id=s.user.branch_id, limit=SHOWN))["items"]
     disputes.sort(key=lambda d: d["status"] != "open")  # open first, each group newest first
     reports = {r["id"]: r for r in await s.api.items("/v1/channel-reports", branch_id=s.user.branch_id)}
+    failed = context.get("form_error")
+    if failed and all(d["id"] != failed["id"] for d in disputes):  # not on the page: say so above the list
+        context["page_error"] = failed["message"]
     return await page(s, "manager_disputes.html", "disputes", status_code=status_code, disputes=disputes,
                       reports=reports, names=await staff_names(s), **context)
 
