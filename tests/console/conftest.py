@@ -45,10 +45,16 @@ def _cjk_fonts_for_chromium() -> None:
         return
     conf = ROOT / ".data" / "console-fonts" / "fonts.conf"
     conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
-                    f"<dir>{list(spec.submodule_search_locations)[0]}</dir>"
-                    f"<cachedir>{conf.parent / 'cache'}</cachedir></fontconfig>")
+    text = ('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+            '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+            f"<dir>{list(spec.submodule_search_locations)[0]}</dir>"
+            f"<cachedir>{conf.parent / 'cache'}</cachedir></fontconfig>")
+    # Chromium's fontconfig reloads a config whose mtime changed: never rewrite it under a running
+    # browser of a concurrent test run, and never leave it half-written.
+    if not conf.exists() or conf.read_text() != text:
+        tmp = conf.with_name(f"fonts.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, conf)
     os.environ["FONTCONFIG_FILE"] = str(conf)
 
 
