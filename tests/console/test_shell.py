@@ -6,7 +6,8 @@ from tests.console.conftest import shot
 def test_sign_in_as_each_role_lands_on_its_screen(page_for, office):
     page = page_for("reception")
     assert page.url.endswith("/console/front-desk") or "/console/front-desk" in page.url
-    assert page.locator("#who-id").inner_text() == office.staff["reception"]
+    assert page.locator("#who-name").inner_text() == office.names["reception"]
+    assert page.locator("#who-name").get_attribute("data-id") == office.staff["reception"]
     assert "深圳湾售楼处" in page.locator("#branch-name").inner_text()
 
 

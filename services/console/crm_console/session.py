@@ -27,6 +27,7 @@ class User:
     token: str
     principal: Principal
     branch_id: str  # the branch the screens show; one of the token's branches
+    name: str = ""  # filled by web.screen for the header
 
     @property
     def role(self) -> str:

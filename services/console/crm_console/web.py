@@ -84,6 +84,24 @@ async def branch_info(api: Api, branch_id: str) -> dict:
     return doc
 
 
+_PEOPLE: dict[str, tuple[float, str]] = {}
+
+
+async def person_name(api: Api, user: User) -> str:
+    """The staff member's name for the header (partners and admins go by their id)."""
+    if user.role in ("partner", "integrator", "admin"):
+        return user.id
+    hit = _PEOPLE.get(user.id)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        name = (await api.get(f"/v1/staff/{quote(user.id, safe='')}")).get("name") or user.id
+    except ApiError:
+        name = user.id
+    _PEOPLE[user.id] = (time.monotonic() + 300, name)
+    return name
+
+
 class Screen:
     """What a screen handler gets: the user, their API, their branch and language."""
 
@@ -133,6 +151,7 @@ async def screen(request: Request, *roles: str) -> Screen | Response:
                       message=i18n.translate("error.forbidden", locale_of(request)))
     api = Api(request, user.token)
     branch = await branch_info(api, user.branch_id)
+    user.name = await person_name(api, user)
     return Screen(request, user, branch)
 
 
