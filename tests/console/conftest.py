@@ -184,3 +184,10 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def untranslated(page) -> list[str]:
+    """Message keys shown raw on the page (a string missing from i18n.py)."""
+    import re
+
+    return re.findall(r"\b(?:desk|day|lead|fu|appt|msg|outcome|grade|src)\.[a-z_.]+\b", page.inner_text("body"))

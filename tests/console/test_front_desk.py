@@ -3,7 +3,7 @@
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.console.conftest import shot
+from tests.console.conftest import shot, untranslated
 
 
 def _next_up(page) -> str:
@@ -40,6 +40,7 @@ def test_two_walk_ins_advance_the_rotation_live_and_get_different_consultants(pa
                 "before => document.querySelector('#next-up').dataset.id !== before", arg=before, timeout=15_000)
     assert got[0] != got[1] and set(got) == {c1, c2}
     shot(desk, "12-front-desk-check-in-result")
+    assert untranslated(desk) == []
     board.wait_for_function("() => document.querySelectorAll('#visits li').length === 2", timeout=15_000)
     assert _next_up(board) == ""  # both busy: nobody free
     shot(board, "11-front-desk-rotation-after-check-ins")
@@ -78,3 +79,24 @@ def test_an_appointment_arrival_goes_to_its_consultant_and_errors_stay_on_the_fo
     page.wait_for_load_state("networkidle")
     assert page.locator("#result-consultant").get_attribute("data-id") == c2
     assert page.locator("#appointments tr", has_text="孙先生").locator("button.arrived").count() == 0
+
+    # a returning customer (an open lead) goes to the lead's owner without a rotation turn
+    c1 = office.staff["consultant1"]
+    office.call("POST", "/v1/leads", office.as_("consultant", "consultant1"), json={
+        "branch_id": office.branch, "customer": {"name": "韩先生", "phone": "13500005555"}, "source": {"channel": "phone"}})
+    deadline = time.monotonic() + 20  # reception hears of the lead from lead.registered
+    while True:
+        page.fill("#checkin-name", "韩先生")
+        page.fill("#checkin-phone", "13500005555")
+        page.fill("#checkin-party", "1")
+        page.click("#checkin-submit")
+        page.wait_for_load_state("networkidle")
+        if page.locator("#result-consultant").count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert page.locator("#result-consultant").get_attribute("data-id") == c1
+    assert "老客户" in page.locator("#result-kind").inner_text()
+    page.click("a.lang")  # English: the board and the appointments, every label translated
+    assert page.locator("h1").inner_text().startswith("Front desk")
+    assert "Arrived" in page.locator("#appointments").inner_text()
+    assert untranslated(page) == []

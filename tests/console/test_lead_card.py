@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.console.conftest import shot
+from tests.console.conftest import shot, untranslated
 
 
 def _lead(office) -> dict:
@@ -59,6 +59,10 @@ def test_reveal_is_audited_and_a_lost_close_without_reason_shows_the_api_message
     page.click("#close-submit")
     page.wait_for_load_state("networkidle")
     assert page.locator("#lead-status").inner_text() == "已流失"
+    assert untranslated(page) == []
+    page.click("a.lang")
+    assert page.locator("#lead-status").inner_text() == "Lost"
+    assert untranslated(page) == []
 
 
 def test_the_lead_list_filters_and_survives_odd_input(page_for, office):
@@ -66,6 +70,7 @@ def test_the_lead_list_filters_and_survives_odd_input(page_for, office):
     page = page_for("manager")
     page.goto(f"{office.base_url}/console/leads")
     assert page.locator(f"tr[data-lead='{lead['id']}']").count() == 1
+    assert untranslated(page) == []
     page.fill("#filter-q", "蒋")
     page.select_option("#filter-grade", "B")
     page.click("#lead-filters button[type=submit]")

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tests.console.conftest import shot
+from tests.console.conftest import shot, untranslated
 
 
 def _lead(office, name: str, phone: str, as_key: str = "consultant1", **extra) -> dict:
@@ -25,11 +25,13 @@ def test_following_up_an_overdue_lead_takes_it_off_the_overdue_list(page_for, of
 
     page = page_for("consultant1")
     assert "/console/my-day" in page.url
+    assert untranslated(page) == []
     row = page.locator(f"#overdue li[data-lead='{late['id']}']")
     assert row.count() == 1
     assert page.locator(f"#new-leads li", has_text="吴女士").count() == 1
     assert page.locator("#claims-left").get_attribute("data-remaining") == "5"
     shot(page, "20-my-day-desktop")
+    assert untranslated(page) == []
 
     row.locator("input[name=note]").fill("电话回访，周末来看房")
     row.locator("button[type=submit]").click()
@@ -76,3 +78,4 @@ def test_my_day_fits_a_phone(page_for, office):
     page.click("a.lang")  # English on the same screen
     assert page.locator("#overdue h2").inner_text().startswith("Overdue follow-ups")
     assert "/console/my-day" in page.url
+    assert untranslated(page) == []
