@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from crm_shared.events.leads import LeadAssigned, LeadWon
+from crm_shared.phones import unseal
 from tests.reception.builders import future, new_phone, office
 from tests.support.runtime import eventually, stream_messages
 
@@ -82,6 +83,9 @@ async def test_returning_customer_goes_to_the_owner_without_using_a_turn(urls):
         data = json.loads(msgs[0].data)["data"]
         assert data["returning"] is True and data["visitor"]["phone_masked"].startswith("139****")
         assert phone not in msgs[0].data.decode(), "never a full phone in visit events"
+        assert unseal(data["visitor"]["phone_sealed"], o.settings.phone_seal_key).endswith(phone), "sealed for leads"
+        mine = (await o.client.get("/v1/visits", params={"branch_id": o.branch, "lead_id": lead_id}, headers=o.auth())).json()
+        assert [v["id"] for v in mine["items"]] == [body["id"]], "a lead's visits, not the walk-in after it"
 
 
 async def test_reassigned_lead_goes_to_the_new_owner_and_a_closed_lead_is_not_returning(urls):
@@ -210,3 +214,16 @@ async def test_openapi_and_asyncapi_document_the_service(urls):
         asyncapi = (await o.client.get("/asyncapi.json")).text
         for event_type in ("appointment.scheduled", "visit.checked_in", "reception.feedback_overdue"):
             assert event_type in asyncapi
+
+
+async def test_a_leads_appointments_are_listed_by_lead_id(urls):
+    async with office(urls) as o:
+        c1, c2 = await o.staff(2)
+        lead_a, lead_b = await o.lead(new_phone(), c1), await o.lead(new_phone(), c2)
+        a = await o.book(c1, future(1), lead_id=lead_a)
+        b = await o.book(c2, future(1), lead_id=lead_b)
+        assert a.status_code == 201 and b.status_code == 201, (a.text, b.text)
+        listed = (await o.client.get("/v1/appointments", params={"branch_id": o.branch, "lead_id": lead_a},
+                                     headers=o.auth())).json()["items"]
+        assert [x["id"] for x in listed] == [a.json()["id"]]
+        assert (await o.client.get("/v1/appointments", params={"lead_id": "x" * 500}, headers=o.auth())).status_code == 422

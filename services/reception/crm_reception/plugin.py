@@ -39,6 +39,8 @@ class ReceptionService(ServicePlugin):
         await ctx.db.appointments.create_index([("branch_id", 1), ("consultant_id", 1), ("start", 1)])
         await ctx.db.receptions.create_index([("status", 1), ("feedback_due_at", 1)])
         await ctx.db.rotations.create_index([("branch_id", 1), ("queue", 1)])
+        await ctx.db.appointments.create_index([("lead_id", 1)])  # a lead card's appointments
+        await ctx.db.visits.create_index([("lead_id", 1)])
         ctx.spawn(timers.every(ctx, "no-shows", self.timer_seconds, appointments.mark_no_shows), name="reception:no-shows")
         ctx.spawn(timers.every(ctx, "feedback-overdue", self.timer_seconds, receptions.flag_overdue_feedback),
                   name="reception:feedback-overdue")

@@ -120,8 +120,8 @@ async def _timeline(s: Screen, lead: dict) -> tuple[list[dict], list[dict]]:
     branch_id, lead_id = lead["branch_id"], lead["id"]
     follow_ups = (await s.api.get(f"/v1/leads/{q(lead_id)}/follow-ups")).get("items", [])
     # reception's lists filter by branch, not lead: bounded scans of the branch (see Api.items)
-    appointments = [a for a in await s.api.items("/v1/appointments", branch_id=branch_id) if a.get("lead_id") == lead_id]
-    visits = [v for v in await s.api.items("/v1/visits", branch_id=branch_id) if v.get("lead_id") == lead_id]
+    appointments = await s.api.items("/v1/appointments", branch_id=branch_id, lead_id=lead_id)
+    visits = await s.api.items("/v1/visits", branch_id=branch_id, lead_id=lead_id)
     events = [{"at": f.get("at"), "kind": "follow_up", "what": s.t("fu." + f.get("kind", "other")),
                "text": " · ".join(x for x in (f.get("note"), f.get("outcome")) if x), "by": f.get("by")} for f in follow_ups]
     events += [{"at": v.get("checked_in_at"), "kind": "visit", "by": v.get("consultant_id"),

@@ -46,16 +46,18 @@ async def _create(c: Ctx, body: AppointmentCreate, who: Principal) -> Appointmen
     return public(await service.create(c, body), who)
 
 
-@router.get("", summary="List appointments", description="Filters: branch, consultant, start time range, status.")
+@router.get("", summary="List appointments", description="Filters: branch, consultant, lead, start time range, status.")
 async def list_appointments(
     c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params),
     branch_id: str | None = Query(None, **BRANCH_FIELD), consultant_id: str | None = Query(None, **ID_FIELD),
     start_from: AwareDatetime | None = Query(None, alias="from"), start_to: AwareDatetime | None = Query(None, alias="to"),
-    status: Status | None = None,
+    status: Status | None = None, lead_id: str | None = Query(None, **ID_FIELD),
 ) -> dict:
     query: dict = who.branch_filter(branch_id)
     if consultant_id:
         query["consultant_id"] = consultant_id
+    if lead_id:
+        query["lead_id"] = lead_id
     if status:
         query["status"] = status
     if start_from or start_to:

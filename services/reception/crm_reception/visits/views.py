@@ -10,7 +10,7 @@ from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import forbidden
-from crm_reception.common import BRANCH_FIELD, Ctx, IdPath, idempotent, visible
+from crm_reception.common import BRANCH_FIELD, ID_FIELD, Ctx, IdPath, idempotent, visible
 from crm_reception.visits import service
 from crm_reception.visits.models import VisitCreate, VisitEnd, VisitPublic
 
@@ -46,13 +46,16 @@ async def end_visit(visit_id: IdPath, c: Ctx, body: VisitEnd | None = None,
     return public(await service.end(c, doc, body or VisitEnd()))
 
 
-@router.get("", summary="List visits", description="Filter by branch and status.")
+@router.get("", summary="List visits", description="Filter by branch, status and lead.")
 async def list_visits(c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params),
                       branch_id: str | None = Query(None, **BRANCH_FIELD),
-                      status: Literal["open", "ended"] | None = None) -> dict:
+                      status: Literal["open", "ended"] | None = None,
+                      lead_id: str | None = Query(None, **ID_FIELD)) -> dict:
     query: dict = who.branch_filter(branch_id)
     if status:
         query["status"] = status
+    if lead_id:
+        query["lead_id"] = lead_id
     docs, nxt = await fetch_page(c.db[service.VISITS], query, page, projection={"pending_events": 0})
     return {"items": [public(d).model_dump(mode="json") for d in docs], "next_cursor": nxt}
 
