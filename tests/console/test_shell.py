@@ -39,3 +39,20 @@ def test_signed_out_users_are_sent_to_sign_in(browser, office):
     page.goto(f"{office.base_url}/console/my-day")
     assert "/console/signin" in page.url
     ctx.close()
+
+
+def test_an_admin_switches_branch_from_the_header_and_stays_on_the_screen(page_for, office):
+    other = f"{office.branch}-n"
+    office.call("POST", "/v1/branches", office.admin, json={"id": other, "name": "北区展厅", "timezone": "Asia/Shanghai"})
+    page = page_for("admin")
+    page.goto(f"{office.base_url}/console/front-desk")
+    with page.expect_navigation():
+        page.select_option("#branch-switch select", office.branch)
+    assert page.url.endswith("/console/front-desk")
+    assert page.locator("#branch-switch select").input_value() == office.branch
+    with page.expect_navigation():
+        page.select_option("#branch-switch select", other)
+    assert page.url.endswith("/console/front-desk")
+    assert page.locator("#branch-switch select").input_value() == other
+    assert "北区展厅" in page.content()
+    shot(page, "01-admin-branch-switch")

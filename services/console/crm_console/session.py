@@ -9,7 +9,7 @@ console never mints tokens then, and the API checks them as it checks any other 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -28,6 +28,7 @@ class User:
     principal: Principal
     branch_id: str  # the branch the screens show; one of the token's branches
     name: str = ""  # filled by web.screen for the header
+    branches: list[dict] = field(default_factory=list)  # for the header's switcher, when there is a choice
 
     @property
     def role(self) -> str:

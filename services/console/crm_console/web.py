@@ -152,6 +152,11 @@ async def screen(request: Request, *roles: str) -> Screen | Response:
     api = Api(request, user.token)
     branch = await branch_info(api, user.branch_id)
     user.name = await person_name(api, user)
+    if len(user.principal.branches) > 1 or "*" in user.principal.branches:
+        try:
+            user.branches = [{"id": b["id"], "name": b.get("name") or b["id"]} for b in await api.items("/v1/branches")]
+        except ApiError:
+            user.branches = []
     return Screen(request, user, branch)
 
 

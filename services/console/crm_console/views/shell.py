@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -112,7 +112,8 @@ async def language(request: Request, locale: str, back: str = "") -> Response:
 @router.post("/branch")
 async def switch_branch(request: Request, branch_id: Annotated[str, Form(max_length=100)] = "") -> Response:
     user = current_user(request)
-    response = RedirectResponse(HOMES.get(user.role, PREFIX) if user else f"{PREFIX}/signin", status_code=303)
+    back = _safe_next(urlparse(request.headers.get("referer", "")).path)  # stay on the screen, now for that branch
+    response = RedirectResponse((back or HOMES.get(user.role, PREFIX)) if user else f"{PREFIX}/signin", status_code=303)
     if user and user.principal.sees_branch(branch_id):
         remember_branch(response, branch_id)
     return response
