@@ -9,7 +9,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, new_document, with_events
+from crm_shared.bus.outbox import OUTBOX_FIELD, OUTBOX_STATE, OutboxRelay, new_document, outbox_entries, with_events
 from crm_shared.bus.streams import ensure_streams
 from crm_shared.events import new_event
 from tests.support.ledger import Opened, Pinged
@@ -137,3 +137,81 @@ async def test_fast_path_racing_a_sweep_still_publishes_each_event_once(env):
     assert sum(counts) >= 30
     assert len(await event_ids(settings)) == 30
     assert await db.accounts.count_documents({f"{OUTBOX_FIELD}.id": {"$type": "string"}}) == 0
+
+
+async def pending_docs(db) -> int:
+    """Documents still holding an event, or still marked as holding one."""
+    return await db.accounts.count_documents({"$or": [{f"{OUTBOX_FIELD}.0": {"$exists": True}}, {OUTBOX_STATE: {"$exists": True}}]})
+
+
+async def test_batched_clears_empty_every_document_and_its_state(env):
+    settings, db, js = env
+    r = relay(settings, db, js)
+    await r.ensure_indexes()
+    writes = []
+    for n in range(40):
+        _id = await open_account(settings, db, n)
+        doc = await db.accounts.find_one({"_id": _id})
+        assert doc[OUTBOX_STATE] == "pending", "the write that adds an event marks the document"
+        writes.append((_id, doc[OUTBOX_FIELD]))
+    counts = await asyncio.gather(*(r.publish_written("accounts", i, e) for i, e in writes))
+    assert sum(counts) == 40
+    assert len(await event_ids(settings)) == 40
+    assert await pending_docs(db) == 0
+    assert "outbox_state" in await db.accounts.index_information(), "the sweep finds pending documents by index"
+
+
+async def test_crash_after_batched_publish_before_the_clear_keeps_one_event_per_change(env):
+    settings, db, js = env
+    info = await js.stream_info(settings.stream_name)
+    assert info.config.duplicate_window == settings.duplicate_window_seconds, "dedup by Nats-Msg-Id for this long"
+    ids = [await open_account(settings, db, n) for n in range(25)]
+    dying = relay(settings, db, js)
+    for _id in ids:  # published and acked; the process dies with the clears still queued in memory
+        assert len(await dying._publish((await db.accounts.find_one({"_id": _id}))[OUTBOX_FIELD])) == 1
+    assert len(await event_ids(settings)) == 25
+    assert await relay(settings, db, js).sweep() == 25, "the restarted relay republishes what it finds pending..."
+    published = await event_ids(settings)
+    assert len(published) == len(set(published)) == 25, "...and the stream keeps one event per change"
+    assert await pending_docs(db) == 0
+
+
+async def test_an_event_added_before_the_clear_stays_pending_until_published(env):
+    settings, db, js = env
+    _id = await open_account(settings, db, 5)
+    first = (await db.accounts.find_one({"_id": _id}))[OUTBOX_FIELD]
+    later = new_event(Pinged(key="later"), branch_id="b1", subject=_id)
+    await db.accounts.update_one({"_id": _id}, with_events(settings, {"$inc": {"version": 1}}, later))
+    r = relay(settings, db, js)
+    assert await r.publish_written("accounts", _id, first) == 1
+    doc = await db.accounts.find_one({"_id": _id})
+    assert [e["id"] for e in doc[OUTBOX_FIELD]] == [later.id]
+    assert doc[OUTBOX_STATE] == "pending", "clearing one event must not hide the other from the sweep"
+    await r.sweep()  # first pass (looks by entry)
+    assert await r.sweep() == 0
+    assert [json.loads(m.data)["id"] for m in await stream_messages(settings)][-1] == later.id
+    assert await pending_docs(db) == 0
+
+
+async def test_documents_from_before_the_state_field_are_found_by_the_first_sweep(env):
+    settings, db, js = env
+    env_ = new_event(Opened(account_id="old", name="old"), branch_id="b1", subject="old")
+    await db.accounts.insert_one({"_id": "old", "version": 1, OUTBOX_FIELD: outbox_entries(settings, [env_])})
+    r = relay(settings, db, js)
+    assert await r.sweep() == 1
+    assert await event_ids(settings) == [env_.id]
+    assert await pending_docs(db) == 0
+
+
+async def test_a_sweep_leaves_documents_to_its_own_running_fast_path(env):
+    settings, db, js = env
+    r = relay(settings, db, js)
+    writes = []
+    for n in range(30):
+        _id = await open_account(settings, db, n)
+        writes.append((_id, (await db.accounts.find_one({"_id": _id}))[OUTBOX_FIELD]))
+    fast = [r.publish_written("accounts", i, e) for i, e in writes]  # marked before they run
+    counts = await asyncio.gather(r.sweep(), *fast)
+    assert counts[0] == 0 and sum(counts[1:]) == 30, "one publish per event from this process"
+    assert len(await event_ids(settings)) == 30
+    assert await pending_docs(db) == 0

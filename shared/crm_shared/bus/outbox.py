@@ -6,6 +6,18 @@ JetStream ack and only then removes them. A crash in between republishes, and Je
 duplicate window drops the repeat. Replicas take a lease per document, so they do not
 publish the same document's events at the same time.
 
+Every write that adds events also sets `outbox_state: "pending"`; the removal that empties
+`pending_events` unsets it in the same atomic update (guarded by the exact array, so an event
+pushed meanwhile keeps it set). So "pending events => state set" always holds, and the sweep
+finds pending documents by an equality on an indexed top-level string -- an index lookup on
+MongoDB and on the dev store alike, where a filter on `pending_events.id` decodes every
+document of the collection (10-20 s per pass at 20k documents). The relay's first sweep also
+looks the old way, once, for documents written before the state existed.
+
+The fast path right after a write clears published events in batches: the removals that
+queue up while one batch is being written go out together as one bulk command, so a busy
+service pays about one store round trip per batch for the removals instead of one per change.
+
 Entries hold only scalars (`id`, `type`, `subject`, `payload` as JSON text) so they can be
 removed with `$pullAll` by exact value: the dev store's `$pull` matches whole elements only.
 """
@@ -14,13 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from nats.js import JetStreamContext
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_shared.config import Settings
@@ -31,6 +44,9 @@ from crm_shared.observability import EVENTS_PUBLISHED, OUTBOX_ERRORS
 OUTBOX_FIELD = "pending_events"
 LEASE_OWNER = "outbox_lease_owner"
 LEASE_UNTIL = "outbox_lease_until"
+OUTBOX_STATE = "outbox_state"
+PENDING = "pending"
+CLEAR_BATCH = 500
 log = logging.getLogger("crm.outbox")
 
 
@@ -52,12 +68,28 @@ def with_events(settings: Settings, update: dict[str, Any], *envelopes: Envelope
         return update
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in update.items()}
     merged.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": outbox_entries(settings, envelopes)}
+    merged.setdefault("$set", {})[OUTBOX_STATE] = PENDING
     return merged
 
 
 def new_document(settings: Settings, doc: dict[str, Any], *envelopes: Envelope) -> dict[str, Any]:
     """A document to insert, carrying its creation events."""
-    return {**doc, OUTBOX_FIELD: outbox_entries(settings, envelopes)}
+    return {**doc, OUTBOX_FIELD: outbox_entries(settings, envelopes)} | ({OUTBOX_STATE: PENDING} if envelopes else {})
+
+
+def removal(doc_id: Any, done: list[dict[str, str]], guard: dict[str, Any] | None = None,
+            unset: dict[str, str] | None = None) -> list[UpdateOne]:
+    """Remove published entries; of the two guarded updates at most one applies.
+
+    When `pending_events` is exactly `done`, it becomes empty and the pending state goes with it
+    in the same write; otherwise (events were added meanwhile) only `done` is pulled out.
+    """
+    guard, unset = guard or {}, unset or {}
+    pulled: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: done}} | ({"$unset": unset} if unset else {})
+    return [
+        UpdateOne({"_id": doc_id, OUTBOX_FIELD: done, **guard}, {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_STATE: "", **unset}}),
+        UpdateOne({"_id": doc_id, f"{OUTBOX_FIELD}.id": done[0]["id"], **guard}, pulled),
+    ]
 
 
 @dataclass
@@ -71,6 +103,10 @@ class OutboxRelay:
     owner: str = field(default_factory=uuid7)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopped: bool = False
+    _clears: list[tuple[str, Any, list[dict[str, str]], asyncio.Future]] = field(default_factory=list)
+    _clearer: asyncio.Task | None = None
+    _in_flight: dict[tuple[str, Any], list] = field(default_factory=dict)  # key -> [fast paths running, until]
+    _legacy_checked: bool = False
 
     async def _claim(self, collection: str, doc_id: Any) -> dict | None:
         now = utcnow()
@@ -103,51 +139,102 @@ class OutboxRelay:
             done.append(entry)
         return done
 
-    async def _remove(self, collection: str, doc_id: Any, done: list[dict[str, str]], *, leased: bool) -> None:
-        """Drop published entries (by exact value, see module doc); release the lease if ours."""
-        if not done:
-            return
-        update: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: done}}
-        query: dict[str, Any] = {"_id": doc_id}
-        if leased:
-            update["$unset"] = {LEASE_OWNER: "", LEASE_UNTIL: ""}
-            query[LEASE_OWNER] = self.owner
-        await self.db[collection].update_one(query, update)
+    async def _remove(self, collection: str, doc_id: Any, done: list[dict[str, str]]) -> None:
+        """Drop entries published under our lease and release it (if the lease is still ours)."""
+        if done:
+            ops = removal(doc_id, done, guard={LEASE_OWNER: self.owner}, unset={LEASE_OWNER: "", LEASE_UNTIL: ""})
+            await self.db[collection].bulk_write(ops, ordered=True)
 
-    async def publish_written(self, collection: str, doc_id: Any, entries: list[dict[str, str]]) -> int:
+    def publish_written(self, collection: str, doc_id: Any, entries: list[dict[str, str]]) -> Awaitable[int]:
         """Fast path right after a write: publish the events the writer just stored, then remove them.
 
-        No lease is taken: if a sweep publishes the same entries at the same time, JetStream
-        drops the repeat by Nats-Msg-Id, and both removals are idempotent. This keeps a change
-        at two store writes (the change, the removal) plus one publish.
+        No lease is taken: if another replica's sweep publishes the same entries at the same
+        time, JetStream drops the repeat by Nats-Msg-Id, and both removals are idempotent. This
+        relay's own sweep leaves the document alone until the fast path is done (marked here,
+        before the returned coroutine first runs). The removal joins the next batch (see the
+        module doc); the result comes once it is stored.
         """
-        done = await self._publish(entries)
-        await self._remove(collection, doc_id, done, leased=False)
-        return len(done)
+        key = (collection, doc_id)
+        mark = self._in_flight.setdefault(key, [0, 0.0])
+        mark[0] += 1
+        mark[1] = time.monotonic() + self.settings.relay_lease_seconds  # never-run coroutines expire
+        return self._publish_written(key, entries)
+
+    async def _publish_written(self, key: tuple[str, Any], entries: list[dict[str, str]]) -> int:
+        try:
+            done = await self._publish(entries)
+            if done:
+                await self._clear_batched(key[0], key[1], done)
+            return len(done)
+        finally:
+            if (mark := self._in_flight.get(key)) is not None:
+                mark[0] -= 1
+                if mark[0] <= 0:
+                    del self._in_flight[key]
+
+    async def _clear_batched(self, collection: str, doc_id: Any, done: list[dict[str, str]]) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._clears.append((collection, doc_id, done, future))
+        if self._clearer is None or self._clearer.done():
+            self._clearer = asyncio.create_task(self._clear_queued(), name="outbox:clear")
+        await future
+
+    async def _clear_queued(self) -> None:
+        """Write the queued removals, one bulk command per collection, until none are left."""
+        while self._clears:
+            batch, self._clears = self._clears[:CLEAR_BATCH], self._clears[CLEAR_BATCH:]
+            by_collection: dict[str, list] = {}
+            for item in batch:
+                by_collection.setdefault(item[0], []).append(item)
+            for collection, items in by_collection.items():
+                ops = [op for _, doc_id, done, _ in items for op in removal(doc_id, done)]
+                try:
+                    await self.db[collection].bulk_write(ops, ordered=True)
+                except Exception as exc:  # still pending: the sweep publishes again (deduplicated) and removes them
+                    OUTBOX_ERRORS.inc()
+                    log.warning("outbox clear failed, the sweep will retry", extra={"error": repr(exc)})
+                    for *_, future in items:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for *_, future in items:
+                    if not future.done():
+                        future.set_result(None)
 
     async def flush(self, collection: str, doc_id: Any) -> int:
         """Publish one document's pending events under a lease; returns how many were published."""
         published = 0
         while (doc := await self._claim(collection, doc_id)) is not None:
             done = await self._publish(doc[OUTBOX_FIELD])
-            await self._remove(collection, doc_id, done, leased=True)
+            await self._remove(collection, doc_id, done)
             published += len(done)
             if len(done) < len(doc[OUTBOX_FIELD]):
                 break
         return published
 
     async def ensure_indexes(self) -> None:
-        """Lets real MongoDB find documents with pending events without a collection scan."""
+        """The sweep's lookup by state (both stores); the once-per-start lookup by entry (MongoDB)."""
         for collection in self.collections:
+            await self.db[collection].create_index([(OUTBOX_STATE, 1)], name="outbox_state")
             await self.db[collection].create_index([(f"{OUTBOX_FIELD}.id", 1)], name="outbox_pending")
 
     async def sweep(self) -> int:
         """Publish every pending event in the relay's collections (recovery path)."""
+        query: dict[str, Any] = {OUTBOX_STATE: PENDING}
+        if not self._legacy_checked:  # documents from before the state field: look once per process
+            query = {f"{OUTBOX_FIELD}.id": {"$type": "string"}}
         total = 0
         for collection in self.collections:
-            cursor = self.db[collection].find({f"{OUTBOX_FIELD}.id": {"$type": "string"}}, projection={"_id": 1})
-            async for doc in cursor:
-                total += await self.flush(collection, doc["_id"])
+            async for doc in self.db[collection].find(query, projection={"_id": 1}):
+                if (mark := self._in_flight.get((collection, doc["_id"]))) and mark[1] > time.monotonic():
+                    continue  # this process's fast path is publishing it right now
+                published = await self.flush(collection, doc["_id"])
+                if not published:  # emptied by pulls that could not prove it empty: drop the stale state
+                    await self.db[collection].update_one(
+                        {"_id": doc["_id"], OUTBOX_STATE: PENDING, f"{OUTBOX_FIELD}.0": {"$exists": False}},
+                        {"$unset": {OUTBOX_STATE: ""}})
+                total += published
+        self._legacy_checked = True
         return total
 
     def wake(self) -> None:
