@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from pymongo import ReturnDocument
 
 from crm_shared.branches import BranchSettings
@@ -17,9 +17,15 @@ from crm_shared.events import EventData, Envelope, new_event
 from crm_shared.http.auth import Principal
 from crm_shared.http.problems import Problem, not_found
 from crm_shared.observability import correlation_id
-from crm_shared.plugins import ServiceContext, context_of
+from crm_shared.plugins import ServiceContext
 
-Ctx = Annotated[ServiceContext, Depends(context_of("leads"))]
+
+async def _leads_context(request: Request) -> ServiceContext:
+    """Async so FastAPI calls it inline: a plain `def` dependency costs a worker-thread hop per request."""
+    return request.app.state.contexts["leads"]
+
+
+Ctx = Annotated[ServiceContext, Depends(_leads_context)]
 IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 ID_FIELD = dict(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 BRANCH_FIELD = dict(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", max_length=63)

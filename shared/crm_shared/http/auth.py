@@ -63,7 +63,8 @@ def decode_token(settings: Settings, token: str) -> Principal:
         raise unauthorized from None
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    """Async although it awaits nothing: FastAPI would run a plain `def` in a worker thread."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -77,7 +78,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: Role):
     """Dependency: the caller must hold one of the roles."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         principal.require_role(*roles)
         return principal
 

@@ -33,9 +33,10 @@ def stale(current: int, expected: int | None) -> Problem:
     return Problem(412, "stale-version", f"version is {current}, not {expected}", current_version=current)
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Repeat-safe create.")] = None,
 ) -> str | None:
+    """Async although it awaits nothing: FastAPI would run a plain `def` in a worker thread per request."""
     if key is not None and not key.strip():
         raise Problem(400, "bad-idempotency-key", "Idempotency-Key must not be blank")
     return key
