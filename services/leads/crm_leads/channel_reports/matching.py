@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from crm_shared.plugins import ServiceContext
@@ -14,10 +15,14 @@ CLAIMS = "report_claims"
 async def live_report(
     ctx: ServiceContext, branch_id: str, phone_hash: str | None, phone_masked: str, name: str, now: datetime
 ) -> dict | None:
-    """Full reports match on the phone hash; masked ones on mask + name."""
+    """Full reports match on the phone hash; masked ones on mask + name.
+
+    One `_id` equality per key, side by side: the dev store serves those from the primary
+    index, while an `$in` would decode every claim of every branch.
+    """
     keys = rules.claim_keys(branch_id, phone_hash, phone_masked, name)
-    claims = {c["_id"]: c for c in await ctx.db[CLAIMS].find({"_id": {"$in": keys}}).to_list()}
-    for claim in (claims[k] for k in keys if k in claims):
+    found = await asyncio.gather(*(ctx.db[CLAIMS].find_one({"_id": key}) for key in keys))
+    for claim in (c for c in found if c is not None):
         report = await ctx.db.channel_reports.find_one({"_id": claim["report_id"]}, projection={"pending_events": 0})
         if report is not None and rules.is_live(report, now):
             return report
