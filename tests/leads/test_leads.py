@@ -149,3 +149,40 @@ async def test_idempotency_key_replays_the_first_registration(urls):
         again = await o.client.post("/v1/leads", json=body, headers=h)
         assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
         assert await o.ctx.db.leads.count_documents({}) == 1
+
+
+async def test_a_burst_of_registrations_committed_together_keeps_each_outcome_and_one_event_each(urls):
+    """New leads arriving together share one insert_many; each still gets its own 201 or 409."""
+    async with office(urls) as o:
+        cid = await o.add_staff("zhou")
+        headers = o.as_("consultant", cid)
+        await o.register(headers, new_phone())
+        phones = [new_phone() for _ in range(30)]
+        bodies = [o.lead_body(p) for p in phones] + [o.lead_body(phones[0])] * 3
+        bodies.append(o.lead_body(phones[1]))
+        rs = await asyncio.gather(*(o.client.post("/v1/leads", json=b, headers=headers) for b in bodies))
+        created = [r.json() for r in rs if r.status_code == 201]
+        assert sorted(r.status_code for r in rs) == [201] * 30 + [409] * 4, [r.text for r in rs if r.status_code not in (201, 409)]
+        by_phone = {}
+        for r, body in zip(rs, bodies):
+            if r.status_code == 201:
+                by_phone[body["customer"]["phone"]] = r.json()["id"]
+        for r, body in zip(rs, bodies):
+            if r.status_code == 409:
+                assert r.json()["existing_lead_id"] == by_phone[body["customer"]["phone"]]
+        stored = {d["_id"] async for d in o.ctx.db.leads.find({"_id": {"$in": [c["id"] for c in created]}}, {"_id": 1})}
+        assert stored == {c["id"] for c in created}, "every 201 is a stored lead"
+
+        async def registered():
+            msgs = await stream_messages(o.settings, subject=f"{o.settings.subject_prefix}.{o.branch}.lead.registered")
+            return msgs if len(msgs) >= 31 else None
+
+        msgs = await eventually(registered)
+        lead_ids = [json.loads(m.data)["data"]["lead_id"] for m in msgs]
+        assert len(lead_ids) == len(set(lead_ids)) == 31, "one lead.registered per stored lead"
+
+        async def cleared():
+            return await o.ctx.db.leads.count_documents({"$or": [{"pending_events.0": {"$exists": True}},
+                                                                 {"outbox_state": {"$exists": True}}]}) == 0
+
+        assert await eventually(cleared), "published events leave the documents"

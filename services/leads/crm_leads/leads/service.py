@@ -18,7 +18,7 @@ from crm_shared.plugins import ServiceContext
 from crm_leads.assigners.base import active as assigner
 from crm_leads.channel_reports import matching
 from crm_leads.context import Branch, conflict, envelope, update_with_events
-from crm_leads.leads import dedup, rules
+from crm_leads.leads import batching, dedup, rules
 from crm_leads.leads.models import CustomerOut, LeadCreate, LeadOut
 from crm_leads.staff.service import active_consultant
 
@@ -113,7 +113,7 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
     ), branch.id, lead_id)
     for _ in range(3):
         try:
-            await ctx.db.leads.insert_one(new_document(ctx.settings, doc, env))
+            await batching.insert(ctx.db.leads, new_document(ctx.settings, doc, env))
             break
         except DuplicateKeyError:  # the dev store does not say which key: ask who holds the phone
             if existing := await dedup.holder(ctx, branch.id, digest):
