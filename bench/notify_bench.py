@@ -51,6 +51,7 @@ async def _replicas(settings, db, js) -> list[tuple[NotifyService, ServiceContex
     for _ in range(REPLICAS):
         service = NotifyService(NotifySettings(dispatch_loop=False))
         ctx = ServiceContext("notify", settings, db, js, OutboxRelay(db, (MESSAGES,), js, settings))
+        await ctx.relay.ensure_indexes()  # as the app does at start
         await service.startup(ctx)
         out.append((service, ctx, runtime_of(ctx)))
     return out
