@@ -111,9 +111,13 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
             started = time.perf_counter()
             await dispatch_due(replicas[0][2], utcnow())
             idle_ms = (time.perf_counter() - started) * 1000
+            relay = replicas[0][1].relay  # its safety net: finds documents with pending events
             started = time.perf_counter()
-            swept = await replicas[0][1].relay.sweep()  # the relay's safety net: finds documents with pending events
-            sweep = time.perf_counter() - started
+            swept = await relay.sweep()  # the first after a start also looks for pre-`outbox_state` documents
+            first_sweep = time.perf_counter() - started
+            started = time.perf_counter()
+            swept += await relay.sweep()  # every later one looks up `outbox_state` only
+            sweep_ms = (time.perf_counter() - started) * 1000
             started = time.perf_counter()
             await db[MESSAGES].find({}, projection={"_id": 1}).to_list(None)
             read_all = time.perf_counter() - started
@@ -137,8 +141,11 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                  "unit": "docs/s", "baseline": "raw insert_one/s", "baseline_value": round(raw_insert, 1)},
                 {"metric": f"notify: idle dispatcher pass at {n} messages (slot lookups)", "value": round(idle_ms, 1),
                  "unit": "ms", "baseline": "raw _id find_one, ms", "baseline_value": round(raw_find_ms, 2)},
-                {"metric": f"notify: outbox recovery sweep over {n} messages ({swept} left pending)", "value": round(sweep, 2),
-                 "unit": "s", "baseline": f"read all {n} _ids, s", "baseline_value": round(read_all, 2)},
+                {"metric": f"notify: outbox sweep at {n} messages ({swept} left pending)", "value": round(sweep_ms, 1),
+                 "unit": "ms", "baseline": "raw _id find_one, ms", "baseline_value": round(raw_find_ms, 2)},
+                {"metric": f"notify: first outbox sweep after a start at {n} messages (legacy scan)",
+                 "value": round(first_sweep, 2), "unit": "s", "baseline": f"read all {n} _ids, s",
+                 "baseline_value": round(read_all, 2)},
             ]
         finally:
             for service, ctx, _ in replicas:
