@@ -29,6 +29,16 @@ PATCHES = [
     # 2. look `_id` up with the very expression its unique index is built on (`->"_id"`), so SQLite
     #    uses the index: `->'$._id'` means the same but is another expression to the planner, and
     #    every `_id` lookup, update and delete scanned the whole table.
+    # 3. an `update` command with many statements (a bulk write) kept every statement's query
+    #    open until the whole command ended (`defer` inside the loop). Each open query pins one
+    #    of the 100 pooled SQLite connections, so the 101st statement waited for a connection
+    #    forever -- and with it every other write behind the proxy. Close each statement's query
+    #    as soon as its update is done (the deferred Close stays for the error paths; Close is
+    #    idempotent).
+    ("internal/handler/msg_update.go", 1,
+     "\t\tresult, err := common.UpdateDocument(ctx, c, \"update\", iter, &u)\n",
+     "\t\tresult, err := common.UpdateDocument(ctx, c, \"update\", iter, &u)\n"
+     "\t\tcloser.Close() // crm devstore: release this statement's connection now, not at the command's end\n"),
     ("internal/backends/sqlite/metadata/metadata.go", 1,
      "IDColumn = DefaultColumn + \"->'$._id'\"",
      "IDColumn = DefaultColumn + `->\"_id\"` // crm devstore: the unique index's expression"),

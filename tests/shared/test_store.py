@@ -14,8 +14,10 @@ async def col(urls):
     client = AsyncMongoClient(urls[0], tz_aware=True, maxPoolSize=64)
     db = client[f"t{uuid.uuid4().hex[:10]}_store"]
     yield db.things
-    await client.drop_database(db.name)
-    await client.close()
+    try:
+        await asyncio.wait_for(client.drop_database(db.name), 30)  # a wedged store fails the test, not the run
+    finally:
+        await client.close()
 
 
 async def test_concurrent_increments_are_not_lost(col):
@@ -84,3 +86,17 @@ async def test_equality_on_an_indexed_field_finds_exactly_the_matches(col):
 
     explain = await col.database.command("explain", {"find": col.name, "filter": {"k": "key7", "n": 57}})
     assert _uses_index(explain, "k_1"), explain["queryPlanner"]
+
+
+async def test_a_bulk_write_of_many_single_updates_completes(col):
+    """One `update` command with hundreds of statements (the outbox clears published events this
+    way). FerretDB v1 kept each statement's query open until the command ended, pinning one of its
+    100 pooled SQLite connections each, and the 101st statement waited forever (the dev store
+    patches this; see deploy/devstore/patch_ferretdb.py)."""
+    from pymongo import UpdateOne
+
+    await col.insert_many([{"_id": f"b{i}", "n": 0, "tag": "x"} for i in range(300)])
+    ops = [UpdateOne({"_id": f"b{i}", "tag": "x"}, {"$inc": {"n": 1}}) for i in range(300)]
+    result = await asyncio.wait_for(col.bulk_write(ops, ordered=True), 60)
+    assert result.modified_count == 300
+    assert await asyncio.wait_for(col.count_documents({"n": 1}), 30) == 300

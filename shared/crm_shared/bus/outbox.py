@@ -47,6 +47,7 @@ LEASE_UNTIL = "outbox_lease_until"
 OUTBOX_STATE = "outbox_state"
 PENDING = "pending"
 CLEAR_BATCH = 500
+SWEEP_BATCH = 1000  # documents per collection per sweep pass; the next pass takes the rest
 log = logging.getLogger("crm.outbox")
 
 
@@ -225,7 +226,11 @@ class OutboxRelay:
             query = {f"{OUTBOX_FIELD}.id": {"$type": "string"}}
         total = 0
         for collection in self.collections:
-            async for doc in self.db[collection].find(query, projection={"_id": 1}):
+            # Ids first, cursor closed: never hold a server cursor open across publishes (a NATS
+            # outage makes each one slow; on the dev store an open cursor pins one of its pooled
+            # SQLite connections, and passes that died mid-iteration exhausted the pool).
+            docs = await self.db[collection].find(query, projection={"_id": 1}).limit(SWEEP_BATCH).to_list()
+            for doc in docs:
                 if (mark := self._in_flight.get((collection, doc["_id"]))) and mark[1] > time.monotonic():
                     continue  # this process's fast path is publishing it right now
                 published = await self.flush(collection, doc["_id"])
