@@ -46,7 +46,10 @@ LEASE_OWNER = "outbox_lease_owner"
 LEASE_UNTIL = "outbox_lease_until"
 OUTBOX_STATE = "outbox_state"
 PENDING = "pending"
-CLEAR_BATCH = 500
+# Documents per bulk clear, 2 statements each: under 100 statements per command, the most an
+# unpatched FerretDB v1 runs in one update (each statement pinned one of its 100 pooled SQLite
+# connections until the command ended). The patched dev store has no such limit.
+CLEAR_BATCH = 45
 SWEEP_BATCH = 1000  # documents per collection per sweep pass; the next pass takes the rest
 log = logging.getLogger("crm.outbox")
 
