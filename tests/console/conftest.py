@@ -140,8 +140,10 @@ def office(system) -> Iterator[Office]:
         yield o
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Per module: Playwright's sync API keeps an event loop running in this thread while it is
+    open, and pytest-asyncio cannot run the async tests of later modules beside it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -11,7 +11,7 @@ from crm_shared.plugins import PluginError, ServicePlugin, discover
 
 def test_the_four_services_are_installed_plugins():
     plugins = discover("all")
-    assert [p.name for p in plugins] == ["leads", "notify", "reception", "reports"]
+    assert [p.name for p in plugins] == ["console", "leads", "notify", "reception", "reports"]
     assert all(isinstance(p, ServicePlugin) for p in plugins)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from crm_shared.events.envelope import EventData, event
 from crm_shared.events.leads import MaskedCustomer
@@ -57,6 +57,9 @@ class AppointmentNoShow(_AppointmentChange):
 
 
 class SealedVisitor(MaskedCustomer):
+    # a plain MaskedCustomer (producers from before the seal) is accepted as a visitor without one
+    model_config = ConfigDict(from_attributes=True)
+
     phone_sealed: str | None = Field(
         None, max_length=200,
         description="The full number sealed for the services (crm_shared.phones.seal, AES-256-GCM with "
