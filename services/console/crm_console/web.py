@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -69,37 +69,53 @@ def branch_time(value: Any, tz: str, fmt: str = "%m-%d %H:%M") -> str:
 env.filters["bt"] = branch_time
 env.filters["urlq"] = lambda s: quote(str(s or ""), safe="")
 
-_BRANCHES: dict[str, tuple[float, dict]] = {}
+_CACHE: dict[tuple, tuple[float, Any]] = {}
+CACHE_MAX = 4096
+
+
+async def _cached(key: tuple, seconds: float, load: Callable[[], Awaitable[Any]]) -> Any:
+    """What a screen needs on every request but that rarely changes (the branch, the header's
+    name): one API call per key per `seconds` in this process, not per page."""
+    hit = _CACHE.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    value = await load()
+    if len(_CACHE) >= CACHE_MAX:
+        _CACHE.clear()
+    _CACHE[key] = (time.monotonic() + seconds, value)
+    return value
 
 
 async def branch_info(api: Api, branch_id: str) -> dict:
-    """The branch (name, timezone, settings), cached for a minute per process."""
+    """The branch (name, timezone, settings)."""
     if not branch_id:
         return {"id": "", "name": "", "timezone": "Asia/Shanghai", "settings": {}}
-    hit = _BRANCHES.get(branch_id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    doc = await api.get(f"/v1/branches/{quote(branch_id, safe='')}")
-    _BRANCHES[branch_id] = (time.monotonic() + 60, doc)
-    return doc
-
-
-_PEOPLE: dict[str, tuple[float, str]] = {}
+    return await _cached(("branch", branch_id), 60, lambda: api.get(f"/v1/branches/{quote(branch_id, safe='')}"))
 
 
 async def person_name(api: Api, user: User) -> str:
     """The staff member's name for the header (partners and admins go by their id)."""
     if user.role in ("partner", "integrator", "admin"):
         return user.id
-    hit = _PEOPLE.get(user.id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
+
+    async def load() -> str:
+        try:
+            return (await api.get(f"/v1/staff/{quote(user.id, safe='')}")).get("name") or user.id
+        except ApiError:
+            return user.id
+
+    return await _cached(("person", user.id), 300, load)
+
+
+async def branch_choices(api: Api, user: User) -> list[dict]:
+    """The header's branch switcher: only for people with more than one branch. Not cached: a
+    branch an admin just created must be there on the next page."""
+    if len(user.principal.branches) < 2 and "*" not in user.principal.branches:
+        return []
     try:
-        name = (await api.get(f"/v1/staff/{quote(user.id, safe='')}")).get("name") or user.id
+        return [{"id": b["id"], "name": b.get("name") or b["id"]} for b in await api.items("/v1/branches")]
     except ApiError:
-        name = user.id
-    _PEOPLE[user.id] = (time.monotonic() + 300, name)
-    return name
+        return []
 
 
 class Screen:
@@ -152,11 +168,7 @@ async def screen(request: Request, *roles: str) -> Screen | Response:
     api = Api(request, user.token)
     branch = await branch_info(api, user.branch_id)
     user.name = await person_name(api, user)
-    if len(user.principal.branches) > 1 or "*" in user.principal.branches:
-        try:
-            user.branches = [{"id": b["id"], "name": b.get("name") or b["id"]} for b in await api.items("/v1/branches")]
-        except ApiError:
-            user.branches = []
+    user.branches = await branch_choices(api, user)
     return Screen(request, user, branch)
 
 
