@@ -157,14 +157,23 @@ def render(request: Request, template: str, *, status_code: int = 200, user: Use
     return response
 
 
-async def screen(request: Request, *roles: str) -> Screen | Response:
-    """The signed-in user on a screen their role may use; otherwise the sign-in page or a 403 page."""
+class Answer(Exception):
+    """Raised instead of a page: ConsoleRoute sends this response (a redirect to sign-in, a 403 page)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def screen(request: Request, *roles: str) -> Screen:
+    """The signed-in user on a screen their role may use; otherwise raises Answer with the
+    sign-in redirect or a 403 page."""
     user = current_user(request)
     if user is None:
-        return RedirectResponse(f"{PREFIX}/signin?next={quote(str(request.url.path), safe='')}", status_code=303)
+        raise Answer(RedirectResponse(f"{PREFIX}/signin?next={quote(str(request.url.path), safe='')}", status_code=303))
     if roles and user.role not in roles:
-        return render(request, "error.html", status_code=403, user=user,
-                      message=i18n.translate("error.forbidden", locale_of(request)))
+        raise Answer(render(request, "error.html", status_code=403, user=user,
+                            message=i18n.translate("error.forbidden", locale_of(request))))
     api = Api(request, user.token)
     branch = await branch_info(api, user.branch_id)
     user.name = await person_name(api, user)
@@ -182,6 +191,8 @@ class ConsoleRoute(APIRoute):
         async def safe(request: Request) -> Response:
             try:
                 return await handler(request)
+            except Answer as answer:
+                return answer.response
             except ApiError as exc:
                 status = exc.status if 400 <= exc.status < 500 else 502
                 return render(request, "error.html", status_code=status, user=current_user(request), message=exc.message)

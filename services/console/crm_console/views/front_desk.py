@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, Response
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.floor import error_status, int_in, names_of, q, staff_of, today_bounds
-from crm_console.web import PREFIX, ConsoleRoute, Screen, screen
+from crm_console.web import PREFIX, Answer, ConsoleRoute, Screen, screen
 
 router = APIRouter(prefix=f"{PREFIX}/front-desk", route_class=ConsoleRoute, include_in_schema=False)
 ROLES = ("reception", "manager", "admin")
@@ -99,17 +99,16 @@ async def _page(s: Screen, status_code: int = 200, **extra) -> Response:
 @router.get("")
 async def front_desk(request: Request) -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     return await _page(s)
 
 
 @router.get("/board")
 async def board(request: Request) -> Response:
     """The live rotation panel alone (console.js swaps it in every few seconds)."""
-    s = await screen(request, *ROLES)
-    if isinstance(s, Response):  # signed out meanwhile: no sign-in page inside the panel; keep the last board
-        return Response(status_code=401 if s.status_code == 303 else s.status_code)
+    try:
+        s = await screen(request, *ROLES)
+    except Answer as answer:  # signed out meanwhile: no sign-in page inside the panel; keep the last board
+        return Response(status_code=401 if answer.response.status_code == 303 else answer.response.status_code)
     return s.render("front_desk_board.html", **await _board(s))
 
 
@@ -130,8 +129,6 @@ async def check_in(
     party_size: Annotated[str, Form(max_length=10)] = "1", appointment_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     form = {"name": name, "phone": phone, "party_size": party_size, "appointment_id": appointment_id}
     size = int_in(party_size, 1, 50)
     if size is None:
@@ -155,8 +152,6 @@ async def check_in(
 async def arrived(request: Request, appointment_id: str) -> Response:
     """The appointment's customer is here: check in bound to it (its consultant serves them)."""
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     try:
         appt = await s.api.get(f"/v1/appointments/{q(appointment_id[:64])}")
     except ApiError as exc:
@@ -175,8 +170,6 @@ async def arrived(request: Request, appointment_id: str) -> Response:
 
 async def _queue(request: Request, action: str, consultant_id: str) -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     try:
         await s.api.post(f"/v1/rotation/{q(s.user.branch_id)}/{action}", {"consultant_id": consultant_id})
     except ApiError as exc:
@@ -198,8 +191,6 @@ async def leave(request: Request, consultant_id: Annotated[str, Form(max_length=
 async def end_visit(request: Request, visit_id: str, outcome: Annotated[str, Form(max_length=100)] = "",
                     note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     body = {k: v for k, v in (("outcome", outcome.strip()), ("note", note.strip())) if v}
     try:
         await s.api.post(f"/v1/visits/{q(visit_id[:64])}/end", body)

@@ -96,8 +96,6 @@ i18n.register({
 @router.get("")
 async def lead_list(request: Request) -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     p = request.query_params
     filters = {"q": p.get("q", "").strip()[:100], "status": p.get("status", ""), "grade": p.get("grade", ""),
                "overdue": p.get("overdue", "") == "true"}
@@ -160,8 +158,6 @@ async def _card(s: Screen, lead_id: str, status_code: int = 200, **extra) -> Res
 @router.get("/{lead_id}")
 async def lead_card(request: Request, lead_id: str) -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     return await _card(s, lead_id[:64])
 
 
@@ -169,8 +165,6 @@ async def lead_card(request: Request, lead_id: str) -> Response:
 async def reveal(request: Request, lead_id: str, reason: Annotated[str, Form(max_length=200)] = "") -> Response:
     """The full number, shown once on this response (never put in a URL or cookie); the API audits it."""
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     lead_id = lead_id[:64]
     if not reason.strip():
         return await _card(s, lead_id, 422, reveal_error=s.t("lead.reveal_need_reason"))
@@ -187,8 +181,6 @@ async def follow_up(request: Request, lead_id: str, version: Annotated[str, Form
                     outcome: Annotated[str, Form(max_length=200)] = "",
                     next_date: Annotated[str, Form(max_length=10)] = "") -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     lead_id, form = lead_id[:64], {"follow_up": {"kind": kind, "note": note, "outcome": outcome, "next_date": next_date}}
     body: dict = {"kind": kind, "note": note.strip()}
     if outcome.strip():
@@ -213,8 +205,6 @@ def _if_match(version: str) -> dict:
 async def update(request: Request, lead_id: str, version: Annotated[str, Form(max_length=12)] = "",
                  grade: Annotated[str, Form(max_length=5)] = "", status: Annotated[str, Form(max_length=20)] = "") -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     lead_id = lead_id[:64]
     body = {k: v for k, v in (("grade", grade), ("status", status)) if v}
     if body:
@@ -233,8 +223,6 @@ async def book(request: Request, lead_id: str, consultant_id: Annotated[str, For
                party_size: Annotated[str, Form(max_length=5)] = "1", notes: Annotated[str, Form(max_length=2000)] = "",
                phone: Annotated[str, Form(max_length=40)] = "") -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     lead_id = lead_id[:64]
     form = {"book": {"consultant_id": consultant_id, "kind": kind, "day": day, "start": start, "minutes": minutes,
                      "party_size": party_size, "notes": notes, "phone": phone}}
@@ -262,8 +250,6 @@ async def close(request: Request, lead_id: str, version: Annotated[str, Form(max
                 outcome: Annotated[str, Form(max_length=10)] = "", reason: Annotated[str, Form(max_length=500)] = "",
                 amount: Annotated[str, Form(max_length=20)] = "") -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     lead_id, form = lead_id[:64], {"close": {"outcome": outcome, "reason": reason, "amount": amount}}
     body: dict = {"outcome": outcome}
     if reason.strip():

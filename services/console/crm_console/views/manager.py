@@ -159,8 +159,6 @@ def query_of(s: Screen, start: date, stop: date, group_by: str = "") -> dict[str
 @router.get("/manager")
 async def reports(request: Request) -> Response:
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     qp = request.query_params
     name = qp.get("report", "daily-traffic")[:40]
     group_by = qp.get("group_by", "")[:20] if name == "funnel" else ""
@@ -187,8 +185,6 @@ async def reports(request: Request) -> Response:
 async def chart(request: Request, name: str, ext: str) -> Response:
     """The reports service's chart, fetched with the user's token (an <img> cannot send one)."""
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     if name not in REPORTS or ext not in CHARTS:
         return Response(s.t("mgr.err.report"), status_code=404, media_type="text/plain; charset=utf-8")
     start, stop, _ = date_range(s, request.query_params.get("from", "")[:40], request.query_params.get("to", "")[:40])
@@ -205,8 +201,6 @@ async def chart(request: Request, name: str, ext: str) -> Response:
 async def export(request: Request, name: str, fmt: str) -> Response:
     """A report as CSV or XLSX, streamed back as a download named after branch, report and dates."""
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     if name not in REPORTS or fmt not in FORMATS:
         return s.render("error.html", status_code=404, message=s.t("mgr.err.report"))
     start, stop, _ = date_range(s, request.query_params.get("from", "")[:40], request.query_params.get("to", "")[:40])

@@ -6,7 +6,7 @@ from fastapi import Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.web import Screen, render, screen
+from crm_console.web import Answer, Screen, render, screen
 
 ROLES = ("manager", "admin")
 TABS = (("reports", "/console/manager"), ("disputes", "/console/manager/disputes"),
@@ -30,14 +30,13 @@ def many_branches(s: Screen) -> bool:
     return "*" in branches or len(branches) > 1
 
 
-async def board(request: Request) -> Screen | Response:
-    """The signed-in manager or admin with a branch chosen; otherwise the page to answer with."""
+async def board(request: Request) -> Screen:
+    """The signed-in manager or admin with a branch chosen; otherwise raises Answer with the page
+    to pick one (or the sign-in redirect, the 403 page)."""
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     if not s.user.branch_id:
         branches = await s.api.items("/v1/branches")
-        return render(request, "manager_branch.html", user=s.user, branch={}, branches=branches)
+        raise Answer(render(request, "manager_branch.html", user=s.user, branch={}, branches=branches))
     return s
 
 

@@ -90,8 +90,6 @@ async def _disputes_page(s: Screen, status_code: int = 200, **context) -> Respon
 @router.get("/manager/disputes")
 async def disputes(request: Request) -> Response:
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     return await _disputes_page(s)
 
 
@@ -99,8 +97,6 @@ async def disputes(request: Request) -> Response:
 async def decide(request: Request, dispute_id: str, winner: Annotated[str, Form(max_length=64)] = "",
                  reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     try:
         if not reason.strip():
             raise ApiError(422, "validation", s.t("mgr.err.reason"))
@@ -130,8 +126,6 @@ async def _receptions_page(s: Screen, status_code: int = 200, **context) -> Resp
 @router.get("/manager/receptions")
 async def receptions(request: Request) -> Response:
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     return await _receptions_page(s)
 
 
@@ -140,8 +134,6 @@ async def approve_or_reject(request: Request, reception_id: str, action: str,
                             note: Annotated[str, Form(max_length=1000)] = "",
                             version: Annotated[str, Form(max_length=12)] = "") -> Response:
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     if action not in ("approve", "reject"):
         return s.render("error.html", status_code=404, message=s.t("error.not_found"))
     headers = {"If-Match": version} if version.isdigit() else None
@@ -163,8 +155,6 @@ async def approve_or_reject(request: Request, reception_id: str, action: str,
 @router.get("/manager/audit")
 async def audit(request: Request) -> Response:
     s = await board(request)
-    if isinstance(s, Response):
-        return s
     cursor = request.query_params.get("cursor", "")[:200]
     result = await s.api.get("/v1/audit", branch_id=s.user.branch_id, limit=SHOWN, cursor=cursor)
     return await page(s, "manager_audit.html", "audit", records=result["items"], next_cursor=result.get("next_cursor"),

@@ -72,8 +72,6 @@ async def _page(s: Screen, status_code: int = 200, **extra) -> Response:
 @router.get("")
 async def my_day(request: Request) -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     return await _page(s)
 
 
@@ -81,8 +79,6 @@ async def my_day(request: Request) -> Response:
 async def follow_up(request: Request, lead_id: str, kind: Annotated[str, Form(max_length=20)] = "call",
                     note: Annotated[str, Form(max_length=2000)] = "") -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     lead_id = lead_id[:64]
     try:
         lead = await s.api.get(f"/v1/leads/{q(lead_id)}")
@@ -96,8 +92,6 @@ async def follow_up(request: Request, lead_id: str, kind: Annotated[str, Form(ma
 @router.post("/leads/{lead_id}/claim")
 async def claim(request: Request, lead_id: str) -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     try:
         lead = await s.api.post(f"/v1/leads/{q(lead_id[:64])}/claim")
     except ApiError as exc:
@@ -108,8 +102,6 @@ async def claim(request: Request, lead_id: str) -> Response:
 @router.post("/visits/{visit_id}/end")
 async def end_visit(request: Request, visit_id: str, outcome: Annotated[str, Form(max_length=100)] = "") -> Response:
     s = await screen(request, *ROLES)
-    if isinstance(s, Response):
-        return s
     try:
         await s.api.post(f"/v1/visits/{q(visit_id[:64])}/end", {"outcome": outcome.strip()} if outcome.strip() else {})
     except ApiError as exc:

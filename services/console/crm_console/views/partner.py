@@ -87,8 +87,6 @@ async def _page(s: Screen, status_code: int = 200, **context) -> Response:
 @router.get("/partner")
 async def portal(request: Request) -> Response:
     s = await screen(request, "partner")
-    if isinstance(s, Response):
-        return s
     return await _page(s)
 
 
@@ -98,8 +96,6 @@ async def report_customer(
     gender: Annotated[str, Form(max_length=20)] = "", phone: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     s = await screen(request, "partner")
-    if isinstance(s, Response):
-        return s
     form = {"customer_name": customer_name, "gender": gender, "phone": phone}
     body = {"branch_id": s.user.branch_id, "customer_name": customer_name.strip(), "phone": phone.strip()}
     if gender in GENDERS:
@@ -121,8 +117,6 @@ async def raise_dispute(
     claim: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     s = await screen(request, "partner")
-    if isinstance(s, Response):
-        return s
     try:
         if not claim.strip():
             raise ApiError(422, "validation", errors=[{"loc": ["claim"], "msg": "required"}])
