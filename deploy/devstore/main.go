@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // -pprof: profile the store under a benchmark
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -24,7 +26,12 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", ".data/store", "directory for the SQLite databases")
 	logLevel := flag.String("log-level", "warn", "log level: debug, info, warn, error")
+	pprof := flag.String("pprof", "", "address for Go's /debug/pprof endpoints (off when empty)")
 	flag.Parse()
+
+	if *pprof != "" {
+		go func() { _ = http.ListenAndServe(*pprof, nil) }()
+	}
 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

@@ -100,3 +100,28 @@ async def test_a_bulk_write_of_many_single_updates_completes(col):
     result = await asyncio.wait_for(col.bulk_write(ops, ordered=True), 60)
     assert result.modified_count == 300
     assert await asyncio.wait_for(col.count_documents({"n": 1}), 30) == 300
+
+
+async def test_in_on_id_or_an_indexed_field_finds_exactly_the_matches(col):
+    """Batched lookups and clears (channel-report claims, the outbox) use `$in` on `_id`; the dev
+    store serves it from the index, and it must still match exactly what MongoDB matches."""
+    await col.create_index([("k", 1)], name="k_1")
+    await col.insert_many([{"_id": f"d{i}", "k": f"key{i % 50}", "n": i} for i in range(500)])
+    await col.insert_many([{"_id": 7, "k": 7, "n": -1}, {"_id": "arr", "k": ["key1"], "n": -2}])
+
+    found = await col.find({"_id": {"$in": ["d3", "d499", "nope", "d3"]}}).to_list(None)
+    assert sorted(d["_id"] for d in found) == ["d3", "d499"]
+    assert [d["_id"] for d in await col.find({"_id": {"$in": [7, "d1"]}}).sort("n", 1).to_list(None)] == [7, "d1"]  # a number: not pushed down, still found
+    assert await col.find({"_id": {"$in": []}}).to_list(None) == []
+    assert sorted(d["n"] for d in await col.find({"k": {"$in": ["key2", "key3"]}, "n": {"$lt": 60}}).to_list(None)) == [2, 3, 52, 53]
+    assert await col.count_documents({"_id": {"$in": ["d1", "d2"]}, "n": 2}) == 1
+    result = await col.update_many({"_id": {"$in": [f"d{i}" for i in range(0, 500, 5)]}, "n": {"$gte": 250}}, {"$set": {"seen": True}})
+    assert result.modified_count == 50
+    assert await col.count_documents({"seen": True}) == 50
+
+    explain = await col.database.command("explain", {"find": col.name, "filter": {"_id": {"$in": ["d1", "d2"]}}})
+    planner = explain["queryPlanner"]
+    if "Plan" in planner:  # dev store: the primary key's index, not a scan of the table
+        assert any("USING INDEX" in line for line in planner["Plan"]), planner
+    explain = await col.database.command("explain", {"find": col.name, "filter": {"k": {"$in": ["key1", "key2"]}}})
+    assert _uses_index(explain, "k_1"), explain["queryPlanner"]
