@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_shared.bus.consumers import SubscriptionTable
-from crm_shared.bus.outbox import OutboxRelay, outbox_entries
+from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, outbox_entries
 from crm_shared.config import Settings
 from crm_shared.events import Envelope, EventData
 
@@ -47,6 +47,12 @@ class ServiceContext:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
+
+    def inserted(self, collection: str, doc: dict[str, Any]) -> None:
+        """Publish the events of a document just inserted as `new_document` made it, in the
+        background; its removal joins the one-statement clear of fresh documents."""
+        if entries := doc.get(OUTBOX_FIELD):
+            self.spawn(self.relay.publish_written(collection, doc["_id"], entries, inserted=True), name=f"publish:{collection}")
 
     def events_written(self, collection: str, doc_id: Any, *envelopes: Envelope) -> None:
         """Publish a document's just-written events now, in the background.

@@ -215,3 +215,41 @@ async def test_a_sweep_leaves_documents_to_its_own_running_fast_path(env):
     assert counts[0] == 0 and sum(counts[1:]) == 30, "one publish per event from this process"
     assert len(await event_ids(settings)) == 30
     assert await pending_docs(db) == 0
+
+
+async def test_fresh_documents_are_cleared_together_and_a_later_write_keeps_its_events(env):
+    """Inserted documents not written since are cleared by one statement per batch; one that
+    took another event before its clear loses only the published one and stays pending."""
+    settings, db, js = env
+    r = relay(settings, db, js)
+    stored = []
+    for n in range(60):
+        _id = f"acc-{n:04d}"
+        doc = new_document(settings, {"_id": _id, "version": 1}, new_event(Opened(account_id=_id, name="x"), branch_id="b1", subject=_id))
+        await db.accounts.insert_one(doc)
+        stored.append(doc)
+    later = new_event(Pinged(key="later"), branch_id="b1", subject="acc-0007")
+    await db.accounts.update_one({"_id": "acc-0007"}, with_events(settings, {"$inc": {"version": 1}}, later))
+
+    counts = await asyncio.gather(*(r.publish_written("accounts", d["_id"], d[OUTBOX_FIELD], inserted=True) for d in stored))
+    assert sum(counts) == 60
+    assert len(await event_ids(settings)) == 60
+    held = await db.accounts.find({f"{OUTBOX_FIELD}.0": {"$exists": True}}).to_list(None)
+    assert [(d["_id"], [e["id"] for e in d[OUTBOX_FIELD]], d[OUTBOX_STATE]) for d in held] == [("acc-0007", [later.id], "pending")]
+    assert await db.accounts.count_documents({OUTBOX_STATE: {"$exists": True}}) == 1
+    await r.sweep()  # the later event goes out through the sweep
+    assert (await event_ids(settings))[-1] == later.id
+    assert await pending_docs(db) == 0
+
+
+async def test_a_partly_published_fresh_document_keeps_what_did_not_go_out(env):
+    settings, db, js = env
+    first, second = (new_event(Pinged(key=k), branch_id="b1", subject="two") for k in ("a", "b"))
+    doc = new_document(settings, {"_id": "two", "version": 1}, first, second)
+    await db.accounts.insert_one(doc)
+    r = relay(settings, db, js)
+    real = r._publish
+    r._publish = lambda entries: real(entries[:1])  # the second publish "fails"
+    assert await r.publish_written("accounts", "two", doc[OUTBOX_FIELD], inserted=True) == 1
+    stored = await db.accounts.find_one({"_id": "two"})
+    assert [e["id"] for e in stored[OUTBOX_FIELD]] == [second.id] and stored[OUTBOX_STATE] == "pending"

@@ -15,8 +15,13 @@ document of the collection (10-20 s per pass at 20k documents). The relay's firs
 looks the old way, once, for documents written before the state existed.
 
 The fast path right after a write clears published events in batches: the removals that
-queue up while one batch is being written go out together as one bulk command, so a busy
+queue up while one batch is being written go out together (crm_shared.batching), so a busy
 service pays about one store round trip per batch for the removals instead of one per change.
+Every write that adds events also counts them in `outbox_seq` (1 on insert, `$inc` on update),
+so the documents of a batch that were just inserted and not written since -- the common case,
+a registration -- are cleared by one `update_many` on `{_id: {$in: ...}, outbox_seq: 1}`: one
+statement for the batch, each document read and written once. The others get the exact-array
+guarded removal below, two statements per document.
 
 Entries hold only scalars (`id`, `type`, `subject`, `payload` as JSON text) so they can be
 removed with `$pullAll` by exact value: the dev store's `$pull` matches whole elements only.
@@ -36,6 +41,7 @@ from nats.js import JetStreamContext
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_shared.batching import Coalescer
 from crm_shared.config import Settings
 from crm_shared.events import Envelope, nats_subject
 from crm_shared.ids import utcnow, uuid7
@@ -45,9 +51,10 @@ OUTBOX_FIELD = "pending_events"
 LEASE_OWNER = "outbox_lease_owner"
 LEASE_UNTIL = "outbox_lease_until"
 OUTBOX_STATE = "outbox_state"
+OUTBOX_SEQ = "outbox_seq"
 PENDING = "pending"
-# Documents per bulk clear, 2 statements each: under 100 statements per command, the most an
-# unpatched FerretDB v1 runs in one update (each statement pinned one of its 100 pooled SQLite
+# Documents per guarded bulk clear, 2 statements each: under 100 statements per command, the most
+# an unpatched FerretDB v1 runs in one update (each statement pinned one of its 100 pooled SQLite
 # connections until the command ended). The patched dev store has no such limit.
 CLEAR_BATCH = 45
 SWEEP_BATCH = 1000  # documents per collection per sweep pass; the next pass takes the rest
@@ -73,12 +80,15 @@ def with_events(settings: Settings, update: dict[str, Any], *envelopes: Envelope
     merged = {k: dict(v) if isinstance(v, dict) else v for k, v in update.items()}
     merged.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": outbox_entries(settings, envelopes)}
     merged.setdefault("$set", {})[OUTBOX_STATE] = PENDING
+    merged.setdefault("$inc", {})[OUTBOX_SEQ] = 1
     return merged
 
 
 def new_document(settings: Settings, doc: dict[str, Any], *envelopes: Envelope) -> dict[str, Any]:
     """A document to insert, carrying its creation events."""
-    return {**doc, OUTBOX_FIELD: outbox_entries(settings, envelopes)} | ({OUTBOX_STATE: PENDING} if envelopes else {})
+    if not envelopes:
+        return {**doc, OUTBOX_FIELD: []}
+    return {**doc, OUTBOX_FIELD: outbox_entries(settings, envelopes), OUTBOX_STATE: PENDING, OUTBOX_SEQ: 1}
 
 
 def removal(doc_id: Any, done: list[dict[str, str]], guard: dict[str, Any] | None = None,
@@ -107,8 +117,7 @@ class OutboxRelay:
     owner: str = field(default_factory=uuid7)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopped: bool = False
-    _clears: list[tuple[str, Any, list[dict[str, str]], asyncio.Future]] = field(default_factory=list)
-    _clearer: asyncio.Task | None = None
+    _clears: Coalescer | None = None
     _in_flight: dict[tuple[str, Any], list] = field(default_factory=dict)  # key -> [fast paths running, until]
     _legacy_checked: bool = False
 
@@ -149,26 +158,30 @@ class OutboxRelay:
             ops = removal(doc_id, done, guard={LEASE_OWNER: self.owner}, unset={LEASE_OWNER: "", LEASE_UNTIL: ""})
             await self.db[collection].bulk_write(ops, ordered=True)
 
-    def publish_written(self, collection: str, doc_id: Any, entries: list[dict[str, str]]) -> Awaitable[int]:
+    def publish_written(self, collection: str, doc_id: Any, entries: list[dict[str, str]],
+                        inserted: bool = False) -> Awaitable[int]:
         """Fast path right after a write: publish the events the writer just stored, then remove them.
 
-        No lease is taken: if another replica's sweep publishes the same entries at the same
-        time, JetStream drops the repeat by Nats-Msg-Id, and both removals are idempotent. This
-        relay's own sweep leaves the document alone until the fast path is done (marked here,
-        before the returned coroutine first runs). The removal joins the next batch (see the
-        module doc); the result comes once it is stored.
+        `inserted`: the write was the document's insert (`new_document`), so its removal can
+        join the one-statement clear of fresh documents. No lease is taken: if another replica's
+        sweep publishes the same entries at the same time, JetStream drops the repeat by
+        Nats-Msg-Id, and both removals are idempotent. This relay's own sweep leaves the
+        document alone until the fast path is done (marked here, before the returned coroutine
+        first runs). The result comes once the removal is stored.
         """
         key = (collection, doc_id)
         mark = self._in_flight.setdefault(key, [0, 0.0])
         mark[0] += 1
         mark[1] = time.monotonic() + self.settings.relay_lease_seconds  # never-run coroutines expire
-        return self._publish_written(key, entries)
+        return self._publish_written(key, entries, inserted)
 
-    async def _publish_written(self, key: tuple[str, Any], entries: list[dict[str, str]]) -> int:
+    async def _publish_written(self, key: tuple[str, Any], entries: list[dict[str, str]], inserted: bool) -> int:
         try:
             done = await self._publish(entries)
             if done:
-                await self._clear_batched(key[0], key[1], done)
+                if self._clears is None:
+                    self._clears = Coalescer(self._clear, "outbox:clear")
+                await self._clears.submit((key[0], key[1], done, inserted and len(done) == len(entries)))
             return len(done)
         finally:
             if (mark := self._in_flight.get(key)) is not None:
@@ -176,34 +189,32 @@ class OutboxRelay:
                 if mark[0] <= 0:
                     del self._in_flight[key]
 
-    async def _clear_batched(self, collection: str, doc_id: Any, done: list[dict[str, str]]) -> None:
-        future = asyncio.get_running_loop().create_future()
-        self._clears.append((collection, doc_id, done, future))
-        if self._clearer is None or self._clearer.done():
-            self._clearer = asyncio.create_task(self._clear_queued(), name="outbox:clear")
-        await future
-
-    async def _clear_queued(self) -> None:
-        """Write the queued removals, one bulk command per collection, until none are left."""
-        while self._clears:
-            batch, self._clears = self._clears[:CLEAR_BATCH], self._clears[CLEAR_BATCH:]
-            by_collection: dict[str, list] = {}
-            for item in batch:
-                by_collection.setdefault(item[0], []).append(item)
-            for collection, items in by_collection.items():
-                ops = [op for _, doc_id, done, _ in items for op in removal(doc_id, done)]
-                try:
+    async def _clear(self, batch: list[tuple[str, Any, list[dict[str, str]], bool]]) -> list[Exception | None]:
+        """Remove the published entries of a batch of documents, per collection (see the module doc)."""
+        outcomes: list[Exception | None] = [None] * len(batch)
+        by_collection: dict[str, list[int]] = {}
+        for i, (collection, *_) in enumerate(batch):
+            by_collection.setdefault(collection, []).append(i)
+        for collection, indexes in by_collection.items():
+            try:
+                guarded = [i for i in indexes if not batch[i][3]]
+                fresh = [i for i in indexes if batch[i][3]]
+                if fresh:
+                    ids = [batch[i][1] for i in fresh]
+                    result = await self.db[collection].update_many(
+                        {"_id": {"$in": ids}, OUTBOX_SEQ: 1},
+                        {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_STATE: ""}})
+                    if result.matched_count < len(set(ids)):  # some were written again meanwhile
+                        guarded += fresh  # (the guarded removal is a no-op on the ones just cleared)
+                for start in range(0, len(guarded), CLEAR_BATCH):
+                    ops = [op for i in guarded[start:start + CLEAR_BATCH] for op in removal(batch[i][1], batch[i][2])]
                     await self.db[collection].bulk_write(ops, ordered=True)
-                except Exception as exc:  # still pending: the sweep publishes again (deduplicated) and removes them
-                    OUTBOX_ERRORS.inc()
-                    log.warning("outbox clear failed, the sweep will retry", extra={"error": repr(exc)})
-                    for *_, future in items:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for *_, future in items:
-                    if not future.done():
-                        future.set_result(None)
+            except Exception as exc:  # still pending: the sweep publishes again (deduplicated) and removes them
+                OUTBOX_ERRORS.inc()
+                log.warning("outbox clear failed, the sweep will retry", extra={"error": repr(exc)})
+                for i in indexes:
+                    outcomes[i] = exc
+        return outcomes
 
     async def flush(self, collection: str, doc_id: Any) -> int:
         """Publish one document's pending events under a lease; returns how many were published."""

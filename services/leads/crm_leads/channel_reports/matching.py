@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
+from crm_shared import batching
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports import rules
@@ -17,12 +17,12 @@ async def live_report(
 ) -> dict | None:
     """Full reports match on the phone hash; masked ones on mask + name.
 
-    One `_id` equality per key, side by side: the dev store serves those from the primary
-    index, while an `$in` would decode every claim of every branch.
+    Every registration asks, so the claim keys of the registrations in flight are looked up
+    together: one `_id` `$in` per batch (an index lookup on MongoDB and on the dev store).
     """
     keys = rules.claim_keys(branch_id, phone_hash, phone_masked, name)
-    found = await asyncio.gather(*(ctx.db[CLAIMS].find_one({"_id": key}) for key in keys))
-    for claim in (c for c in found if c is not None):
+    found = await batching.find_by_ids(ctx.db[CLAIMS], keys)
+    for claim in (found[key] for key in keys if key in found):
         report = await ctx.db.channel_reports.find_one({"_id": claim["report_id"]}, projection={"pending_events": 0})
         if report is not None and rules.is_live(report, now):
             return report

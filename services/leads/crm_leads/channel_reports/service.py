@@ -89,8 +89,8 @@ async def submit(ctx: ServiceContext, branch: Branch, body: ReportIn, partner_id
     else:
         data = ChannelReportAccepted(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"])
     env = envelope(data, branch.id, _id)
-    await ctx.db.channel_reports.insert_one(new_document(ctx.settings, doc, env))
-    ctx.events_written("channel_reports", _id, env)
+    await ctx.db.channel_reports.insert_one(stored := new_document(ctx.settings, doc, env))
+    ctx.inserted("channel_reports", stored)
     if doc["status"] == "rejected":
         raise conflict("report-conflict", "the customer already has an open lead or a live report in the branch",
                        report_id=_id, reason=doc["reason"])

@@ -30,8 +30,8 @@ async def raise_dispute(ctx: ServiceContext, branch: Branch, report: dict | None
            "deadline": add_working_days(now, branch.settings.dispute_decision_working_days, branch.settings, branch.timezone),
            "created_at": now, "version": 1}
     env = envelope(AttributionDisputed(dispute_id=_id, report_id=report_id, lead_id=lead_id, reason=claim[:500]), branch.id, _id)
-    await ctx.db.disputes.insert_one(new_document(ctx.settings, doc, env))
-    ctx.events_written("disputes", _id, env)
+    await ctx.db.disputes.insert_one(stored := new_document(ctx.settings, doc, env))
+    ctx.inserted("disputes", stored)
     return doc
 
 

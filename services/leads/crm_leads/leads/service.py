@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
+from crm_shared import batching
 from crm_shared.bus.outbox import new_document
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.http.auth import Principal
@@ -18,7 +19,7 @@ from crm_shared.plugins import ServiceContext
 from crm_leads.assigners.base import active as assigner
 from crm_leads.channel_reports import matching
 from crm_leads.context import Branch, conflict, envelope, update_with_events
-from crm_leads.leads import batching, dedup, rules
+from crm_leads.leads import dedup, rules
 from crm_leads.leads.models import CustomerOut, LeadCreate, LeadOut
 from crm_leads.staff.service import active_consultant
 
@@ -111,9 +112,10 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
         lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest),
         source=source, owner_id=owner, grade=body.grade, registered_by=who.sub,
     ), branch.id, lead_id)
+    stored = new_document(ctx.settings, doc, env)
     for _ in range(3):
         try:
-            await batching.insert(ctx.db.leads, new_document(ctx.settings, doc, env))
+            await batching.insert(ctx.db.leads, stored)
             break
         except DuplicateKeyError:  # the dev store does not say which key: ask who holds the phone
             if existing := await dedup.holder(ctx, branch.id, digest):
@@ -121,7 +123,7 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
                 raise duplicate(existing) from None
     else:
         raise conflict("busy-phone", "the phone changed hands concurrently; retry")
-    ctx.events_written("leads", lead_id, env)
+    ctx.inserted("leads", stored)
     if report is not None:
         await matching.link_lead(ctx, report, lead_id)
     log.info("lead registered", extra={"lead_id": lead_id, "branch_id": branch.id, "phone_masked": masked})
@@ -131,8 +133,8 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
 async def insert_seeded(ctx: ServiceContext, doc: dict, env) -> bool:
     """Insert a lead whose id is fixed by its cause; False when it already exists."""
     try:
-        await ctx.db.leads.insert_one(new_document(ctx.settings, doc, env))
+        await ctx.db.leads.insert_one(stored := new_document(ctx.settings, doc, env))
     except DuplicateKeyError:
         return False
-    ctx.events_written("leads", doc["_id"], env)
+    ctx.inserted("leads", stored)
     return True

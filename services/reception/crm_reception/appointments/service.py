@@ -60,11 +60,11 @@ async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
     }
     env = envelope(event_data(AppointmentScheduled, doc), body.branch_id, _id)
     try:
-        await ctx.db[APPOINTMENTS].insert_one(new_document(ctx.settings, doc, env))
+        await ctx.db[APPOINTMENTS].insert_one(stored := new_document(ctx.settings, doc, env))
     except Exception:
         await claims.release(ctx, slot_ids, _id)
         raise
-    ctx.events_written(APPOINTMENTS, _id, env)
+    ctx.inserted(APPOINTMENTS, stored)
     return doc
 
 

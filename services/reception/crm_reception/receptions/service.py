@@ -87,11 +87,11 @@ async def request(ctx: ServiceContext, body: ReceptionCreate, who: Principal, no
     await _claim_resources(ctx, doc)
     env = envelope(event_data(ReceptionRequested, doc), body.branch_id, _id)
     try:
-        await ctx.db[RECEPTIONS].insert_one(new_document(ctx.settings, doc, env))
+        await ctx.db[RECEPTIONS].insert_one(stored := new_document(ctx.settings, doc, env))
     except Exception:
         await release_resources(ctx, doc)
         raise
-    ctx.events_written(RECEPTIONS, _id, env)
+    ctx.inserted(RECEPTIONS, stored)
     return doc
 
 

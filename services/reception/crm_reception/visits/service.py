@@ -87,11 +87,11 @@ async def check_in(ctx: ServiceContext, body: VisitCreate) -> dict:
                                   appointment_id=body.appointment_id, party_size=body.party_size),
                    body.branch_id, visit_id)
     try:
-        await ctx.db[VISITS].insert_one(new_document(ctx.settings, doc, env))
+        await ctx.db[VISITS].insert_one(stored := new_document(ctx.settings, doc, env))
     except Exception:
         await rotation.apply(ctx, body.branch_id, day, lambda s: (rotation_rules.release(s, visit_id), None))
         raise
-    ctx.events_written(VISITS, visit_id, env)
+    ctx.inserted(VISITS, stored)
     return doc
 
 
