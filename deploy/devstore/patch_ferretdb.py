@@ -5,7 +5,7 @@ FerretDB v1's SQLite backend pushes a filter down to SQL only when it is exactly
 other lookup, update and delete decoded the whole table in Go, so cost grew linearly with
 the collection (a conditional update: 5 ms at 100 documents, 18-50 ms at 3,000; finding
 the open lead of a phone: 24 ms at 1k leads, 242 ms at 10k). The patches (see PATCHES and
-_ferretdb/crm_pushdown.go) push down every top-level equality an index can serve -- `_id`,
+_ferretdb/internal/backends/sqlite/crm_pushdown.go) push down every top-level equality an index can serve -- `_id`,
 and any indexed field compared with a string -- with the index's own expression.
 
 Usage: patch_ferretdb.py <module source dir> <destination dir>
@@ -39,6 +39,21 @@ PATCHES = [
      "\t\tresult, err := common.UpdateDocument(ctx, c, \"update\", iter, &u)\n",
      "\t\tresult, err := common.UpdateDocument(ctx, c, \"update\", iter, &u)\n"
      "\t\tcloser.Close() // crm devstore: release this statement's connection now, not at the command's end\n"),
+    # 4. an update statement wrote each modified document in its own SQLite transaction, so an
+    #    `updateMany` over n documents paid n commits. Collect them and write them together
+    #    (crmFlush in _ferretdb/internal/handler/common/crm_update.go), 100 per transaction.
+    ("internal/handler/common/update.go", 1,
+     "\tresult := new(UpdateResult)\n",
+     "\tresult := new(UpdateResult)\n\tvar crmPending []*types.Document // crm devstore\n"),
+    ("internal/handler/common/update.go", 1,
+     "\t\t\tif !upsert {\n\t\t\t\treturn result, nil\n",
+     "\t\t\tif !upsert {\n\t\t\t\tif err = crmFlush(ctx, c, &crmPending); err != nil {\n"
+     "\t\t\t\t\treturn nil, err\n\t\t\t\t}\n\n\t\t\t\treturn result, nil\n"),
+    ("internal/handler/common/update.go", 1,
+     "\t\t\t_, err := c.UpdateAll(ctx, &backends.UpdateAllParams{Docs: []*types.Document{doc}})\n"
+     "\t\t\tif err != nil {\n\t\t\t\treturn nil, lazyerrors.Error(err)\n\t\t\t}\n",
+     "\t\t\tif crmPending = append(crmPending, doc); len(crmPending) >= crmUpdateChunk {\n"
+     "\t\t\t\tif err = crmFlush(ctx, c, &crmPending); err != nil {\n\t\t\t\t\treturn nil, err\n\t\t\t\t}\n\t\t\t}\n"),
     ("internal/backends/sqlite/metadata/metadata.go", 1,
      "IDColumn = DefaultColumn + \"->'$._id'\"",
      "IDColumn = DefaultColumn + `->\"_id\"` // crm devstore: the unique index's expression"),
@@ -59,8 +74,8 @@ def main(source: Path, dest: Path) -> None:
         if text.count(original) != count:
             sys.exit(f"patch_ferretdb: {target} does not contain the expected code; FerretDB version changed?")
         file.write_text(text.replace(original, patched))
-    for extra in EXTRA.glob("*.go"):  # our own code added to FerretDB's packages
-        shutil.copy(extra, dest / "internal/backends/sqlite" / extra.name)
+    for extra in EXTRA.rglob("*.go"):  # our own code added to FerretDB's packages, at the same paths
+        shutil.copy(extra, dest / extra.relative_to(EXTRA))
 
 
 if __name__ == "__main__":

@@ -125,3 +125,16 @@ async def test_in_on_id_or_an_indexed_field_finds_exactly_the_matches(col):
         assert any("USING INDEX" in line for line in planner["Plan"]), planner
     explain = await col.database.command("explain", {"find": col.name, "filter": {"k": {"$in": ["key1", "key2"]}}})
     assert _uses_index(explain, "k_1"), explain["queryPlanner"]
+
+
+async def test_an_update_of_many_documents_writes_every_one(col):
+    """The dev store writes an update's modified documents together, 100 per transaction; every
+    one of them must land, across the chunk boundaries, and the unmatched must stay as they were."""
+    await col.insert_many([{"_id": f"m{i:03d}", "n": i, "odd": i % 2 == 1} for i in range(350)])
+    result = await col.update_many({"odd": False}, {"$inc": {"n": 1000}, "$set": {"seen": True}})
+    assert (result.matched_count, result.modified_count) == (175, 175)
+    docs = {d["_id"]: d for d in await col.find().to_list(None)}
+    assert all(d["n"] == (i + 1000 if i % 2 == 0 else i) for i, d in enumerate(docs[f"m{i:03d}"] for i in range(350)))
+    assert sum(1 for d in docs.values() if d.get("seen")) == 175
+    unchanged = await col.update_many({"n": {"$gte": 1000}}, {"$set": {"seen": True}})
+    assert (unchanged.matched_count, unchanged.modified_count) == (175, 0)
