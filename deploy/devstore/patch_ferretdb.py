@@ -54,6 +54,13 @@ PATCHES = [
      "\t\t\tif err != nil {\n\t\t\t\treturn nil, lazyerrors.Error(err)\n\t\t\t}\n",
      "\t\t\tif crmPending = append(crmPending, doc); len(crmPending) >= crmUpdateChunk {\n"
      "\t\t\t\tif err = crmFlush(ctx, c, &crmPending); err != nil {\n\t\t\t\t\treturn nil, err\n\t\t\t\t}\n\t\t\t}\n"),
+    # 5. every SQL statement was logged as `l.With(args...).DebugContext(...)`: slog formats the
+    #    attributes in `With`, whatever the level, so each insert and update quoted its whole
+    #    document into a string nobody read. Format only when debug is on (crmDebug).
+    *[(f"internal/util/fsql/{name}.go", 3,
+       f"{var}.l.With(fields...).DebugContext(ctx, fmt.Sprintf(\"{arrow} %s\", query))",
+       f"crmDebug(ctx, {var}.l, fields, func() string {{ return fmt.Sprintf(\"{arrow} %s\", query) }}) // crm devstore")
+      for name, var in (("db", "db"), ("tx", "tx")) for arrow in (">>>", "<<<")],
     ("internal/backends/sqlite/metadata/metadata.go", 1,
      "IDColumn = DefaultColumn + \"->'$._id'\"",
      "IDColumn = DefaultColumn + `->\"_id\"` // crm devstore: the unique index's expression"),
