@@ -45,7 +45,7 @@ from crm_shared.phones import mask, normalize, phone_hash
 from crm_shared.stack import free_port
 
 N_HTTP = int(os.environ.get("CRM_BENCH_REGISTRATIONS", "600"))
-CONCURRENCY = int(os.environ.get("CONC", "16"))
+CONCURRENCY = 16
 SMALL = 1_000
 LARGE = int(os.environ.get("CRM_BENCH_LARGE", "100000"))
 PROBES = 40

@@ -22,8 +22,8 @@ class InvalidPhone(ValueError):
     """The text is not a dialable phone number."""
 
 
-def normalize(raw: str, region: str = "CN") -> str:
-    """Return the E.164 form (+8613812345678) or raise InvalidPhone."""
+def normalize_masked(raw: str, region: str = "CN") -> tuple[str, str]:
+    """(E.164 form, partner mask) from one parse, or raise InvalidPhone."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 40:
         raise InvalidPhone("phone is empty or too long")
     try:
@@ -32,19 +32,27 @@ def normalize(raw: str, region: str = "CN") -> str:
         raise InvalidPhone(f"not a phone number: {exc}") from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), _mask_digits(str(number.national_number))
+
+
+def normalize(raw: str, region: str = "CN") -> str:
+    """Return the E.164 form (+8613812345678) or raise InvalidPhone."""
+    return normalize_masked(raw, region)[0]
 
 
 def national_digits(e164: str) -> str:
     return str(phonenumbers.parse(e164, None).national_number)
 
 
-def mask(e164: str) -> str:
-    """First 3 and last 4 digits of the national number: 138****5678."""
-    digits = national_digits(e164)
+def _mask_digits(digits: str) -> str:
     if len(digits) < 8:
         return digits[:1] + "*" * (len(digits) - 1)
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask(e164: str) -> str:
+    """First 3 and last 4 digits of the national number: 138****5678."""
+    return _mask_digits(national_digits(e164))
 
 
 def parse_masked(text: str) -> tuple[str, str] | None:

@@ -78,6 +78,9 @@ class ServicePlugin:
     """Paths that take bodies above the default 1 MiB (e.g. a spreadsheet upload), in bytes."""
 
     def http_router(self) -> APIRouter:
+        """The service's routes. Include feature routers without prefix, tags or dependencies:
+        the app mounts the leaf routes flat (crm_shared.app._leaf_routes) and puts them on each
+        route instead."""
         return APIRouter()
 
     def subscriptions(self) -> list[SubscriptionTable]:

@@ -73,3 +73,23 @@ def test_branch_filter_scopes_lists():
     with pytest.raises(Problem) as err:
         p.branch_filter("c")
     assert err.value.status == 404
+
+
+def test_the_app_mounts_every_plugin_route_flat():
+    """create_app mounts the leaf routes of each plugin (one matching pass per request); they must
+    serve exactly the operations FastAPI's own include would, with the same contract."""
+    from fastapi import FastAPI
+
+    from crm_shared.app import create_app
+    from crm_shared.plugins import discover
+
+    plugins = discover("all")
+    reference = FastAPI()
+    for plugin in plugins:
+        reference.include_router(plugin.http_router())
+    flat = create_app(plugins, Settings())
+    expected = reference.openapi()["paths"]
+    served = flat.openapi()["paths"]
+    assert len(expected) > 40
+    assert {path: served.get(path) for path in expected} == expected
+    assert not any(hasattr(r, "original_router") for r in flat.router.routes)

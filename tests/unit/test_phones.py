@@ -24,6 +24,12 @@ def test_mask_shows_first_three_and_last_four_national_digits():
     assert phones.mask("+8613812345678") == "138****5678"
 
 
+@pytest.mark.parametrize("raw", ["138 1234 5678", "+1 650 253 0000", "+44 20 7946 0958", "+852 6123 4567"])
+def test_one_parse_gives_the_same_number_and_mask_as_two(raw):
+    e164 = phones.normalize(raw)
+    assert phones.normalize_masked(raw) == (e164, phones.mask(e164))
+
+
 def test_parse_and_match_masked_form():
     assert phones.parse_masked("138****5678") == ("138", "5678")
     assert phones.parse_masked("13812345678") is None

@@ -17,6 +17,7 @@ from crm_leads.disputes.views import router as disputes_router
 from crm_leads.imports.views import router as imports_router
 from crm_leads.leads import dedup
 from crm_leads.leads.views import router as leads_router
+from crm_leads.pool.quota import router as pool_quota_router
 from crm_leads.pool.views import router as pool_router
 from crm_leads.staff.views import router as staff_router
 from crm_leads.subscriptions import table
@@ -35,7 +36,7 @@ class LeadsService(ServicePlugin):
     def http_router(self) -> APIRouter:
         router = APIRouter()
         router.include_router(imports_router)  # before /v1/leads/{id} routes
-        for sub in (branches_router, staff_router, leads_router, pool_router, audit_router, reports_router, disputes_router):
+        for sub in (branches_router, staff_router, leads_router, pool_quota_router, pool_router, audit_router, reports_router, disputes_router):
             router.include_router(sub)
         return router
 

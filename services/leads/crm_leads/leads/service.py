@@ -13,7 +13,7 @@ from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.http.auth import Principal
 from crm_shared.http.problems import Problem, forbidden, not_found
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash
+from crm_shared.phones import InvalidPhone, normalize_masked, phone_hash
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.assigners.base import active as assigner
@@ -53,9 +53,10 @@ async def get_scoped(ctx: ServiceContext, lead_id: str, who: Principal) -> dict:
     return doc
 
 
-def normalized_phone(ctx: ServiceContext, raw: str) -> str:
+def normalized_masked(ctx: ServiceContext, raw: str) -> tuple[str, str]:
+    """(E.164, mask) of a caller's phone, or 422 naming the field."""
     try:
-        return normalize(raw, ctx.settings.default_region)
+        return normalize_masked(raw, ctx.settings.default_region)
     except InvalidPhone as exc:
         raise Problem(422, "validation", str(exc), errors=[{"loc": ["body", "customer", "phone"], "msg": str(exc)}]) from None
 
@@ -89,8 +90,8 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
     No read before the write: the unique `dedup_key` decides, and only a loser looks up the winner.
     """
     now = now or utcnow()
-    e164 = normalized_phone(ctx, body.customer.phone)
-    digest, masked = phone_hash(e164, ctx.settings.phone_hash_key), mask(e164)
+    e164, masked = normalized_masked(ctx, body.customer.phone)
+    digest = phone_hash(e164, ctx.settings.phone_hash_key)
     owner = await choose_owner(ctx, branch, body.owner_id, who)
     lead_id = uuid7()
     report = await matching.live_report(ctx, branch.id, digest, masked, body.customer.name, now)

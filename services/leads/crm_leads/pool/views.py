@@ -13,13 +13,11 @@ from crm_leads.context import MANAGERS, Ctx, IdPath, load_branch
 from crm_leads.leads import service
 from crm_leads.leads.changes import require_editor
 from crm_leads.leads.models import AssignIn, LeadOut
-from crm_leads.pool import quota
 from crm_leads.pool import service as pool
 from crm_leads.staff.service import active_consultant
 
 router = APIRouter(tags=["pool"])
 Expected = Annotated[int | None, Depends(if_match_version)]
-router.include_router(quota.router)
 
 
 @router.post("/v1/leads/{lead_id}/assign", response_model=LeadOut, summary="Give a lead to a consultant",
