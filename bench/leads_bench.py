@@ -12,7 +12,16 @@
   the check) and the existing-phone lookup (`dedup.holder`, an equality on the indexed
   `dedup_key`, which the dev store also serves from a SQLite index).
 
-`CRM_BENCH_REGISTRATIONS` (default 600) sets the throughput run's size.
+Three more rows bound what any HTTP registration can reach on this machine and store, each against
+the same raw baseline:
+- the store and bus work alone: per registration the batched claims lookup, the lead document
+  inserted with its event (batched), the JetStream publish and the batched clear -- the calls
+  `service.register` makes, with none of its other code;
+- the registration without HTTP: `service.register` called in-process, 16 at a time;
+- the HTTP floor: a bare FastAPI endpoint that validates the same body and does one `insert_one`,
+  loaded the same way; what uvicorn + FastAPI + a store round trip cost on this machine.
+
+`CRM_BENCH_REGISTRATIONS` (default 600) sets the throughput runs' size.
 """
 
 from __future__ import annotations
@@ -32,14 +41,23 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
+from pydantic import BaseModel
 
 from bench.common import bench_env
 from crm_leads.assigners.base import LeadsSettings
-from crm_leads.leads import dedup, rules
+from crm_leads.context import load_branch
+from crm_leads.leads import dedup, rules, service
+from crm_leads.leads.models import LeadCreate
 from crm_leads.plugin import LeadsService
 from crm_shared.app import create_app
 from crm_shared.branches import BranchSettings
-from crm_shared.http.auth import mint_token
+from crm_shared import batching
+from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, new_document
+from crm_shared.events import new_event
+from crm_shared.events.leads import LeadRegistered, MaskedCustomer
+from crm_shared.http.auth import Principal, mint_token
+from crm_shared.plugins import ServiceContext
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.phones import mask, normalize, phone_hash
 from crm_shared.stack import free_port
@@ -124,7 +142,7 @@ async def _fill(db, key: str, owner: str, seeded: int, want: int) -> int:
     """Seed stored leads (insert_many, one store transaction per batch) until the collection holds
     `want`; returns how many seeded leads there are now (phones 138 + seed number)."""
     assert f"+86138{0:08d}" == normalize("13800000000")
-    end, now = seeded + want - await db.leads.count_documents({}), utcnow()
+    end, now = seeded + max(want - await db.leads.count_documents({}), PROBES), utcnow()  # some to probe, always
     for start in range(seeded, end, SEED_BATCH):
         await db.leads.insert_many([_stored_lead(key, i, owner, now) for i in range(start, min(end, start + SEED_BATCH))])
     return max(seeded, end)
@@ -165,20 +183,101 @@ async def _serving(settings, db) -> AsyncIterator[Office]:
         await task
 
 
-async def _throughput(office: Office, js, stream: str) -> float:
-    """Registrations/s from the load process, until every `lead.registered` is in the stream."""
-    while (before := (await js.stream_info(stream)).state.messages) < 2:
-        await asyncio.sleep(0.01)  # branch.configured and staff.joined
+async def _loaded(port: int, token: str) -> float:
+    """Seconds the load process takes for N_HTTP registrations, each answered 201."""
     load = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.leads_bench", str(office.port), office.token, str(N_HTTP), str(CONCURRENCY),
+        sys.executable, "-m", "bench.leads_bench", str(port), token, str(N_HTTP), str(CONCURRENCY),
         cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     assert await load.stdout.readline() == b"ready\n"
     started = time.perf_counter()
     out, _ = await load.communicate(b"go\n")
     assert json.loads(out) == {"201": N_HTTP}, out
-    while (await js.stream_info(stream)).state.messages < before + N_HTTP:
+    return time.perf_counter() - started
+
+
+async def _published(js, stream: str, count: int) -> None:
+    while (await js.stream_info(stream)).state.messages < count:
         await asyncio.sleep(0.01)
+
+
+async def _throughput(office: Office, js, stream: str) -> float:
+    """Registrations/s from the load process, until every `lead.registered` is in the stream."""
+    while (before := (await js.stream_info(stream)).state.messages) < 2:
+        await asyncio.sleep(0.01)  # branch.configured and staff.joined
+    started = time.perf_counter()
+    await _loaded(office.port, office.token)
+    await _published(js, stream, before + N_HTTP)
     return N_HTTP / (time.perf_counter() - started)
+
+
+async def _store_and_bus_only(settings, db, js) -> float:
+    """The store and bus calls of a registration and nothing else, CONCURRENCY at a time."""
+    relay, now, before = OutboxRelay(db, ("leads",), js, settings), utcnow(), (await js.stream_info(settings.stream_name)).state.messages
+
+    async def register(i: int) -> None:
+        doc = _stored_lead(settings.phone_hash_key, 50_000_000 + i, "owner", now)
+        await batching.find_by_ids(db.report_claims, (f"claim-{i}", f"masked-{i}"))
+        env = new_event(LeadRegistered(lead_id=doc["_id"], customer=MaskedCustomer(
+            name=doc["customer"]["name"], phone_masked=doc["customer"]["phone_masked"], phone_hash=doc["phone_hash"]),
+            source=doc["source"], owner_id="owner", grade="A", registered_by="owner"), branch_id="bench", subject=doc["_id"])
+        stored = new_document(settings, doc, env)
+        await batching.insert(db.leads, stored)
+        published.append(asyncio.ensure_future(relay.publish_written("leads", doc["_id"], stored[OUTBOX_FIELD], inserted=True)))
+
+    published: list = []
+    started = time.perf_counter()
+    await _gather_limited(N_HTTP, register)
+    await asyncio.gather(*published)
+    await _published(js, settings.stream_name, before + N_HTTP)
+    return N_HTTP / (time.perf_counter() - started)
+
+
+async def _without_http(settings, db, js, office: Office) -> float:
+    """`service.register` in-process, CONCURRENCY at a time, until every event is in the stream:
+    the design's store and bus work per registration, nothing of HTTP."""
+    relay = OutboxRelay(db, ("leads",), js, settings)
+    ctx = ServiceContext("leads", settings, db, js, relay)
+    who = Principal(sub=office.consultant, role="consultant", branches=["bench"])
+    branch = await load_branch(ctx, "bench", who)
+    before = (await js.stream_info(settings.stream_name)).state.messages
+
+    async def register(i: int) -> None:
+        await service.register(ctx, branch, LeadCreate.model_validate(_body(f"136{i:08d}")), who)
+
+    started = time.perf_counter()
+    await _gather_limited(N_HTTP, register)
+    await asyncio.gather(*ctx.tasks)
+    await _published(js, settings.stream_name, before + N_HTTP)
+    return N_HTTP / (time.perf_counter() - started)
+
+
+class FloorBody(BaseModel):
+    branch_id: str
+    customer: dict[str, str]
+    source: dict[str, str]
+    grade: str
+
+
+async def _http_floor(db) -> float:
+    """A bare FastAPI endpoint: validate the registration body, one `insert_one`, 201."""
+    app = FastAPI()
+
+    @app.post("/v1/leads", status_code=201)
+    async def create(body: FloorBody) -> dict:
+        doc = body.model_dump() | {"_id": uuid7(), "status": "new", "version": 1}
+        await db.floor.insert_one(doc)
+        return {"id": doc["_id"]}
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        return N_HTTP / await _loaded(port, "unused")
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def _dedup_latency(offices: list[Office], seeded: list[int]) -> list[tuple[float, float]]:
@@ -205,6 +304,9 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
         raw = await _raw_inserts(db)
         async with _serving(settings, db) as large, _serving(small_settings, small_db) as small:
             http = await _throughput(large, js, settings.stream_name)
+            bare = await _store_and_bus_only(settings, db, js)
+            direct = await _without_http(settings, db, js, large)
+            floor = await _http_floor(db)
             seeding = time.perf_counter()
             seeded = [await _fill(small_db, small.key, small.consultant, 0, SMALL),
                       await _fill(db, large.key, large.consultant, 0, LARGE)]
@@ -213,6 +315,12 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
     return [
         {"metric": "lead registrations over HTTP (stored + published)", "value": http, "unit": "leads/s",
          "baseline": "raw insert_one, same concurrency", "baseline_value": raw},
+        {"metric": "ceiling: a registration's store and bus calls alone (claims lookup, insert with event, publish, clear)",
+         "value": bare, "unit": "leads/s", "baseline": "raw insert_one, same concurrency", "baseline_value": raw},
+        {"metric": "ceiling: lead registrations without HTTP (service.register in-process, stored + published)",
+         "value": direct, "unit": "leads/s", "baseline": "raw insert_one, same concurrency", "baseline_value": raw},
+        {"metric": "ceiling: HTTP floor (bare FastAPI endpoint, same body, one insert_one)", "value": floor,
+         "unit": "requests/s", "baseline": "raw insert_one, same concurrency", "baseline_value": raw},
         {"metric": f"dedup: new phone registration over HTTP at {LARGE} leads (inverse ms)", "value": 1000 / large_new,
          "unit": "1/s", "baseline": f"same at {SMALL} leads", "baseline_value": 1000 / small_new},
         {"metric": f"dedup: existing phone lookup at {LARGE} leads (inverse ms)", "value": 1000 / large_existing,
