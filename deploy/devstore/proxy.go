@@ -10,11 +10,20 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"sync"
+	"time"
+)
+
+// How long the one-write-at-a-time lane was held, and for how many commands: with -pprof,
+// /debug/vars shows them, so a benchmark can tell a busy write lane from a busy CPU.
+var (
+	writeLaneBusy     = expvar.NewInt("write_lane_busy_ns")
+	writeLaneCommands = expvar.NewInt("write_lane_commands")
 )
 
 const (
@@ -108,11 +117,15 @@ func (p *proxy) serve(client net.Conn) {
 			return
 		}
 		write := !readOnly[commandName(req)] && opCode(req) == opMsg
+		var held time.Time
 		if write {
 			p.writes.Lock()
+			held = time.Now()
 		}
 		err = p.roundTrip(client, backend, req)
 		if write {
+			writeLaneBusy.Add(int64(time.Since(held)))
+			writeLaneCommands.Add(1)
 			p.writes.Unlock()
 		}
 		if err != nil {
