@@ -25,6 +25,8 @@ DataOpt = Annotated[Path, typer.Option(help="Data directory")]
 NatsPortOpt = Annotated[int, typer.Option(help="NATS port")]
 StorePortOpt = Annotated[int, typer.Option(help="Dev store port")]
 DevstoreOpt = Annotated[Path, typer.Option(help="Dev store binary")]
+WorkersOpt = Annotated[int, typer.Option(min=1, max=64, help="Worker processes, each a full replica of the chosen "
+                                         "services (timers, relays and consumers are replica-safe); use about one per core")]
 
 
 def _start_stack(data: Path, nats_port: int, store_port: int, devstore: Path) -> Stack:
@@ -36,7 +38,7 @@ def _start_stack(data: Path, nats_port: int, store_port: int, devstore: Path) ->
         raise typer.Exit(1) from None
 
 
-def _serve(settings: Settings, services: str, host: str, port: int) -> None:
+def _serve(settings: Settings, services: str, host: str, port: int, workers: int = 1) -> None:
     from crm_shared.app import create_app
 
     try:
@@ -45,15 +47,21 @@ def _serve(settings: Settings, services: str, host: str, port: int) -> None:
         typer.secho(f"crm: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_json)
+    if workers > 1:  # each worker builds its app from the environment, as a separate replica would
+        os.environ["CRM_SERVICES"] = services
+        uvicorn.run("crm_shared.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                    log_config=None, lifespan="on")
+        return
     app = create_app(plugins, settings)
     uvicorn.run(app, host=host, port=port, log_config=None, lifespan="on")
 
 
 @cli.command()
-def serve(services: ServicesOpt = "all", host: HostOpt = "", port: PortOpt = 0) -> None:
-    """Run the chosen services in this process against CRM_MONGO_URL and CRM_NATS_URL."""
+def serve(services: ServicesOpt = "all", host: HostOpt = "", port: PortOpt = 0, workers: WorkersOpt = 1) -> None:
+    """Run the chosen services against CRM_MONGO_URL and CRM_NATS_URL, in this process or in
+    `--workers` processes sharing the port."""
     settings = Settings()
-    _serve(settings, services, host or settings.http_host, port or settings.http_port)
+    _serve(settings, services, host or settings.http_host, port or settings.http_port, workers)
 
 
 @cli.command()
