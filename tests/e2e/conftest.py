@@ -37,6 +37,17 @@ class Floor:
         assert r.status_code in expected, f"{method} {path} as {role}: {r.status_code} {r.text[:500]}"
         return r.json() if r.content and r.headers.get("content-type", "").endswith("json") else r
 
+    async def call_once_known(self, method: str, path: str, role: str, sub: str | None = None, timeout: float = 20.0, **kw):
+        """A call naming staff that another service learns of from `staff.joined`: retried while
+        that service answers `/unknown-consultant` (it has not seen the event yet)."""
+        async def attempt():
+            r = await self.client.request(method, path, headers=self.as_(role, sub), **kw)
+            return None if r.status_code == 422 and r.json().get("type", "").endswith("/unknown-consultant") else r
+
+        r = await self.until(attempt, f"{path} to know the staff", timeout)
+        assert r.status_code in (200, 201, 202), f"{method} {path} as {role}: {r.status_code} {r.text[:500]}"
+        return r.json()
+
     async def until(self, check, what: str, timeout: float = 20.0):
         result = await eventually(check, timeout)
         assert result, f"timed out waiting for {what}"

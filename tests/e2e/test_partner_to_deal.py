@@ -55,7 +55,7 @@ async def test_partner_report_to_credited_deal(system):
     assert graded["grade"] == "O"
 
     start = (datetime.now(UTC) + timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
-    appointment = await floor.call("POST", "/v1/appointments", "consultant", consultant, json={
+    appointment = await floor.call_once_known("POST", "/v1/appointments", "consultant", consultant, json={
         "branch_id": b, "consultant_id": consultant, "lead_id": lead["id"],
         "customer": {"name": "周先生", "phone": PHONE}, "kind": "signing",
         "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(), "party_size": 2,

@@ -80,7 +80,7 @@ async def world(urls):
         dispute = await floor.call("POST", "/v1/attribution-disputes", "partner", "agency-1",
                                    json={"report_id": report["id"], "claim": "我方先报备"})
         start = (datetime.now(UTC) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-        appointment = await floor.call("POST", "/v1/appointments", "consultant", s["consultant1"], json={
+        appointment = await floor.call_once_known("POST", "/v1/appointments", "consultant", s["consultant1"], json={
             "branch_id": b, "consultant_id": s["consultant1"], "customer": {"name": "矩阵客户", "phone": "13811112222"},
             "kind": "showing", "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(), "party_size": 1})
         arrive = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
