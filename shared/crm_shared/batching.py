@@ -49,6 +49,11 @@ class Coalescer(Generic[T, R]):
                 outcomes: Sequence[Any] = await self.run([item for item, _ in batch])
             except Exception as exc:  # the whole command failed: every caller in it gets the error
                 outcomes = [exc] * len(batch)
+            except BaseException:  # cancelled (shutting down): nobody in this batch waits forever
+                for _, future in batch:
+                    if not future.done():
+                        future.cancel()
+                raise
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():  # the caller went away; the store did what it did
                     continue
