@@ -36,7 +36,7 @@ import time
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from nats.js import JetStreamContext
 from pymongo import ReturnDocument, UpdateOne
@@ -108,6 +108,15 @@ def removal(doc_id: Any, done: list[dict[str, str]], guard: dict[str, Any] | Non
     ]
 
 
+class _Clear(NamedTuple):
+    """A fast path's removal: `fresh` when the document was just inserted with exactly these events."""
+
+    collection: str
+    doc_id: Any
+    done: list[dict[str, str]]
+    fresh: bool
+
+
 @dataclass
 class OutboxRelay:
     """Publishes the pending events of the given collections; one per service and process."""
@@ -119,9 +128,12 @@ class OutboxRelay:
     owner: str = field(default_factory=uuid7)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopped: bool = False
-    _clears: Coalescer | None = None
+    _clears: Coalescer = field(init=False)
     _in_flight: dict[tuple[str, Any], list] = field(default_factory=dict)  # key -> [fast paths running, until]
     _legacy_checked: bool = False
+
+    def __post_init__(self) -> None:
+        self._clears = Coalescer(self._clear, "outbox:clear")
 
     async def _claim(self, collection: str, doc_id: Any) -> dict | None:
         now = utcnow()
@@ -181,9 +193,7 @@ class OutboxRelay:
         try:
             done = await self._publish(entries)
             if done:
-                if self._clears is None:
-                    self._clears = Coalescer(self._clear, "outbox:clear")
-                await self._clears.submit((key[0], key[1], done, inserted and len(done) == len(entries)))
+                await self._clears.submit(_Clear(key[0], key[1], done, fresh=inserted and len(done) == len(entries)))
             return len(done)
         finally:
             if (mark := self._in_flight.get(key)) is not None:
@@ -191,25 +201,25 @@ class OutboxRelay:
                 if mark[0] <= 0:
                     del self._in_flight[key]
 
-    async def _clear(self, batch: list[tuple[str, Any, list[dict[str, str]], bool]]) -> list[Exception | None]:
+    async def _clear(self, batch: list[_Clear]) -> list[Exception | None]:
         """Remove the published entries of a batch of documents, per collection (see the module doc)."""
         outcomes: list[Exception | None] = [None] * len(batch)
         by_collection: dict[str, list[int]] = {}
-        for i, (collection, *_) in enumerate(batch):
-            by_collection.setdefault(collection, []).append(i)
+        for i, item in enumerate(batch):
+            by_collection.setdefault(item.collection, []).append(i)
         for collection, indexes in by_collection.items():
             try:
-                guarded = [i for i in indexes if not batch[i][3]]
-                fresh = [i for i in indexes if batch[i][3]]
+                guarded = [batch[i] for i in indexes if not batch[i].fresh]
+                fresh = [batch[i] for i in indexes if batch[i].fresh]
                 if fresh:
-                    ids = [batch[i][1] for i in fresh]
+                    ids = {item.doc_id for item in fresh}
                     result = await self.db[collection].update_many(
-                        {"_id": {"$in": ids}, OUTBOX_SEQ: 1},
+                        {"_id": {"$in": list(ids)}, OUTBOX_SEQ: 1},
                         {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_STATE: ""}})
-                    if result.matched_count < len(set(ids)):  # some were written again meanwhile
+                    if result.matched_count < len(ids):  # some were written again meanwhile
                         guarded += fresh  # (the guarded removal is a no-op on the ones just cleared)
                 for start in range(0, len(guarded), CLEAR_BATCH):
-                    ops = [op for i in guarded[start:start + CLEAR_BATCH] for op in removal(batch[i][1], batch[i][2])]
+                    ops = [op for item in guarded[start:start + CLEAR_BATCH] for op in removal(item.doc_id, item.done)]
                     await self.db[collection].bulk_write(ops, ordered=True)
             except Exception as exc:  # still pending: the sweep publishes again (deduplicated) and removes them
                 OUTBOX_ERRORS.inc()
@@ -261,7 +271,7 @@ class OutboxRelay:
             docs = await self.db[collection].find({OUTBOX_STATE: PENDING}, projection={"_id": 1}).limit(SWEEP_BATCH).to_list()
             ids = [doc["_id"] for doc in docs]
             if not self._legacy_checked:  # once per process, until a marker says there are none
-                ids += [i for i in await self._legacy_ids(collection) if i not in set(ids)]
+                ids = list(dict.fromkeys([*ids, *await self._legacy_ids(collection)]))
             for _id in ids:
                 if (mark := self._in_flight.get((collection, _id))) and mark[1] > time.monotonic():
                     continue  # this process's fast path is publishing it right now
