@@ -55,7 +55,7 @@ from crm_leads.plugin import LeadsService
 from crm_shared.app import create_app
 from crm_shared.branches import BranchSettings
 from crm_shared import batching
-from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, new_document
+from crm_shared.bus.outbox import OutboxRelay, new_document
 from crm_shared.events import new_event
 from crm_shared.events.leads import LeadRegistered, MaskedCustomer
 from crm_shared.http.auth import Principal, mint_token
@@ -165,14 +165,24 @@ class Office:
 
 
 @asynccontextmanager
-async def _serving(settings, db) -> AsyncIterator[Office]:
+async def _uvicorn(app, lifespan: str = "on") -> AsyncIterator[int]:
+    """The app served on a free local port (yielded) until the block ends."""
     port = free_port()
-    app = create_app([LeadsService(LeadsSettings(timers=False))], settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.05)
     try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
+
+
+@asynccontextmanager
+async def _serving(settings, db) -> AsyncIterator[Office]:
+    app = create_app([LeadsService(LeadsSettings(timers=False))], settings)
+    async with _uvicorn(app) as port:
         admin = {"Authorization": f"Bearer {mint_token(settings, 'bench-admin', 'admin', ['*'])}"}
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=admin, timeout=60) as client:
             (await client.post("/v1/branches", json={"id": "bench", "name": "Bench"})).raise_for_status()
@@ -182,9 +192,6 @@ async def _serving(settings, db) -> AsyncIterator[Office]:
             token = mint_token(settings, r.json()["id"], "consultant", ["bench"])
             client.headers["Authorization"] = f"Bearer {token}"
             yield Office(db, settings.phone_hash_key, r.json()["id"], token, port, client)
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _loaded(port: int, token: str, n: int = N_HTTP, prefix: str = "139") -> float:
@@ -216,9 +223,23 @@ async def _throughput(office: Office, js, stream: str) -> float:
     return N_HTTP / (answered + time.perf_counter() - started)
 
 
+def _context(settings, db, js) -> ServiceContext:
+    return ServiceContext("leads", settings, db, js, OutboxRelay(db, ("leads",), js, settings))
+
+
+async def _registrations_per_s(ctx: ServiceContext, register) -> float:
+    """`register(i)` N_HTTP times, CONCURRENCY at a time, until every event is in the stream."""
+    before = (await ctx.js.stream_info(ctx.settings.stream_name)).state.messages
+    started = time.perf_counter()
+    await _gather_limited(N_HTTP, register)
+    await asyncio.gather(*ctx.tasks)  # the fast paths publishing and clearing
+    await _published(ctx.js, ctx.settings.stream_name, before + N_HTTP)
+    return N_HTTP / (time.perf_counter() - started)
+
+
 async def _store_and_bus_only(settings, db, js) -> float:
-    """The store and bus calls of a registration and nothing else, CONCURRENCY at a time."""
-    relay, now, before = OutboxRelay(db, ("leads",), js, settings), utcnow(), (await js.stream_info(settings.stream_name)).state.messages
+    """The store and bus calls of a registration and nothing else."""
+    ctx, now = _context(settings, db, js), utcnow()
 
     async def register(i: int) -> None:
         doc = _stored_lead(settings.phone_hash_key, 50_000_000 + i, "owner", now)
@@ -228,33 +249,21 @@ async def _store_and_bus_only(settings, db, js) -> float:
             source=doc["source"], owner_id="owner", grade="A", registered_by="owner"), branch_id="bench", subject=doc["_id"])
         stored = new_document(settings, doc, env)
         await batching.insert(db.leads, stored)
-        published.append(asyncio.ensure_future(relay.publish_written("leads", doc["_id"], stored[OUTBOX_FIELD], inserted=True)))
+        ctx.inserted("leads", stored)
 
-    published: list = []
-    started = time.perf_counter()
-    await _gather_limited(N_HTTP, register)
-    await asyncio.gather(*published)
-    await _published(js, settings.stream_name, before + N_HTTP)
-    return N_HTTP / (time.perf_counter() - started)
+    return await _registrations_per_s(ctx, register)
 
 
 async def _without_http(settings, db, js, office: Office) -> float:
-    """`service.register` in-process, CONCURRENCY at a time, until every event is in the stream:
-    the design's store and bus work per registration, nothing of HTTP."""
-    relay = OutboxRelay(db, ("leads",), js, settings)
-    ctx = ServiceContext("leads", settings, db, js, relay)
+    """`service.register` in-process: the design's store and bus work per registration, nothing of HTTP."""
+    ctx = _context(settings, db, js)
     who = Principal(sub=office.consultant, role="consultant", branches=["bench"])
     branch = await load_branch(ctx, "bench", who)
-    before = (await js.stream_info(settings.stream_name)).state.messages
 
     async def register(i: int) -> None:
         await service.register(ctx, branch, LeadCreate.model_validate(_body(f"136{i:08d}")), who)
 
-    started = time.perf_counter()
-    await _gather_limited(N_HTTP, register)
-    await asyncio.gather(*ctx.tasks)
-    await _published(js, settings.stream_name, before + N_HTTP)
-    return N_HTTP / (time.perf_counter() - started)
+    return await _registrations_per_s(ctx, register)
 
 
 class FloorBody(BaseModel):
@@ -274,17 +283,9 @@ async def _http_floor(db) -> float:
         await db.floor.insert_one(doc)
         return {"id": doc["_id"]}
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    try:
+    async with _uvicorn(app, lifespan="off") as port:
         await _loaded(port, "unused", WARM_UP, "135")
         return N_HTTP / await _loaded(port, "unused")
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _dedup_latency(offices: list[Office], seeded: list[int]) -> list[tuple[float, float]]:
