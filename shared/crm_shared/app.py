@@ -12,9 +12,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import nats
 from fastapi import FastAPI, Request, Response
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.routing import APIRoute
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI, get_asyncapi_html
@@ -25,12 +28,14 @@ from pymongo import AsyncMongoClient
 from crm_shared.bus import consumers
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.bus.streams import ensure_streams
-from crm_shared.config import Settings, get_settings
-from crm_shared.events import Envelope
+from crm_shared.config import ServiceSettings, Settings, get_settings, service_settings
+from crm_shared.events import Envelope, registry
 from crm_shared.http import problems
+from crm_shared.http.concurrency import IDEMPOTENCY
 from crm_shared.ids import uuid7
 from crm_shared.observability import HTTP_REQUESTS, configure_logging, correlation_id
-from crm_shared.plugins import ServiceContext, ServicePlugin, discover
+from crm_shared.plugins import PluginError, ServiceContext, ServicePlugin, discover
+from crm_shared.timers import Retention, Timer, TimerRunner, clean_up
 
 MAX_BODY_BYTES = 1_048_576
 log = logging.getLogger("crm.app")
@@ -94,9 +99,15 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
     broker = NatsBroker(settings.nats_url, logger=logging.getLogger("crm.broker"))
     contexts: dict[str, ServiceContext] = {}
 
+    configs = {plugin.name: _service_settings(plugin, settings) for plugin in plugins}
+    known = registry()
     for plugin in plugins:
         router = NatsRouter()
         for table in plugin.subscriptions():
+            try:
+                table.check(known)
+            except ValueError as exc:
+                raise PluginError(f"service {plugin.name!r}: {exc}") from None
             consumers.bind(router, plugin.name, table, settings, lambda n=plugin.name: contexts[n])
         _document_events(router, plugin, settings)
         broker.include_router(router)
@@ -107,19 +118,17 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
         nc = await nats.connect(settings.nats_url, name="crm-platform", max_reconnect_attempts=-1)
         js = nc.jetstream()
         await ensure_streams(js, settings)
-        relays = []
         for plugin in plugins:
             db = mongo[settings.database_name(plugin.name)]
             relay = OutboxRelay(db, plugin.outbox_collections, js, settings)
-            ctx = contexts[plugin.name] = ServiceContext(plugin.name, settings, db, js, relay)
+            ctx = contexts[plugin.name] = ServiceContext(plugin.name, settings, db, js, relay, config=configs[plugin.name])
             await consumers.ensure_indexes(db)
             await relay.ensure_indexes()
             for table in plugin.subscriptions():
                 await js.add_consumer(settings.stream_name, consumers.consumer_config(plugin.name, table, settings))
             await plugin.startup(ctx)
-            if plugin.outbox_collections:
-                ctx.spawn(relay.run(), name=f"relay:{plugin.name}")
-                relays.append(relay)
+            ctx._timers = TimerRunner(ctx)
+            ctx._timers.start([*plugin.timers(ctx), *_platform_timers(plugin, ctx)])
         app.state.mongo, app.state.nc, app.state.js = mongo, nc, js
         await broker.start()
         log.info("started", extra={"services": [p.name for p in plugins]})
@@ -128,8 +137,6 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
         finally:
             with contextlib.suppress(Exception):
                 await broker.stop()
-            for relay in relays:
-                relay.stop()
             for plugin in plugins:
                 ctx = contexts[plugin.name]
                 await plugin.shutdown(ctx)
@@ -195,20 +202,89 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
     return app
 
 
+def _service_settings(plugin: ServicePlugin, settings: Settings) -> ServiceSettings:
+    try:
+        return service_settings(plugin.settings_model, plugin.name, settings, plugin.settings)
+    except ValueError as exc:
+        raise PluginError(str(exc)) from None
+
+
+def _platform_timers(plugin: ServicePlugin, ctx: ServiceContext) -> list[Timer]:
+    """The outbox sweep (every replica: it takes a lease per document) and the clean-up."""
+    settings = ctx.settings
+    kept = [
+        Retention(consumers.INBOX, "at", timedelta(days=settings.inbox_retention_days)),
+        Retention(IDEMPOTENCY, "at", timedelta(hours=settings.idempotency_retention_hours)),
+        Retention(consumers.DEAD_LETTERS_COLLECTION, "at", timedelta(days=settings.dead_letter_retention_days)),
+        *plugin.retention(ctx),
+    ]
+    timers = [Timer("platform:clean-up", settings.cleanup_interval_seconds, clean_up(kept))]
+    if plugin.outbox_collections:
+        timers.append(Timer("platform:outbox", settings.relay_interval_seconds, _sweep, leased=False))
+    return timers
+
+
+async def _sweep(ctx: ServiceContext, _now) -> int:
+    return await ctx.relay.sweep()
+
+
 def _leaf_routes(router) -> list:
-    """A plugin's routes, flat, in order.
+    """A plugin's routes, flat, in order, with what each include added applied to its routes.
 
     FastAPI 0.16x keeps an included router as a lazy branch and walks the branches on every
     request (route versions, effective contexts); with the plugins' feature routers one level
-    down, that walk cost about a tenth of a registration's CPU. The plugins include their
-    routers without prefix, tags or dependencies (see `ServicePlugin.http_router`), so the leaf
-    routes are the same routes, and the app matches them in one pass.
+    down, that walk cost about a tenth of a registration's CPU. So the app mounts the leaf
+    routes flat and matches them in one pass. An include's prefix, tags, dependencies,
+    responses, `deprecated` and `include_in_schema` are applied to copies of its routes; any
+    other include option stops start-up rather than being dropped.
     """
     routes = []
     for route in router.routes:
         inner = getattr(route, "original_router", None)  # FastAPI's lazy include
-        routes.extend(_leaf_routes(inner) if inner is not None else [route])
+        if inner is None:
+            routes.append(route)
+            continue
+        leaves = _leaf_routes(inner)
+        include = route.include_context
+        if _plain(include):
+            routes.extend(leaves)
+        else:
+            routes.extend(_with_include(leaf, include) for leaf in leaves)
     return routes
+
+
+def _plain(include) -> bool:
+    return (not include.prefix and not include.tags and not include.dependencies and not include.responses
+            and include.deprecated is None and include.include_in_schema and not include.callbacks
+            and isinstance(include.default_response_class, DefaultPlaceholder)
+            and isinstance(include.generate_unique_id_function, DefaultPlaceholder))
+
+
+def _with_include(route, include) -> APIRoute:
+    """A copy of `route` as FastAPI's eager include used to make it."""
+    if not isinstance(route, APIRoute):
+        raise PluginError(f"cannot apply a router include's options to {route!r}: include it without them")
+    if include.callbacks or not isinstance(include.default_response_class, DefaultPlaceholder) \
+            or not isinstance(include.generate_unique_id_function, DefaultPlaceholder):
+        raise PluginError(f"{route.path}: include_router(callbacks=, default_response_class=, "
+                          "generate_unique_id_function=) are not supported by the flat mount; set them on the routes")
+    return APIRoute(
+        include.prefix + route.path, route.endpoint, response_model=route.response_model,
+        status_code=route.status_code, tags=[*include.tags, *route.tags],
+        dependencies=[*include.dependencies, *route.dependencies], summary=route.summary,
+        description=route.description, response_description=route.response_description,
+        responses={**include.responses, **route.responses},
+        deprecated=route.deprecated if include.deprecated is None else (route.deprecated or include.deprecated),
+        methods=route.methods, operation_id=route.operation_id,
+        response_model_include=route.response_model_include, response_model_exclude=route.response_model_exclude,
+        response_model_by_alias=route.response_model_by_alias,
+        response_model_exclude_unset=route.response_model_exclude_unset,
+        response_model_exclude_defaults=route.response_model_exclude_defaults,
+        response_model_exclude_none=route.response_model_exclude_none,
+        include_in_schema=route.include_in_schema and include.include_in_schema,
+        response_class=route.response_class, name=route.name, callbacks=route.callbacks,
+        openapi_extra=route.openapi_extra, generate_unique_id_function=route.generate_unique_id_function,
+    )
 
 
 def app_from_env() -> FastAPI:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-secret-change-me"
@@ -59,6 +61,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    cleanup_interval_seconds: float = Field(3600.0, gt=0, description="How often each service deletes expired records.")
+    inbox_retention_days: float = Field(
+        30, gt=0, description="How long a consumer remembers an event it handled. Redeliveries come within minutes; "
+        "a replay of older events (a rebuild) uses its own fresh read models.")
+    idempotency_retention_hours: float = Field(48, gt=0, description="How long an Idempotency-Key replays its first answer.")
+    dead_letter_retention_days: float = Field(90, gt=0, description="How long dead-letter records are kept for operators.")
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
         if self.environment == "production":
@@ -74,6 +83,62 @@ class Settings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"
+
+
+def secret(default: str, description: str) -> Any:
+    """A setting that must not keep its development default in production (checked at start)."""
+    return Field(default, description=description, json_schema_extra={"secret": True})
+
+
+class ServiceSettings(BaseModel):
+    """Base of a service plugin's settings: `CRM_<SERVICE>__<FIELD>` (e.g. `CRM_LEADS__ASSIGNER`).
+
+    `environment` and `default_timezone` are not read for the service: they are the root
+    settings' values (`CRM_ENVIRONMENT`, `CRM_DEFAULT_TIMEZONE`), filled in at start.
+    Fields made with `secret(...)` are refused in production (by `service_settings`) while they
+    hold their default or are shorter than 32 bytes.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="Inherited from CRM_ENVIRONMENT.")
+    default_timezone: str = Field("Asia/Shanghai", description="Inherited from CRM_DEFAULT_TIMEZONE.")
+
+
+INHERITED = ("environment", "default_timezone")
+
+
+def service_settings(model: type[ServiceSettings], service: str, root: Settings,
+                     given: ServiceSettings | None = None) -> ServiceSettings:
+    """A service's settings: `given` (tests, embedding) or `CRM_<SERVICE>__*` from the environment,
+    with the inherited fields taken from the root settings; invalid settings raise ValueError
+    naming the variable."""
+    prefix = f"CRM_{service.upper()}__"
+    inherited = {name: getattr(root, name) for name in INHERITED}
+    try:
+        if given is not None:
+            values = given.model_dump(exclude_unset=True, exclude=set(INHERITED))
+            loaded = model.model_validate({**values, **inherited})
+        else:
+            env_model = type(f"{model.__name__}FromEnv", (BaseSettings, model), {
+                "model_config": SettingsConfigDict(env_prefix=prefix, env_nested_delimiter="__", extra="ignore"),
+            })
+            values = env_model(**inherited).model_dump(exclude_unset=True, exclude=set(INHERITED))
+            loaded = model.model_validate({**values, **inherited})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{prefix}{'__'.join(str(p) for p in e['loc']).upper() or '*'}: {e['msg']}" for e in exc.errors())
+        raise ValueError(f"settings of service {service!r}: {problems}") from None
+    if root.environment == "production":
+        for name, info in model.model_fields.items():
+            if not (info.json_schema_extra or {}).get("secret"):
+                continue
+            value = str(getattr(loaded, name))
+            if value == info.default:
+                raise ValueError(f"{prefix}{name.upper()} is the development default; set a real secret in production")
+            if len(value.encode()) < 32:
+                raise ValueError(f"{prefix}{name.upper()} must be at least 32 bytes in production")
+    return loaded
 
 
 @lru_cache

@@ -17,10 +17,12 @@ from fastapi import APIRouter, Request
 from nats.js import JetStreamContext
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_shared.aggregates import Aggregate
 from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, outbox_entries
-from crm_shared.config import Settings
+from crm_shared.config import ServiceSettings, Settings
 from crm_shared.events import Envelope, EventData
+from crm_shared.timers import Retention, Timer, TimerRunner
 
 GROUP = "crm.services"
 log = logging.getLogger("crm.plugins")
@@ -32,14 +34,35 @@ class PluginError(RuntimeError):
 
 @dataclass
 class ServiceContext:
-    """What a running service uses: its own database, the bus, its outbox relay."""
+    """What a running service uses: its own database, the bus, its outbox relay, its settings
+    (`config`, the plugin's `settings_model`) and whatever per-process objects it keeps
+    (`state`, set in `startup`: providers, caches) -- never module globals."""
 
     name: str
     settings: Settings
     db: AsyncDatabase
     js: JetStreamContext
     relay: OutboxRelay
+    config: Any = None
+    state: Any = None
     tasks: set[asyncio.Task] = field(default_factory=set)
+    _aggregates: dict[str, Aggregate] = field(default_factory=dict)
+    _timers: TimerRunner | None = None
+
+    def aggregate(self, collection: str) -> Aggregate:
+        """Writes with events on one of the service's outbox collections (crm_shared.aggregates)."""
+        found = self._aggregates.get(collection)
+        if found is None:
+            if collection not in self.relay.collections:
+                raise PluginError(f"service {self.name!r} writes events to {collection!r}, "
+                                  f"which is not in its outbox_collections {self.relay.collections}")
+            found = self._aggregates[collection] = Aggregate(self, collection)
+        return found
+
+    def wake(self, timer: str) -> None:
+        """End a timer's wait now (new work for it was just written)."""
+        if self._timers is not None:
+            self._timers.wake(timer)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task:
         """Run a background job for the life of the service; cancelled at shutdown."""
@@ -68,26 +91,44 @@ class ServiceContext:
 
 
 class ServicePlugin:
-    """Base of every service: what it serves over HTTP, consumes and produces."""
+    """Base of every service: what it serves over HTTP, consumes, produces, keeps and runs.
+
+    `settings`: the service's settings for this instance (tests, embedding); None reads them
+    from `CRM_<NAME>__*` at start (crm_shared.config.service_settings).
+    """
 
     name: ClassVar[str]
     title: ClassVar[str] = ""
+    settings_model: ClassVar[type[ServiceSettings]] = ServiceSettings
     produces: ClassVar[tuple[type[EventData], ...]] = ()
     outbox_collections: ClassVar[tuple[str, ...]] = ()
     body_limits: ClassVar[dict[str, int]] = {}
     """Paths that take bodies above the default 1 MiB (e.g. a spreadsheet upload), in bytes."""
 
+    def __init__(self, settings: ServiceSettings | None = None) -> None:
+        if settings is not None and not isinstance(settings, self.settings_model):
+            raise PluginError(f"service {self.name!r} takes {self.settings_model.__name__}, not {type(settings).__name__}")
+        self.settings = settings
+
     def http_router(self) -> APIRouter:
-        """The service's routes. Include feature routers without prefix, tags or dependencies:
-        the app mounts the leaf routes flat (crm_shared.app._leaf_routes) and puts them on each
-        route instead."""
+        """The service's routes. Feature routers may be included with a prefix, tags and
+        dependencies; the app mounts the leaf routes flat with those applied
+        (crm_shared.app._leaf_routes)."""
         return APIRouter()
+
+    def timers(self, ctx: ServiceContext) -> list[Timer]:
+        """Periodic jobs; the platform runs them (crm_shared.timers). `ctx.config` is loaded."""
+        return []
+
+    def retention(self, ctx: ServiceContext) -> list[Retention]:
+        """Bounded-life records of the service, deleted by the platform's clean-up timer."""
+        return []
 
     def subscriptions(self) -> list[SubscriptionTable]:
         return []
 
     async def startup(self, ctx: ServiceContext) -> None:
-        """Create indexes, start timers."""
+        """Create indexes, set `ctx.state`; runs before the timers and consumers start."""
 
     async def shutdown(self, ctx: ServiceContext) -> None:
         """Release what startup took."""
@@ -126,9 +167,19 @@ def context_of(name: str):
     """FastAPI dependency giving a view its service's running context.
 
     Use at module level: `Ctx = Annotated[ServiceContext, Depends(context_of("leads"))]`.
+    Async, so FastAPI calls it inline (a plain `def` dependency costs a worker-thread hop).
     """
 
-    def get(request: Request) -> ServiceContext:
+    async def get(request: Request) -> ServiceContext:
         return request.app.state.contexts[name]
+
+    return get
+
+
+def state_of(name: str):
+    """FastAPI dependency giving a view its service's `ctx.state` (set in `startup`)."""
+
+    async def get(request: Request) -> Any:
+        return request.app.state.contexts[name].state
 
     return get

@@ -187,35 +187,10 @@ async def test_an_event_added_before_the_clear_stays_pending_until_published(env
     doc = await db.accounts.find_one({"_id": _id})
     assert [e["id"] for e in doc[OUTBOX_FIELD]] == [later.id]
     assert doc[OUTBOX_STATE] == "pending", "clearing one event must not hide the other from the sweep"
-    await r.sweep()  # first pass (looks by entry)
+    assert await r.sweep() == 1
     assert await r.sweep() == 0
     assert [json.loads(m.data)["id"] for m in await stream_messages(settings)][-1] == later.id
     assert await pending_docs(db) == 0
-
-
-async def test_documents_from_before_the_state_field_are_found_by_the_first_sweep(env):
-    settings, db, js = env
-    env_ = new_event(Opened(account_id="old", name="old"), branch_id="b1", subject="old")
-    await db.accounts.insert_one({"_id": "old", "version": 1, OUTBOX_FIELD: outbox_entries(settings, [env_])})
-    r = relay(settings, db, js)
-    assert await r.sweep() == 1
-    assert await event_ids(settings) == [env_.id]
-    assert await pending_docs(db) == 0
-
-
-async def test_once_no_stateless_document_is_left_later_starts_skip_the_full_look(env):
-    settings, db, js = env
-    old = new_event(Opened(account_id="old", name="old"), branch_id="b1", subject="old")
-    await db.accounts.insert_one({"_id": "old", "version": 1, OUTBOX_FIELD: outbox_entries(settings, [old])})
-    assert await relay(settings, db, js).sweep() == 1  # found and published; the look found one, so no marker yet
-    assert await db.outbox_meta.count_documents({}) == 0
-    assert await relay(settings, db, js).sweep() == 0  # the next start looks again, finds none: marker
-    assert await db.outbox_meta.count_documents({"_id": "no-stateless-pending:accounts"}) == 1
-    # current code never writes such a document; one planted now is not looked for again
-    await db.accounts.insert_one({"_id": "planted", "version": 1, OUTBOX_FIELD: outbox_entries(settings, [
-        new_event(Opened(account_id="planted", name="p"), branch_id="b1", subject="planted")])})
-    assert await relay(settings, db, js).sweep() == 0
-    assert await open_account(settings, db, 1) and await relay(settings, db, js).sweep() == 1, "pending state still found"
 
 
 async def test_a_sweep_leaves_documents_to_its_own_running_fast_path(env):

@@ -11,13 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
+from crm_shared.aggregates import event as envelope
 from crm_shared.bus.consumers import SubscriptionTable
-from crm_shared.bus.outbox import new_document, with_events
-from crm_shared.events import EventData, event, new_event
+from crm_shared.errors import Conflict, NotFound
+from crm_shared.events import EventData, event
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_shared.http.concurrency import IdempotencyStore, idempotency_key, if_match_version, stale
+from crm_shared.http.concurrency import IdempotencyStore, idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import Problem, not_found
 from crm_shared.ids import uuid7
 from crm_shared.plugins import ServiceContext, ServicePlugin, context_of
 
@@ -59,8 +59,9 @@ class LedgerService(ServicePlugin):
     outbox_collections = ("accounts",)
 
     def __init__(self) -> None:
+        super().__init__()
         self.table = SubscriptionTable()
-        self.table.on("ledger.pinged")(self.on_ping)
+        self.table.on(Pinged)(self.on_ping)
         self.ctx: ServiceContext | None = None
 
     async def on_ping(self, ctx: ServiceContext, env, data: Pinged) -> None:
@@ -90,10 +91,8 @@ class LedgerService(ServicePlugin):
                 response.status_code = replay[0]
                 return replay[1]
             _id = uuid7()
-            env = new_event(Opened(account_id=_id, name=body.name), branch_id=body.branch_id, subject=_id)
-            doc = new_document(c.settings, {"_id": _id, **body.model_dump(), "version": 1}, env)
-            await c.db.accounts.insert_one(doc)
-            c.events_written("accounts", _id, env)
+            doc = await c.aggregate("accounts").insert(
+                {"_id": _id, **body.model_dump()}, envelope(Opened(account_id=_id, name=body.name), body.branch_id, _id))
             out = _public(doc)
             if key:
                 await store.finish(who.sub, key, 201, out)
@@ -107,9 +106,9 @@ class LedgerService(ServicePlugin):
 
         @router.get("/accounts/{account_id}")
         async def get_account(account_id: str, c: Ctx, who: CurrentPrincipal) -> dict:
-            doc = await c.db.accounts.find_one({"_id": account_id})
+            doc = await c.aggregate("accounts").find_one({"_id": account_id})
             if doc is None or not who.sees_branch(doc["branch_id"]):
-                raise not_found("account")
+                raise NotFound("account")
             return _public(doc)
 
         @router.patch("/accounts/{account_id}")
@@ -118,24 +117,16 @@ class LedgerService(ServicePlugin):
             who: Principal = require_roles("manager", "admin"),
             expected: int | None = Depends(if_match_version),
         ) -> dict:
-            doc = await c.db.accounts.find_one({"_id": account_id})
+            doc = await c.aggregate("accounts").find_one({"_id": account_id})
             if doc is None or not who.sees_branch(doc["branch_id"]):
-                raise not_found("account")
-            version = expected if expected is not None else doc["version"]
-            updated = await c.db.accounts.find_one_and_update(
-                {"_id": account_id, "version": version},
-                with_events(c.settings, {"$set": {"name": body.name}, "$inc": {"version": 1}},
-                            new_event(Pinged(key=f"rename:{account_id}"), branch_id=doc["branch_id"], subject=account_id)),
-                return_document=True,
-            )
-            if updated is None:
-                current = await c.db.accounts.find_one({"_id": account_id})
-                raise stale(current["version"] if current else 0, expected)
-            c.events_written("accounts", account_id)
+                raise NotFound("account")
+            updated = await c.aggregate("accounts").change(
+                doc, expected, {"$set": {"name": body.name}},
+                envelope(Pinged(key=f"rename:{account_id}"), doc["branch_id"], account_id))
             return _public(updated)
 
         @router.post("/fail")
         async def fail() -> dict:
-            raise Problem(409, "conflict-demo", "a demo conflict", existing_id="x")
+            raise Conflict("conflict-demo", "a demo conflict", existing_id="x")
 
         return router

@@ -5,6 +5,7 @@ from crm_shared.config import Settings
 from crm_shared.http.auth import decode_token, mint_token
 from crm_shared.http.concurrency import if_match_version
 from crm_shared.http.pagination import decode_cursor, encode_cursor
+from crm_shared.errors import NotFound
 from crm_shared.http.problems import Problem
 
 
@@ -70,7 +71,7 @@ def test_branch_filter_scopes_lists():
     assert p.branch_filter("a") == {"branch_id": "a"}
     assert p.branch_filter(None) == {"branch_id": {"$in": ["a", "b"]}}
     assert Principal(sub="u", role="admin", branches=["*"]).branch_filter(None) == {}
-    with pytest.raises(Problem) as err:
+    with pytest.raises(NotFound) as err:
         p.branch_filter("c")
     assert err.value.status == 404
 

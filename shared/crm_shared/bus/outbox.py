@@ -11,9 +11,7 @@ Every write that adds events also sets `outbox_state: "pending"`; the removal th
 pushed meanwhile keeps it set). So "pending events => state set" always holds, and the sweep
 finds pending documents by an equality on an indexed top-level string -- an index lookup on
 MongoDB and on the dev store alike, where a filter on `pending_events.id` decodes every
-document of the collection (10-20 s per pass at 20k documents). The relay's first sweep also
-looks the old way for documents written before the state existed, at each start until a look
-finds none (then a marker in `outbox_meta` ends it).
+document of the collection (10-20 s per pass at 20k documents).
 
 The fast path right after a write clears published events in batches: the removals that
 queue up while one batch is being written go out together (crm_shared.batching), so a busy
@@ -53,7 +51,6 @@ LEASE_OWNER = "outbox_lease_owner"
 LEASE_UNTIL = "outbox_lease_until"
 OUTBOX_STATE = "outbox_state"
 OUTBOX_SEQ = "outbox_seq"
-OUTBOX_META = "outbox_meta"  # per service database: markers of one-time checks
 PENDING = "pending"
 # Documents per guarded bulk clear, 2 statements each: under 100 statements per command, the most
 # an unpatched FerretDB v1 runs in one update (each statement pinned one of its 100 pooled SQLite
@@ -126,11 +123,8 @@ class OutboxRelay:
     js: JetStreamContext
     settings: Settings
     owner: str = field(default_factory=uuid7)
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _stopped: bool = False
     _clears: Coalescer = field(init=False)
     _in_flight: dict[tuple[str, Any], list] = field(default_factory=dict)  # key -> [fast paths running, until]
-    _legacy_checked: bool = False
 
     def __post_init__(self) -> None:
         self._clears = Coalescer(self._clear, "outbox:clear")
@@ -240,39 +234,20 @@ class OutboxRelay:
         return published
 
     async def ensure_indexes(self) -> None:
-        """The sweep's lookup by state (both stores); the lookup by entry until no stateless document is left (MongoDB)."""
+        """The sweep's lookup by state, on both stores."""
         for collection in self.collections:
             await self.db[collection].create_index([(OUTBOX_STATE, 1)], name="outbox_state")
-            await self.db[collection].create_index([(f"{OUTBOX_FIELD}.id", 1)], name="outbox_pending")
-
-    async def _legacy_ids(self, collection: str) -> list[Any]:
-        """Documents holding events but no state: written before the state existed.
-
-        Current writes always set the state, so once a look finds none, a marker in
-        `outbox_meta` says so and later starts skip the look (on the dev store it decodes the
-        whole collection: about 20 s at 100k documents, at every start before the marker)."""
-        marker = {"_id": f"no-stateless-pending:{collection}"}
-        if await self.db[OUTBOX_META].find_one(marker) is not None:
-            return []
-        docs = await self.db[collection].find(
-            {f"{OUTBOX_FIELD}.id": {"$type": "string"}, OUTBOX_STATE: {"$exists": False}},
-            projection={"_id": 1}).limit(SWEEP_BATCH).to_list()
-        if not docs:
-            await self.db[OUTBOX_META].update_one(marker, {"$set": {"at": utcnow()}}, upsert=True)
-        return [doc["_id"] for doc in docs]
 
     async def sweep(self) -> int:
-        """Publish every pending event in the relay's collections (recovery path)."""
+        """Publish every pending event in the relay's collections (recovery path; a platform
+        timer runs it every `relay_interval_seconds` on every replica)."""
         total = 0
         for collection in self.collections:
             # Ids first, cursor closed: never hold a server cursor open across publishes (a NATS
             # outage makes each one slow; on the dev store an open cursor pins one of its pooled
             # SQLite connections, and passes that died mid-iteration exhausted the pool).
             docs = await self.db[collection].find({OUTBOX_STATE: PENDING}, projection={"_id": 1}).limit(SWEEP_BATCH).to_list()
-            ids = [doc["_id"] for doc in docs]
-            if not self._legacy_checked:  # once per process, until a marker says there are none
-                ids = list(dict.fromkeys([*ids, *await self._legacy_ids(collection)]))
-            for _id in ids:
+            for _id in [doc["_id"] for doc in docs]:
                 if (mark := self._in_flight.get((collection, _id))) and mark[1] > time.monotonic():
                     continue  # this process's fast path is publishing it right now
                 published = await self.flush(collection, _id)
@@ -281,26 +256,4 @@ class OutboxRelay:
                         {"_id": _id, OUTBOX_STATE: PENDING, f"{OUTBOX_FIELD}.0": {"$exists": False}},
                         {"$unset": {OUTBOX_STATE: ""}})
                 total += published
-        self._legacy_checked = True
         return total
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self) -> None:
-        """Sweep every `relay_interval_seconds`, or sooner when woken after a write."""
-        while not self._stopped:
-            try:
-                await self.sweep()
-            except Exception as exc:
-                OUTBOX_ERRORS.inc()
-                log.warning("outbox sweep failed", extra={"error": repr(exc)})
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), self.settings.relay_interval_seconds)
-            except TimeoutError:
-                pass
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._wake.set()

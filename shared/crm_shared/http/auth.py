@@ -12,6 +12,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import BaseModel, ValidationError
 
 from crm_shared.config import Settings
+from crm_shared.errors import NotFound
 from crm_shared.http.problems import Problem, forbidden
 
 # The contract's development secret is short; production refuses any secret under 32 bytes
@@ -34,7 +35,7 @@ class Principal(BaseModel):
     def require_branch(self, branch_id: str, what: str = "branch") -> None:
         """Another branch's id is reported as missing, never as forbidden."""
         if not self.sees_branch(branch_id):
-            raise Problem(404, "not-found", f"{what} not found")
+            raise NotFound(what)
 
     def branch_filter(self, branch_id: str | None) -> dict:
         """The store filter for a list: the asked branch (404 if foreign), else all the caller's branches."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from crm_shared.errors import Stale
 from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow
 
@@ -29,8 +30,8 @@ def if_match_version(
     return int(text)
 
 
-def stale(current: int, expected: int | None) -> Problem:
-    return Problem(412, "stale-version", f"version is {current}, not {expected}", current_version=current)
+def stale(current: int, expected: int | None) -> Stale:
+    return Stale(current, expected)
 
 
 async def idempotency_key(

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, NetworkTimeout, PyMongoError, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from crm_shared.errors import Busy, DomainError, Forbidden, NotFound
+
 PROBLEM_BASE = "https://crm.example/problems/"
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("crm.http")
@@ -24,19 +26,20 @@ _TITLES = {
 
 
 class Problem(Exception):
-    """Raise from any handler: becomes a problem+json response with a stable `type`."""
+    """An HTTP-level failure (401, 400 for a bad header, 413): for views and the platform's HTTP
+    layer only. Services, rules and timers raise `crm_shared.errors` instead."""
 
     def __init__(self, status: int, kind: str, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.status, self.kind, self.detail, self.extra = status, kind, detail, extra
 
 
-def not_found(what: str = "resource") -> Problem:
-    return Problem(404, "not-found", f"{what} not found")
+def not_found(what: str = "resource") -> NotFound:
+    return NotFound(what)
 
 
-def forbidden(detail: str = "your role may not do this") -> Problem:
-    return Problem(403, "forbidden", detail)
+def forbidden(detail: str = "your role may not do this") -> Forbidden:
+    return Forbidden(detail)
 
 
 def problem_response(status: int, kind: str, detail: str, **extra: Any) -> JSONResponse:
@@ -54,6 +57,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.kind, exc.detail, **exc.extra)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        response = problem_response(exc.status, exc.kind, exc.detail, **exc.fields)
+        if isinstance(exc, Busy):
+            response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
