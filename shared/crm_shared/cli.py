@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from crm_shared.config import Settings
 from crm_shared.observability import configure_logging
@@ -43,6 +44,7 @@ def _serve(settings: Settings, services: str, host: str, port: int, workers: int
 
     try:
         plugins = discover(services)
+        app = create_app(plugins, settings)  # validates every service's settings before anything starts
     except PluginError as exc:
         typer.secho(f"crm: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
@@ -52,15 +54,24 @@ def _serve(settings: Settings, services: str, host: str, port: int, workers: int
         uvicorn.run("crm_shared.app:app_from_env", factory=True, workers=workers, host=host, port=port,
                     log_config=None, lifespan="on")
         return
-    app = create_app(plugins, settings)
     uvicorn.run(app, host=host, port=port, log_config=None, lifespan="on")
+
+
+def _root_settings() -> Settings:
+    """The root settings, or a one-line message naming what is wrong (not a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        typer.secho(f"crm: {problems}", fg="red", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()
 def serve(services: ServicesOpt = "all", host: HostOpt = "", port: PortOpt = 0, workers: WorkersOpt = 1) -> None:
     """Run the chosen services against CRM_MONGO_URL and CRM_NATS_URL, in this process or in
     `--workers` processes sharing the port."""
-    settings = Settings()
+    settings = _root_settings()
     _serve(settings, services, host or settings.http_host, port or settings.http_port, workers)
 
 

@@ -1,6 +1,6 @@
 """The console's only way to the data: the services' public HTTP API, with the user's token.
 
-With `CRM_CONSOLE_API_URL` unset, requests go in-process to the app serving the console
+With `CRM_CONSOLE__API_URL` unset, requests go in-process to the app serving the console
 (all-in-one mode: no network hop, same auth, same validation); otherwise over HTTP to
 that URL (a gateway in front of one process per service).
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from fastapi import Request
-from crm_console.config import settings_of
+from crm_console.settings import settings_of
 
 TIMEOUT = httpx.Timeout(15.0)
 

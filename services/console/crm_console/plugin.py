@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from crm_shared.plugins import ServicePlugin
+from crm_shared.plugins import ServiceContext, ServicePlugin
 
-from crm_console.config import ConsoleSettings
+from crm_console.settings import SERVICE, ConsoleSettings
+from crm_console.state import ConsoleState
 from crm_console.views import SCREENS
 
 
 class ConsoleService(ServicePlugin):
-    name = "console"
+    name = SERVICE
     title = "Web console"
-
-    def __init__(self, config: ConsoleSettings | None = None) -> None:
-        self.config = config
+    settings_model = ConsoleSettings
 
     def http_router(self) -> APIRouter:
         router = APIRouter()
@@ -28,6 +27,8 @@ class ConsoleService(ServicePlugin):
             router.include_router(sub)
         return router
 
+    async def startup(self, ctx: ServiceContext) -> None:
+        ctx.state = ConsoleState()
 
 
 service = ConsoleService()

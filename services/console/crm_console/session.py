@@ -1,8 +1,8 @@
 """Who is using the console: the user's API token and what it says (role, branches).
 
-Development (`CRM_CONSOLE_IDENTITY=dev`): the sign-in page mints a token for the chosen
+Development (`CRM_CONSOLE__IDENTITY=dev`): the sign-in page mints a token for the chosen
 person and keeps it in an HttpOnly, SameSite=Lax cookie. Production
-(`CRM_CONSOLE_IDENTITY=proxy`): the identity-aware proxy in front of the console passes
+(`CRM_CONSOLE__IDENTITY=proxy`): the identity-aware proxy in front of the console passes
 the IdP's access token in `Authorization: Bearer` or `X-Forwarded-Access-Token`; the
 console never mints tokens then, and the API checks them as it checks any other caller.
 """
@@ -15,7 +15,7 @@ from fastapi import Request
 
 from crm_shared.http.auth import Principal, decode_token
 from crm_shared.http.problems import Problem
-from crm_console.config import settings_of
+from crm_console.settings import settings_of
 
 TOKEN_COOKIE = "crm_console_token"
 BRANCH_COOKIE = "crm_console_branch"

@@ -4,8 +4,7 @@ and one place that turns any failure into a readable page instead of a stack tra
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from crm_shared.errors import DomainError
 from crm_shared.http.problems import Problem
 
 from crm_console import i18n
 from crm_console.api import Api, ApiError
 from crm_console.session import BRANCH_COOKIE, LANG_COOKIE, User, current_user
-from crm_console.config import settings_of
+from crm_console.settings import settings_of
+from crm_console.state import state_of
 
 log = logging.getLogger("crm.console")
 HERE = Path(__file__).parent
@@ -69,28 +70,12 @@ def branch_time(value: Any, tz: str, fmt: str = "%m-%d %H:%M") -> str:
 env.filters["bt"] = branch_time
 env.filters["urlq"] = lambda s: quote(str(s or ""), safe="")
 
-_CACHE: dict[tuple, tuple[float, Any]] = {}
-CACHE_MAX = 4096
-
-
-async def _cached(key: tuple, seconds: float, load: Callable[[], Awaitable[Any]]) -> Any:
-    """What a screen needs on every request but that rarely changes (the branch, the header's
-    name): one API call per key per `seconds` in this process, not per page."""
-    hit = _CACHE.get(key)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    value = await load()
-    if len(_CACHE) >= CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[key] = (time.monotonic() + seconds, value)
-    return value
-
-
 async def branch_info(api: Api, branch_id: str) -> dict:
     """The branch (name, timezone, settings)."""
     if not branch_id:
         return {"id": "", "name": "", "timezone": "Asia/Shanghai", "settings": {}}
-    return await _cached(("branch", branch_id), 60, lambda: api.get(f"/v1/branches/{quote(branch_id, safe='')}"))
+    path = f"/v1/branches/{quote(branch_id, safe='')}"
+    return await state_of(api.request).cached(("branch", branch_id), 60, lambda: api.get(path))
 
 
 async def person_name(api: Api, user: User) -> str:
@@ -104,7 +89,7 @@ async def person_name(api: Api, user: User) -> str:
         except ApiError:
             return user.id
 
-    return await _cached(("person", user.id), 300, load)
+    return await state_of(api.request).cached(("person", user.id), 300, load)
 
 
 async def branch_choices(api: Api, user: User) -> list[dict]:
@@ -201,7 +186,7 @@ class ConsoleRoute(APIRoute):
                 msgs = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', [])[1:])}: {e.get('msg')}" for e in exc.errors()[:5])
                 return render(request, "error.html", status_code=422, user=current_user(request),
                               message=f"{i18n.translate('error.bad_input', locale)}: {msgs}")
-            except Problem as exc:
+            except (Problem, DomainError) as exc:
                 return render(request, "error.html", status_code=exc.status, user=current_user(request),
                               message=exc.detail or exc.kind)
             except Exception:

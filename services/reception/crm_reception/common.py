@@ -1,4 +1,4 @@
-"""What every reception module shares: the request context, id/branch field rules, event helpers."""
+"""What every reception module shares: the request context, id/branch field rules, visibility."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Response
 from pydantic import AfterValidator, BaseModel
 
-from crm_shared.events import EventData, Envelope, new_event
+from crm_shared.errors import Invalid, NotFound
 from crm_shared.http.auth import Principal
 from crm_shared.http.concurrency import idempotent as shared_idempotent
-from crm_shared.http.problems import Problem, not_found
-from crm_shared.observability import correlation_id
 from crm_shared.plugins import ServiceContext, context_of
 
 SERVICE = "reception"
@@ -41,18 +39,14 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 def sane_date(value: date, where: str = "date") -> date:
     """Dates outside 2000-2200 are typos, and would overflow branch-time arithmetic."""
     if not (2000 <= value.year <= 2200):
-        raise Problem(422, "validation", "the request has invalid fields", errors=[{"loc": ["query", where], "msg": "date out of range"}])
+        raise Invalid("the request has invalid fields", errors=[{"loc": ["query", where], "msg": "date out of range"}])
     return value
-
-
-def envelope(data: EventData, branch_id: str, subject: str) -> Envelope:
-    return new_event(data, branch_id=branch_id, subject=subject, correlation_id=correlation_id.get())
 
 
 def visible(doc: dict | None, who: Principal, what: str) -> dict:
     """The document if the caller's branches include it; otherwise 404 (never 403 with data)."""
     if doc is None or not who.sees_branch(doc["branch_id"]):
-        raise not_found(what)
+        raise NotFound(what)
     return doc
 
 

@@ -15,7 +15,7 @@ from crm_console import i18n
 from crm_console.api import Api, ApiError
 from crm_console.session import BRANCH_COOKIE, LANG_COOKIE, TOKEN_COOKIE, current_user
 from crm_console.web import HOMES, PREFIX, ConsoleRoute, locale_of, remember_branch, render
-from crm_console.config import settings_of
+from crm_console.settings import settings_of
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -24,8 +24,9 @@ MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", 
 
 
 def _dev_signin_allowed(request: Request) -> bool:
-    return (settings_of(request).identity == "dev"
-            and request.app.state.settings.environment != "production")
+    """The picker mints tokens: only with `identity=dev`, never in production (`CRM_ENVIRONMENT`)."""
+    config = settings_of(request)
+    return config.identity == "dev" and config.environment != "production"
 
 
 def _signin_api(request: Request) -> Api:

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_shared.http.problems import Problem
+from crm_shared.errors import Conflict
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_reception.appointments.rules import BUSY_STATUSES
@@ -37,7 +37,7 @@ async def _holder_is_gone(ctx: ServiceContext, slot_id: str) -> bool:
 
 async def claim(ctx: ServiceContext, branch_id: str, consultant_id: str, ids: list[str], appointment_id: str,
                 already_held: frozenset[str] = frozenset()) -> None:
-    """Take every bucket not `already_held` or none; 409 `double-booking` naming the appointment in the way."""
+    """Take every bucket not `already_held` or none; `Conflict` `double-booking` naming the appointment in the way."""
     wanted = [i for i in ids if i not in already_held]
     for _ in range(3):
         now = utcnow()
@@ -60,9 +60,9 @@ async def claim(ctx: ServiceContext, branch_id: str, consultant_id: str, ids: li
         await release(ctx, taken, appointment_id)
         if not await _holder_is_gone(ctx, conflict):
             holder = await ctx.db[SLOTS].find_one({"_id": conflict}) or {}
-            raise Problem(409, "double-booking", "the consultant already has an appointment at that time",
-                          consultant_id=consultant_id, conflicting_appointment_id=holder.get("appointment_id"))
-    raise Problem(409, "double-booking", "the consultant's time is being booked by someone else; retry")
+            raise Conflict("double-booking", "the consultant already has an appointment at that time",
+                           consultant_id=consultant_id, conflicting_appointment_id=holder.get("appointment_id"))
+    raise Conflict("double-booking", "the consultant's time is being booked by someone else; retry")
 
 
 async def release(ctx: ServiceContext, ids: list[str], appointment_id: str) -> None:

@@ -6,24 +6,24 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
-
+from crm_shared.aggregates import Aggregate, event
 from crm_shared.branches import at_local
-from crm_shared.bus.outbox import new_document, with_events
+from crm_shared.errors import Conflict, Invalid, Stale
 from crm_shared.events.reception import (
     AppointmentCancelled, AppointmentNoShow, AppointmentRescheduled, AppointmentScheduled, Contact,
 )
-from crm_shared.http.concurrency import stale
-from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.phones import InvalidPhone, normalize
 from crm_shared.plugins import ServiceContext
 from crm_reception.appointments import claims, rules
 from crm_reception.appointments.models import AppointmentCreate, AppointmentPatch
-from crm_reception.common import envelope, utc
-from crm_reception.projections.service import branch, is_active_consultant
+from crm_reception.common import utc
 
 APPOINTMENTS = "appointments"
+
+
+def appointments(ctx: ServiceContext) -> Aggregate:
+    return ctx.aggregate(APPOINTMENTS)
 
 
 def event_data(cls: type, doc: dict, **extra: Any):
@@ -35,8 +35,8 @@ def event_data(cls: type, doc: dict, **extra: Any):
 
 
 async def _require_consultant(ctx: ServiceContext, branch_id: str, consultant_id: str) -> None:
-    if not await is_active_consultant(ctx, branch_id, consultant_id):
-        raise Problem(422, "unknown-consultant", "not an active consultant of this branch (left, or not yet known)",
+    if not await ctx.state.directory.is_active(branch_id, consultant_id, "consultant"):
+        raise Invalid("not an active consultant of this branch (left, or not yet known)", kind="unknown-consultant",
                       consultant_id=consultant_id)
 
 
@@ -44,7 +44,7 @@ async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
     try:
         phone = normalize(body.customer.phone, ctx.settings.default_region)
     except InvalidPhone as exc:
-        raise Problem(422, "validation", "the request has invalid fields",
+        raise Invalid("the request has invalid fields",
                       errors=[{"loc": ["body", "customer", "phone"], "msg": str(exc)}]) from None
     _id, now = uuid7(), utcnow()
     _not_past(body.start, now)
@@ -56,45 +56,32 @@ async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
         "customer": {"name": body.customer.name, "phone": phone, "email": body.customer.email},
         "kind": body.kind, "start": body.start, "end": body.end, "party_size": body.party_size, "notes": body.notes,
         "checklist": rules.site_checklist(body.kind, body.on_site, body.party_size, body.children, body.elderly, body.route),
-        "status": "scheduled", "visit_id": None, "version": 1, "created_at": now, "updated_at": now,
+        "status": "scheduled", "visit_id": None, "created_at": now, "updated_at": now,
     }
-    env = envelope(event_data(AppointmentScheduled, doc), body.branch_id, _id)
     try:
-        await ctx.db[APPOINTMENTS].insert_one(stored := new_document(ctx.settings, doc, env))
+        return await appointments(ctx).insert(doc, event(event_data(AppointmentScheduled, doc), body.branch_id, _id))
     except Exception:
         await claims.release(ctx, slot_ids, _id)
         raise
-    ctx.inserted(APPOINTMENTS, stored)
-    return doc
 
 
-async def _write(ctx: ServiceContext, doc: dict, expected: int | None, fields: dict, event) -> dict:
-    """One guarded write of the change and its event; 412 if someone changed it first."""
-    version = expected if expected is not None else doc["version"]
-    env = envelope(event, doc["branch_id"], doc["_id"])
-    updated = await ctx.db[APPOINTMENTS].find_one_and_update(
-        {"_id": doc["_id"], "version": version, "status": doc["status"]},
-        with_events(ctx.settings, {"$set": {**fields, "updated_at": utcnow()}, "$inc": {"version": 1}}, env),
-        return_document=ReturnDocument.AFTER,
-    )
-    if updated is None:
-        current = await ctx.db[APPOINTMENTS].find_one({"_id": doc["_id"]}) or {"version": 0}
-        raise stale(current["version"], expected if expected is not None else version)
-    ctx.events_written(APPOINTMENTS, doc["_id"], env)
-    return updated
+async def _change(ctx: ServiceContext, doc: dict, expected: int | None, fields: dict, data) -> dict:
+    """One guarded write of the change and its event; `Stale` if someone changed it first."""
+    return await appointments(ctx).change(doc, expected, {"$set": {**fields, "updated_at": utcnow()}},
+                                          event(data, doc["branch_id"], doc["_id"]))
 
 
 def _not_past(start: datetime, now: datetime) -> None:
     if start < now:
-        raise Problem(422, "start-in-past", "an appointment cannot start in the past",
+        raise Invalid("an appointment cannot start in the past", kind="start-in-past",
                       errors=[{"loc": ["body", "start"], "msg": "in the past"}])
 
 
 def _require_status(doc: dict, *allowed: str, expected: int | None = None) -> None:
     if expected is not None and expected != doc["version"]:
-        raise stale(doc["version"], expected)
+        raise Stale(doc["version"], expected)
     if doc["status"] not in allowed:
-        raise Problem(409, "wrong-status", f"the appointment is {doc['status']}", status_now=doc["status"])
+        raise Conflict("wrong-status", f"the appointment is {doc['status']}", status_now=doc["status"])
 
 
 async def reschedule(ctx: ServiceContext, doc: dict, patch: AppointmentPatch, expected: int | None) -> dict:
@@ -109,11 +96,11 @@ async def reschedule(ctx: ServiceContext, doc: dict, patch: AppointmentPatch, ex
     new_ids = rules.claim_ids(consultant, start, end)
     await claims.claim(ctx, doc["branch_id"], consultant, new_ids, doc["_id"], frozenset(old_ids))
     moved = {**doc, "consultant_id": consultant, "start": start, "end": end}
-    event = event_data(AppointmentRescheduled, moved, previous_start=doc["start"],
-                       previous_consultant_id=doc["consultant_id"] if consultant != doc["consultant_id"] else None)
+    data = event_data(AppointmentRescheduled, moved, previous_start=doc["start"],
+                      previous_consultant_id=doc["consultant_id"] if consultant != doc["consultant_id"] else None)
     try:
-        updated = await _write(ctx, doc, expected, {"consultant_id": consultant, "start": start, "end": end}, event)
-    except Problem:
+        updated = await _change(ctx, doc, expected, {"consultant_id": consultant, "start": start, "end": end}, data)
+    except Stale:  # changed meanwhile: give back the new time, keep the old
         await claims.release(ctx, [i for i in new_ids if i not in old_ids], doc["_id"])
         raise
     await claims.release(ctx, [i for i in old_ids if i not in new_ids], doc["_id"])
@@ -122,50 +109,55 @@ async def reschedule(ctx: ServiceContext, doc: dict, patch: AppointmentPatch, ex
 
 async def cancel(ctx: ServiceContext, doc: dict, reason: str | None, expected: int | None) -> dict:
     _require_status(doc, "scheduled", expected=expected)
-    updated = await _write(ctx, doc, expected, {"status": "cancelled", "cancel_reason": reason},
-                           event_data(AppointmentCancelled, doc, reason=reason))
+    updated = await _change(ctx, doc, expected, {"status": "cancelled", "cancel_reason": reason},
+                            event_data(AppointmentCancelled, doc, reason=reason))
     await claims.release(ctx, rules.claim_ids(doc["consultant_id"], utc(doc["start"]), utc(doc["end"])), doc["_id"])
     return updated
 
 
 async def no_show(ctx: ServiceContext, doc: dict, expected: int | None, reason: str = "manual") -> dict:
     _require_status(doc, "scheduled", expected=expected)
-    return await _write(ctx, doc, expected, {"status": "no_show"}, event_data(AppointmentNoShow, doc, reason=reason))
+    return await _change(ctx, doc, expected, {"status": "no_show"}, event_data(AppointmentNoShow, doc, reason=reason))
 
 
 async def arrive(ctx: ServiceContext, doc: dict, visit_id: str) -> dict:
     """The customer checked in at the front desk; a late arrival after an automatic no-show still counts."""
     _require_status(doc, "scheduled", "no_show")
-    updated = await ctx.db[APPOINTMENTS].find_one_and_update(
+    updated = await appointments(ctx).update(
         {"_id": doc["_id"], "status": {"$in": ["scheduled", "no_show"]}},
-        {"$set": {"status": "arrived", "visit_id": visit_id, "updated_at": utcnow()}, "$inc": {"version": 1}},
-        return_document=ReturnDocument.AFTER,
+        {"$set": {"status": "arrived", "visit_id": visit_id, "updated_at": utcnow()}},
     )
     if updated is None:
-        raise Problem(409, "wrong-status", "the appointment changed while checking in; retry")
+        raise Conflict("wrong-status", "the appointment changed while checking in; retry")
     return updated
 
 
+async def undo_arrival(ctx: ServiceContext, doc: dict, visit_id: str) -> None:
+    """Back to the status before `arrive` (nobody could take the visitor), unless it changed since."""
+    await appointments(ctx).update({"_id": doc["_id"], "visit_id": visit_id},
+                                   {"$set": {"status": doc["status"], "visit_id": None}})
+
+
 async def mark_no_shows(ctx: ServiceContext, now: datetime) -> int:
-    """Scheduled appointments nobody checked in for within the branch's grace become no-shows."""
+    """Timer pass: scheduled appointments nobody checked in for within the branch's grace become no-shows."""
     count, grace = 0, {}
-    async for doc in ctx.db[APPOINTMENTS].find({"status": "scheduled", "start": {"$lt": now}}):
+    async for doc in appointments(ctx).find({"status": "scheduled", "start": {"$lt": now}}):
         b = doc["branch_id"]
         if b not in grace:
-            grace[b] = (await branch(ctx, b)).settings.no_show_grace_minutes
+            grace[b] = (await ctx.state.directory.branch(b)).settings.no_show_grace_minutes
         if rules.no_show_due(utc(doc["start"]), grace[b], now):
             try:
                 await no_show(ctx, doc, None, reason="automatic")
                 count += 1
-            except Problem:
+            except Stale:
                 pass  # checked in or changed meanwhile: nothing to do
     return count
 
 
 async def availability(ctx: ServiceContext, branch_id: str, consultant_id: str, day, opens: time, closes: time) -> dict:
-    b = await branch(ctx, branch_id)
+    b = await ctx.state.directory.branch(branch_id)
     open_at, close_at = at_local(day, opens, b.timezone), at_local(day, closes, b.timezone)
-    docs = await ctx.db[APPOINTMENTS].find({
+    docs = await appointments(ctx).find({
         "branch_id": branch_id, "consultant_id": consultant_id, "status": {"$in": list(rules.BUSY_STATUSES)},
         "start": {"$lt": close_at + timedelta(hours=12)}, "end": {"$gt": open_at - timedelta(hours=12)},
     }).to_list()

@@ -6,10 +6,11 @@ from datetime import date, time
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from crm_shared.aggregates import hidden
+from crm_shared.errors import Invalid
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import Problem
 from crm_shared.phones import mask
 from crm_reception.appointments import service
 from crm_reception.appointments.models import AppointmentCreate, AppointmentPatch, AppointmentPublic, CancelIn, Status
@@ -29,7 +30,7 @@ def public(doc: dict, who: Principal) -> AppointmentPublic:
 
 
 async def _load(c: Ctx, appointment_id: str, who: Principal) -> dict:
-    return visible(await c.db[service.APPOINTMENTS].find_one({"_id": appointment_id}), who, "appointment")
+    return visible(await service.appointments(c).find_one({"_id": appointment_id}), who, "appointment")
 
 
 @router.post("", status_code=201, summary="Book an appointment or showing",
@@ -62,7 +63,7 @@ async def list_appointments(
         query["status"] = status
     if start_from or start_to:
         query["start"] = {k: v for k, v in (("$gte", start_from), ("$lt", start_to)) if v}
-    docs, nxt = await fetch_page(c.db[service.APPOINTMENTS], query, page, projection={"pending_events": 0})
+    docs, nxt = await fetch_page(c.db[service.APPOINTMENTS], query, page, projection=hidden())
     return {"items": [public(d, who).model_dump(mode="json") for d in docs], "next_cursor": nxt}
 
 
@@ -76,10 +77,10 @@ async def availability(
 ) -> dict:
     who.require_branch(branch_id)
     if opens.tzinfo is not None or closes.tzinfo is not None:
-        raise Problem(422, "validation", "opens and closes are branch-local wall-clock times, without an offset",
+        raise Invalid("opens and closes are branch-local wall-clock times, without an offset",
                       errors=[{"loc": ["query", "opens" if opens.tzinfo else "closes"], "msg": "no UTC offset allowed"}])
     if closes <= opens:
-        raise Problem(422, "validation", "closes must be after opens", errors=[{"loc": ["query", "closes"], "msg": "before opens"}])
+        raise Invalid("closes must be after opens", errors=[{"loc": ["query", "closes"], "msg": "before opens"}])
     return await service.availability(c, branch_id, consultant_id, sane_date(day), opens, closes)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -17,16 +18,30 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from crm_shared.branches import local_date
-from crm_shared.http.problems import Problem
+from crm_shared.errors import Busy
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
-from crm_reception.projections.service import branch
 from crm_reception.rotation.rules import RotationState, leave, next_up
 
 ROTATIONS = "rotations"
 MAX_ATTEMPTS = 500
+CACHE_MAX = 10_000
 
 Change = Callable[[RotationState], tuple[RotationState, Any]]
+
+
+@dataclass
+class RotationCache:
+    """Per process (`ctx.state.rotations`): a lock per day's rotation, and the document last written."""
+
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    seen: dict[str, dict] = field(default_factory=dict)
+
+    def lock(self, key: str) -> asyncio.Lock:
+        if len(self.locks) > CACHE_MAX:
+            self.locks.clear()
+            self.seen.clear()
+        return self.locks.setdefault(key, asyncio.Lock())
 
 
 def day_id(branch_id: str, day: date) -> str:
@@ -34,7 +49,7 @@ def day_id(branch_id: str, day: date) -> str:
 
 
 async def today(ctx: ServiceContext, branch_id: str, now: datetime | None = None) -> date:
-    b = await branch(ctx, branch_id)
+    b = await ctx.state.directory.branch(branch_id)
     return local_date(now or utcnow(), b.timezone)
 
 
@@ -53,26 +68,16 @@ async def load(ctx: ServiceContext, branch_id: str, day: date, create: bool = Tr
     return doc
 
 
-_locks: dict[tuple[str, str], asyncio.Lock] = {}
-_seen: dict[tuple[str, str], dict] = {}
-
-
-def _lock(key: tuple[str, str]) -> asyncio.Lock:
-    if len(_locks) > 10_000:
-        _locks.clear()
-        _seen.clear()
-    return _locks.setdefault(key, asyncio.Lock())
-
-
 async def apply(ctx: ServiceContext, branch_id: str, day: date, change: Change) -> tuple[dict, Any]:
     """Apply a rule to the day's rotation atomically (optimistic retry); returns (document, result).
 
     Requests in one process queue on a lock and start from the last document this process
     wrote, so they rarely conflict; the version guard still settles races between replicas.
     """
-    key = (ctx.relay.owner, day_id(branch_id, day))  # per running service instance, like a replica
-    async with _lock(key):
-        doc, fresh = _seen.get(key), False
+    cache: RotationCache = ctx.state.rotations
+    key = day_id(branch_id, day)
+    async with cache.lock(key):
+        doc, fresh = cache.seen.get(key), False
         for attempt in range(MAX_ATTEMPTS):
             if doc is None:
                 doc, fresh = await load(ctx, branch_id, day), True
@@ -80,7 +85,7 @@ async def apply(ctx: ServiceContext, branch_id: str, day: date, change: Change) 
             after, result = change(before)
             if after == before:
                 if fresh:
-                    _seen[key] = doc
+                    cache.seen[key] = doc
                     return doc, result
                 doc = None  # confirm "nothing to do" on a fresh read, not on our cached copy
                 continue
@@ -90,11 +95,11 @@ async def apply(ctx: ServiceContext, branch_id: str, day: date, change: Change) 
                 return_document=ReturnDocument.AFTER,
             )
             if updated is not None:
-                _seen[key] = updated
+                cache.seen[key] = updated
                 return updated, result
             doc = None
             await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-    raise Problem(503, "rotation-busy", "the rotation is changing too fast; retry")
+    raise Busy("rotation-busy", "the rotation is changing too fast; retry")
 
 
 async def remove_everywhere(ctx: ServiceContext, branch_id: str, consultant_id: str) -> None:

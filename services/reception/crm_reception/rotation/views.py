@@ -6,10 +6,9 @@ from datetime import date
 
 from fastapi import APIRouter, Query
 
+from crm_shared.errors import Forbidden, Invalid
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_shared.http.problems import Problem, forbidden
 from crm_reception.common import BranchPath, Ctx, sane_date
-from crm_reception.projections.service import is_active_consultant
 from crm_reception.rotation import rules, service
 from crm_reception.rotation.models import QueueChange, RotationPublic
 
@@ -23,14 +22,14 @@ async def show(branch_id: BranchPath, c: Ctx, who: CurrentPrincipal,
                day: date | None = Query(None, alias="date", description="Branch-local day; today by default.")) -> RotationPublic:
     who.require_branch(branch_id)
     if who.role == "partner":  # the front-desk queue is internal to the office
-        raise forbidden("partners do not see the consultant rotation")
+        raise Forbidden("partners do not see the consultant rotation")
     doc = await service.load(c, branch_id, sane_date(day) if day else await service.today(c, branch_id), create=False)
     return RotationPublic(**service.public(doc))
 
 
 def _may_change(who: Principal, consultant_id: str) -> None:
     if who.role == "consultant" and who.sub != consultant_id:
-        raise forbidden("a consultant may only join or leave the queue themselves")
+        raise Forbidden("a consultant may only join or leave the queue themselves")
 
 
 @router.post("/{branch_id}/join", summary="A consultant joins today's queue",
@@ -40,8 +39,9 @@ async def join(branch_id: BranchPath, body: QueueChange, c: Ctx,
                who: Principal = require_roles(*QUEUE_ROLES)) -> RotationPublic:
     who.require_branch(branch_id)
     _may_change(who, body.consultant_id)
-    if not await is_active_consultant(c, branch_id, body.consultant_id):
-        raise Problem(422, "unknown-consultant", "not an active consultant of this branch", consultant_id=body.consultant_id)
+    if not await c.state.directory.is_active(branch_id, body.consultant_id, "consultant"):
+        raise Invalid("not an active consultant of this branch", kind="unknown-consultant",
+                      consultant_id=body.consultant_id)
     day = await service.today(c, branch_id)
     doc, _ = await service.apply(c, branch_id, day, lambda s: (rules.join(s, body.consultant_id), None))
     return RotationPublic(**service.public(doc))
