@@ -18,9 +18,9 @@ import nats
 from fastapi import FastAPI, Request, Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker, NatsRouter
-from faststream.specification import AsyncAPI, get_asyncapi_html
+from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import create_model
 from pymongo import AsyncMongoClient
@@ -32,6 +32,7 @@ from crm_shared.config import ServiceSettings, Settings, get_settings, service_s
 from crm_shared.events import Envelope, registry
 from crm_shared.http import problems
 from crm_shared.http.concurrency import IDEMPOTENCY
+from crm_shared.http.docs import install_docs
 from crm_shared.ids import uuid7
 from crm_shared.observability import HTTP_REQUESTS, configure_logging, correlation_id
 from crm_shared.plugins import PluginError, ServiceContext, ServicePlugin, discover
@@ -153,6 +154,8 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
         version="0.1.0",
         description="Multi-branch sales CRM. Errors are RFC 9457 problem+json.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc come from install_docs, with local assets
+        redoc_url=None,
     )
     app.state.settings, app.state.contexts, app.state.broker, app.state.plugins = settings, contexts, broker, plugins
     problems.install(app)
@@ -191,9 +194,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
     async def asyncapi_json() -> Response:
         return Response(asyncapi.to_specification().to_json(), media_type="application/json")
 
-    @app.get("/asyncapi", tags=["ops"], summary="AsyncAPI document, rendered", response_class=HTMLResponse)
-    async def asyncapi_html() -> HTMLResponse:
-        return HTMLResponse(get_asyncapi_html(asyncapi.to_specification(), try_it_out_path=None))
+    install_docs(app, asyncapi.to_specification)  # /docs, /redoc, /asyncapi: no asset from the internet
 
     for plugin in plugins:
         app.router.routes.extend(_leaf_routes(plugin.http_router()))

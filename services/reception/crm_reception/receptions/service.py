@@ -7,24 +7,25 @@ import asyncio
 from dataclasses import asdict
 from datetime import datetime
 
-from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_shared.bus.outbox import new_document, with_events
+from crm_shared.aggregates import Aggregate, event
+from crm_shared.errors import Conflict, Forbidden, Invalid
 from crm_shared.events.reception import (
     ReceptionApproved, ReceptionCompleted, ReceptionFeedbackOverdue, ReceptionRejected, ReceptionRequested,
 )
 from crm_shared.http.auth import Principal
-from crm_shared.http.concurrency import stale
-from crm_shared.http.problems import Problem, forbidden
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
-from crm_reception.common import envelope, utc
-from crm_reception.projections.service import branch
+from crm_reception.common import utc
 from crm_reception.receptions import rules
 from crm_reception.receptions.models import Approval, Feedback, ReceptionCreate
 
 RECEPTIONS, RESOURCE_SLOTS = "receptions", "resource_slots"
+
+
+def receptions(ctx: ServiceContext) -> Aggregate:
+    return ctx.aggregate(RECEPTIONS)
 
 
 def event_data(cls: type, doc: dict, **extra):
@@ -55,8 +56,8 @@ async def _claim_resources(ctx: ServiceContext, doc: dict) -> None:
     await release_resources(ctx, doc)
     holder = await ctx.db[RESOURCE_SLOTS].find_one({"_id": ids[index]}) or {}
     resource = ids[index].split(":")[1:3]
-    raise Problem(409, "resource-clash", f"{':'.join(resource)} is already booked for part of that time",
-                  resource=":".join(resource), conflicting_reception_id=holder.get("reception_id"))
+    raise Conflict("resource-clash", f"{':'.join(resource)} is already booked for part of that time",
+                   resource=":".join(resource), conflicting_reception_id=holder.get("reception_id"))
 
 
 async def release_resources(ctx: ServiceContext, doc: dict) -> None:
@@ -65,15 +66,14 @@ async def release_resources(ctx: ServiceContext, doc: dict) -> None:
 
 
 async def request(ctx: ServiceContext, body: ReceptionCreate, who: Principal, now: datetime) -> dict:
-    b = await branch(ctx, body.branch_id)
+    b = await ctx.state.directory.branch(body.branch_id)
     cls = body.reception_class
-    pol = rules.policy(cls, b.raw)
+    pol = rules.policy(cls, b.raw_settings)
     if reason := rules.notice_problem(cls, pol, body.arrive_at, now):
-        raise Problem(422, "notice-too-short", reason, required_notice_days=pol.notice_days,
-                      errors=[{"loc": ["body", "arrive_at"], "msg": reason}])
+        raise Invalid(reason, kind="notice-too-short", loc=["body", "arrive_at"], required_notice_days=pol.notice_days)
     budget = body.budget_per_head if body.budget_per_head is not None else pol.budget_max
     if reason := rules.budget_problem(cls, pol, budget):
-        raise Problem(422, "over-budget", reason, errors=[{"loc": ["body", "budget_per_head"], "msg": reason}])
+        raise Invalid(reason, kind="over-budget", loc=["body", "budget_per_head"])
     _id = uuid7()
     doc = {
         "_id": _id, "branch_id": body.branch_id, "class": cls, "status": "pending",
@@ -81,82 +81,66 @@ async def request(ctx: ServiceContext, body: ReceptionCreate, who: Principal, no
         "guests": [g.model_dump() for g in body.guests], "arrive_at": body.arrive_at, "leave_at": body.leave_at,
         "purpose": body.purpose, "resources": [r.model_dump() for r in body.resources], "budget_per_head": budget,
         "policy": {**asdict(pol), "accompany": list(pol.accompany)}, "approvals": [], "rejection": None,
-        "feedback": None, "feedback_overdue": False, "version": 1, "created_at": now,
+        "feedback": None, "feedback_overdue": False, "created_at": now,
         "feedback_due_at": rules.feedback_due(body.leave_at, b.settings.feedback_due_working_days, b.settings, b.timezone),
     }
     await _claim_resources(ctx, doc)
-    env = envelope(event_data(ReceptionRequested, doc), body.branch_id, _id)
     try:
-        await ctx.db[RECEPTIONS].insert_one(stored := new_document(ctx.settings, doc, env))
+        return await receptions(ctx).insert(doc, event(event_data(ReceptionRequested, doc), body.branch_id, _id))
     except Exception:
         await release_resources(ctx, doc)
         raise
-    ctx.inserted(RECEPTIONS, stored)
-    return doc
 
 
-async def _write(ctx: ServiceContext, doc: dict, expected: int | None, update: dict, event=None) -> dict:
-    version = expected if expected is not None else doc["version"]
-    envs = [envelope(event, doc["branch_id"], doc["_id"])] if event is not None else []
-    update = {**update, "$inc": {"version": 1}}
-    updated = await ctx.db[RECEPTIONS].find_one_and_update(
-        {"_id": doc["_id"], "version": version, "status": doc["status"]},
-        with_events(ctx.settings, update, *envs), return_document=ReturnDocument.AFTER,
-    )
-    if updated is None:
-        current = await ctx.db[RECEPTIONS].find_one({"_id": doc["_id"]}) or {"version": 0}
-        raise stale(current["version"], version)
-    if envs:
-        ctx.events_written(RECEPTIONS, doc["_id"], *envs)
-    return updated
+async def _change(ctx: ServiceContext, doc: dict, expected: int | None, update: dict, data=None) -> dict:
+    """One guarded write of the change and its event (if any); `Stale` if someone changed it first."""
+    envs = [event(data, doc["branch_id"], doc["_id"])] if data is not None else []
+    return await receptions(ctx).change(doc, expected, update, *envs)
 
 
 async def approve(ctx: ServiceContext, doc: dict, body: Approval, who: Principal, expected: int | None) -> dict:
     if doc["status"] not in rules.PENDING:
-        raise Problem(409, "wrong-status", f"the reception is {doc['status']}", status_now=doc["status"])
+        raise Conflict("wrong-status", f"the reception is {doc['status']}", status_now=doc["status"])
     step, status = rules.after_approval(doc["status"], rules.ClassPolicy(**{**doc["policy"], "accompany": ()}))
     if who.sub == doc["requested_by"]:
-        raise forbidden("a request is approved by someone other than its requester")
+        raise Forbidden("a request is approved by someone other than its requester")
     if step == "general_manager" and any(a["by"] == who.sub for a in doc["approvals"]):
-        raise forbidden("the general manager's approval must come from someone other than the department head")
+        raise Forbidden("the general manager's approval must come from someone other than the department head")
     record = {"step": step, "by": who.sub, "at": utcnow(), "note": body.note}
     approvers = list(dict.fromkeys([a["by"] for a in doc["approvals"]] + [who.sub]))
-    event = event_data(ReceptionApproved, doc, participant_ids=approvers) if status == "approved" else None
-    return await _write(ctx, doc, expected, {"$set": {"status": status}, "$push": {"approvals": record}}, event)
+    data = event_data(ReceptionApproved, doc, participant_ids=approvers) if status == "approved" else None
+    return await _change(ctx, doc, expected, {"$set": {"status": status}, "$push": {"approvals": record}}, data)
 
 
 async def reject(ctx: ServiceContext, doc: dict, reason: str, who: Principal, expected: int | None) -> dict:
     if doc["status"] not in rules.PENDING:
-        raise Problem(409, "wrong-status", f"the reception is {doc['status']}", status_now=doc["status"])
+        raise Conflict("wrong-status", f"the reception is {doc['status']}", status_now=doc["status"])
     rejection = {"step": rules.after_approval(doc["status"], rules.ClassPolicy(**{**doc["policy"], "accompany": ()}))[0],
                  "by": who.sub, "at": utcnow(), "reason": reason}
-    updated = await _write(ctx, doc, expected, {"$set": {"status": "rejected", "rejection": rejection}},
-                           event_data(ReceptionRejected, doc, reason=reason))
+    updated = await _change(ctx, doc, expected, {"$set": {"status": "rejected", "rejection": rejection}},
+                            event_data(ReceptionRejected, doc, reason=reason))
     await release_resources(ctx, doc)
     return updated
 
 
 async def file_feedback(ctx: ServiceContext, doc: dict, body: Feedback, who: Principal) -> dict:
     if who.sub != doc["host_id"] and who.role not in ("manager", "admin"):
-        raise forbidden("only the host or a manager files the feedback")
+        raise Forbidden("only the host or a manager files the feedback")
     if doc["status"] != "approved":
-        raise Problem(409, "wrong-status", f"feedback is for approved receptions; this one is {doc['status']}")
+        raise Conflict("wrong-status", f"feedback is for approved receptions; this one is {doc['status']}")
     feedback = {**body.model_dump(), "by": who.sub, "at": utcnow()}
-    return await _write(ctx, doc, None, {"$set": {"status": "completed", "feedback": feedback}},
-                        event_data(ReceptionCompleted, doc, spent=body.spent))
+    return await _change(ctx, doc, None, {"$set": {"status": "completed", "feedback": feedback}},
+                         event_data(ReceptionCompleted, doc, spent=body.spent))
 
 
 async def flag_overdue_feedback(ctx: ServiceContext, now: datetime) -> int:
-    """Approved receptions past their feedback deadline raise `reception.feedback_overdue`, once."""
+    """Timer pass: approved receptions past their feedback deadline raise `reception.feedback_overdue`, once."""
     count = 0
     query = {"status": "approved", "feedback_due_at": {"$lt": now}, "feedback_overdue": False}
-    async for doc in ctx.db[RECEPTIONS].find(query):
-        env = envelope(event_data(ReceptionFeedbackOverdue, doc), doc["branch_id"], doc["_id"])
-        flagged = await ctx.db[RECEPTIONS].find_one_and_update(
-            {"_id": doc["_id"], "status": "approved", "feedback_overdue": False},
-            with_events(ctx.settings, {"$set": {"feedback_overdue": True}, "$inc": {"version": 1}}, env),
-        )
+    async for doc in receptions(ctx).find(query):
+        flagged = await receptions(ctx).update(
+            {"_id": doc["_id"], "status": "approved", "feedback_overdue": False}, {"$set": {"feedback_overdue": True}},
+            event(event_data(ReceptionFeedbackOverdue, doc), doc["branch_id"], doc["_id"]))
         if flagged is not None:
-            ctx.events_written(RECEPTIONS, doc["_id"], env)
             count += 1
     return count

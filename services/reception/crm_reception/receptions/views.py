@@ -6,6 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from crm_shared.aggregates import hidden
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
@@ -22,7 +23,7 @@ def public(doc: dict) -> ReceptionPublic:
 
 
 async def _load(c: Ctx, reception_id: str, who: Principal) -> dict:
-    return visible(await c.db[service.RECEPTIONS].find_one({"_id": reception_id}), who, "reception")
+    return visible(await service.receptions(c).find_one({"_id": reception_id}), who, "reception")
 
 
 @router.post("", status_code=201, summary="Request a business reception",
@@ -47,7 +48,7 @@ async def list_receptions(c: Ctx, who: CurrentPrincipal, page: PageParams = Depe
     query: dict = who.branch_filter(branch_id)
     if status:
         query["status"] = status
-    docs, nxt = await fetch_page(c.db[service.RECEPTIONS], query, page, projection={"pending_events": 0})
+    docs, nxt = await fetch_page(c.db[service.RECEPTIONS], query, page, projection=hidden())
     return {"items": [public(d).model_dump(mode="json", by_alias=True) for d in docs], "next_cursor": nxt}
 
 
