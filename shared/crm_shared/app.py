@@ -18,6 +18,7 @@ import nats
 from fastapi import FastAPI, Request, Response
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker, NatsRouter
 from faststream.specification import AsyncAPI
@@ -45,6 +46,9 @@ log = logging.getLogger("crm.app")
 class _RequestContext:
     """Body-size limit, correlation id and the request metric, as plain ASGI middleware.
 
+    The size limit holds on the bytes actually read, not only on `Content-Length`: a chunked
+    body (no length) is counted as it arrives and refused with 413 the moment it passes the
+    limit, whatever the app was doing with it.
     (Starlette's `@app.middleware("http")` wraps every request in extra tasks and streams;
     on a registration that was a measurable share of the CPU.)"""
 
@@ -58,22 +62,45 @@ class _RequestContext:
         headers = dict(scope.get("headers") or ())
         length = headers.get(b"content-length", b"").decode("latin-1")
         limit = self.body_limits.get(scope["path"], MAX_BODY_BYTES)
+        too_large = problems.problem_response(413, "payload-too-large", f"bodies here are limited to {limit} bytes")
         if length and (not length.isdigit() or int(length) > limit):
-            response = problems.problem_response(413, "payload-too-large", f"bodies here are limited to {limit} bytes")
-            await response(scope, receive, send)
+            await too_large(scope, receive, send)
             return
         token = correlation_id.set(headers.get(b"x-correlation-id", b"").decode("latin-1")[:100] or uuid7())
         started = time.perf_counter()
         status = 500
+        read = 0
+        refused = False
+
+        async def receiving():
+            nonlocal read, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > limit:
+                    refused = True  # the app's own answer to the error below is replaced by the 413
+                    raise StarletteHTTPException(413, f"bodies here are limited to {limit} bytes")
+            return message
 
         async def sending(message) -> None:
             nonlocal status
+            if refused:
+                if message["type"] == "http.response.start":
+                    status = 413
+                    await too_large(scope, receive, send)
+                return
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receiving if not length else receive, sending)
+        except StarletteHTTPException:
+            if not refused:
+                raise
+            if status != 413:
+                status = 413
+                await too_large(scope, receive, send)
         finally:
             correlation_id.reset(token)
             route = scope.get("route")

@@ -11,6 +11,7 @@ from crm_shared.events.leads import BranchConfigured, LeadRegistered, LeadSource
 from crm_shared.ids import uuid7
 from crm_shared.phones import mask, normalize, phone_hash
 from crm_reception.plugin import ReceptionService
+from crm_reception.settings import ReceptionSettings
 from tests.support.runtime import bearer, eventually, isolated_settings, publish_event, running
 
 _phones = count(10000000)
@@ -66,7 +67,7 @@ class Office:
             lead_id=lead_id, customer=MaskedCustomer(name="王先生", phone_masked=mask(e164),
                                                      phone_hash=phone_hash(e164, self.settings.phone_hash_key)),
             source=LeadSource(channel="walk_in"), owner_id=owner_id), subject=lead_id)
-        assert await eventually(lambda: self.db.leads.find_one({"_id": lead_id, "owner_at": {"$exists": True}}))
+        assert await eventually(lambda: self.db.leads.find_one({"_id": lead_id, "as_of": {"$exists": True}}))
         return lead_id
 
     async def join(self, *consultants: str) -> None:
@@ -95,7 +96,9 @@ class Office:
 
 
 @asynccontextmanager
-async def office(urls, branch: str = "sz-bay", **overrides):
+async def office(urls, branch: str = "sz-bay", config: ReceptionSettings | None = None, **overrides):
+    """A running reception service; its timers are off unless `config` says otherwise (tests call the
+    passes themselves with a chosen `now`)."""
     settings = isolated_settings(*urls, **overrides)
-    async with running([ReceptionService()], settings) as (app, client):
+    async with running([ReceptionService(config or ReceptionSettings(timers=False))], settings) as (app, client):
         yield Office(settings, app, client, branch)

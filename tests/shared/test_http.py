@@ -85,6 +85,38 @@ async def test_oversized_body_is_413(api):
     assert_problem(r, 413)
 
 
+async def _chunks(total: int, size: int = 65536):
+    sent = 0
+    body = b'{"branch_id": "b1", "name": "' + b"x" * total + b'"}'
+    while sent < len(body):
+        yield body[sent:sent + size]
+        sent += size
+
+
+async def test_a_chunked_body_past_the_limit_is_413_and_stores_nothing(api):
+    """D4: without Content-Length the limit holds on the bytes actually read."""
+    settings, client = api
+    h = bearer(settings, "manager", ["b1"]) | {"content-type": "application/json"}
+    before = (await client.get("/v1/ledger/accounts?branch_id=b1&limit=500", headers=h)).json()["items"]
+    r = await client.post("/v1/ledger/accounts", content=_chunks(30 * 1024 * 1024), headers=h)
+    assert "content-length" not in r.request.headers and r.request.headers["transfer-encoding"] == "chunked"
+    body = assert_problem(r, 413, "payload-too-large")
+    assert "1048576" in body["detail"]
+    assert (await client.get("/v1/ledger/accounts?branch_id=b1&limit=500", headers=h)).json()["items"] == before
+
+
+async def test_a_small_chunked_body_is_read_as_usual(api):
+    settings, client = api
+    h = bearer(settings, "manager", ["b1"]) | {"content-type": "application/json"}
+
+    async def small():
+        yield b'{"branch_id": "b1", '
+        yield '"name": "王小明"}'.encode()
+
+    r = await client.post("/v1/ledger/accounts", content=small(), headers=h)
+    assert r.status_code == 201 and r.json()["name"] == "王小明"
+
+
 async def test_unknown_path_and_method_are_problems(api):
     settings, client = api
     assert_problem(await client.get("/v1/nothing-here"), 404)

@@ -1,28 +1,32 @@
 """The reception service as a plugin of group `crm.services`: appointments, visits, rotation,
-business receptions, and its own projections of branches, staff and leads."""
+business receptions, its copy of open leads, and its two timers."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from crm_shared.bus.consumers import SubscriptionTable
+from crm_shared.directory import Directory
 from crm_shared.events import registry
 from crm_shared.plugins import ServiceContext, ServicePlugin
-from crm_reception import subscriptions, timers
+from crm_shared.timers import Timer
+from crm_reception import subscriptions
 from crm_reception.appointments import service as appointments
 from crm_reception.appointments import views as appointment_views
 from crm_reception.receptions import service as receptions
 from crm_reception.receptions import views as reception_views
 from crm_reception.rotation import views as rotation_views
+from crm_reception.settings import ReceptionSettings
+from crm_reception.state import ReceptionState
 from crm_reception.visits import views as visit_views
 
 
 class ReceptionService(ServicePlugin):
     name = "reception"
     title = "Reception"
+    settings_model = ReceptionSettings
     produces = tuple(cls for cls in registry().values() if cls.event_source == "reception")
     outbox_collections = ("appointments", "visits", "receptions")
-    timer_seconds: float = 30.0
 
     def http_router(self) -> APIRouter:
         router = APIRouter()
@@ -33,17 +37,23 @@ class ReceptionService(ServicePlugin):
     def subscriptions(self) -> list[SubscriptionTable]:
         return [subscriptions.table]
 
+    def timers(self, ctx: ServiceContext) -> list[Timer]:
+        config: ReceptionSettings = ctx.config
+        if not config.timers:
+            return []
+        return [Timer("no-shows", config.timer_seconds, appointments.mark_no_shows),
+                Timer("feedback-overdue", config.timer_seconds, receptions.flag_overdue_feedback)]
+
     async def startup(self, ctx: ServiceContext) -> None:
         await ctx.db.command("ping")
+        ctx.state = ReceptionState(Directory(ctx.db, ctx.config.default_timezone))
+        await ctx.state.directory.ensure_indexes()
         await ctx.db.appointments.create_index([("status", 1), ("start", 1)])
         await ctx.db.appointments.create_index([("branch_id", 1), ("consultant_id", 1), ("start", 1)])
         await ctx.db.receptions.create_index([("status", 1), ("feedback_due_at", 1)])
         await ctx.db.rotations.create_index([("branch_id", 1), ("queue", 1)])
         await ctx.db.appointments.create_index([("lead_id", 1)])  # a lead card's appointments
         await ctx.db.visits.create_index([("lead_id", 1)])
-        ctx.spawn(timers.every(ctx, "no-shows", self.timer_seconds, appointments.mark_no_shows), name="reception:no-shows")
-        ctx.spawn(timers.every(ctx, "feedback-overdue", self.timer_seconds, receptions.flag_overdue_feedback),
-                  name="reception:feedback-overdue")
 
 
 service = ReceptionService()

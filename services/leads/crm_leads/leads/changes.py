@@ -1,19 +1,19 @@
-"""Changing a lead: patch, follow-ups, close. Every write is guarded by the lead's version."""
+"""Changing a lead: patch, follow-ups, close. Every write is guarded by the lead's version
+(`If-Match`, else the version read): `ctx.aggregate("leads").change`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from crm_shared.events import Envelope
+from crm_shared.aggregates import event
+from crm_shared.errors import Conflict, Forbidden
 from crm_shared.events.leads import LeadFollowedUp, LeadGraded, LeadLost, LeadUpdated, LeadWon
 from crm_shared.http.auth import Principal
-from crm_shared.http.concurrency import stale
-from crm_shared.http.problems import forbidden
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports.rules import credited_partner
-from crm_leads.context import MANAGERS, OPEN_STATUSES, Branch, conflict, envelope, update_with_events
+from crm_leads.context import MANAGERS, OPEN_STATUSES, Branch
 from crm_leads.leads import dedup, rules
 from crm_leads.leads.models import CloseIn, FollowUpIn, LeadPatch
 
@@ -24,25 +24,12 @@ def require_editor(doc: dict, who: Principal) -> None:
     """Managers edit any lead of their branches; a consultant only the leads it owns."""
     if who.role in MANAGERS or (who.role == "consultant" and doc.get("owner_id") == who.sub):
         return
-    raise forbidden("only the lead's owner or a manager may change it")
+    raise Forbidden("only the lead's owner or a manager may change it")
 
 
 def require_open(doc: dict) -> None:
     if doc["status"] not in OPEN_STATUSES:
-        raise conflict("lead-closed", f"the lead is {doc['status']}")
-
-
-async def write(ctx: ServiceContext, doc: dict, expected: int | None, update: dict, *envs: Envelope, now: datetime | None = None) -> dict:
-    """Apply one change if the lead is still at the version the caller (or our read) saw."""
-    if expected is not None and expected != doc["version"]:
-        raise stale(doc["version"], expected)
-    update.setdefault("$set", {})["updated_at"] = now or utcnow()
-    update.setdefault("$inc", {})["version"] = 1
-    updated = await update_with_events(ctx, "leads", {"_id": doc["_id"], "version": doc["version"]}, update, *envs)
-    if updated is None:
-        current = await ctx.db.leads.find_one({"_id": doc["_id"]}, projection={"version": 1})
-        raise stale(current["version"] if current else 0, expected if expected is not None else doc["version"])
-    return updated
+        raise Conflict("lead-closed", f"the lead is {doc['status']}")
 
 
 async def patch(ctx: ServiceContext, branch: Branch, doc: dict, body: LeadPatch, expected: int | None, who: Principal) -> dict:
@@ -58,7 +45,7 @@ async def patch(ctx: ServiceContext, branch: Branch, doc: dict, body: LeadPatch,
             changes[key] = fields[key]
     envs = []
     if "grade" in changes:
-        envs.append(envelope(LeadGraded(lead_id=doc["_id"], grade=body.grade, previous_grade=doc.get("grade"),
+        envs.append(event(LeadGraded(lead_id=doc["_id"], grade=body.grade, previous_grade=doc.get("grade"),
                                         owner_id=doc.get("owner_id")), branch.id, doc["_id"]))
         if body.next_follow_up_at is None and doc.get("owner_id"):
             changes["next_follow_up_at"] = rules.next_follow_up(now, body.grade, branch.settings, branch.timezone)
@@ -69,8 +56,8 @@ async def patch(ctx: ServiceContext, branch: Branch, doc: dict, body: LeadPatch,
     if "next_follow_up_at" in changes:
         changes["missed_count"] = 0
     shown = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()}
-    envs.append(envelope(LeadUpdated(lead_id=doc["_id"], changes=shown), branch.id, doc["_id"]))
-    return await write(ctx, doc, expected, {"$set": changes}, *envs, now=now)
+    envs.append(event(LeadUpdated(lead_id=doc["_id"], changes=shown), branch.id, doc["_id"]))
+    return await ctx.aggregate("leads").change(doc, expected, {"$set": changes | {"updated_at": now}}, *envs)
 
 
 async def follow_up(ctx: ServiceContext, branch: Branch, doc: dict, body: FollowUpIn, expected: int | None, who: Principal) -> dict:
@@ -78,7 +65,7 @@ async def follow_up(ctx: ServiceContext, branch: Branch, doc: dict, body: Follow
     require_editor(doc, who)
     require_open(doc)
     if len(doc.get("follow_ups") or []) >= MAX_FOLLOW_UPS:
-        raise conflict("too-many-follow-ups", f"a lead keeps at most {MAX_FOLLOW_UPS} follow-ups")
+        raise Conflict("too-many-follow-ups", f"a lead keeps at most {MAX_FOLLOW_UPS} follow-ups")
     now = utcnow()
     due = body.next_follow_up_at or rules.next_follow_up(now, doc.get("grade"), branch.settings, branch.timezone)
     entry = {"id": uuid7(), "kind": body.kind, "note": body.note, "outcome": body.outcome, "at": now, "by": who.sub,
@@ -86,9 +73,9 @@ async def follow_up(ctx: ServiceContext, branch: Branch, doc: dict, body: Follow
     sets = {"next_follow_up_at": due, "last_activity_at": now, "missed_count": 0, "reclaim_warned_for": None}
     if doc["status"] == "new":
         sets["status"] = "contacted"
-    env = envelope(LeadFollowedUp(lead_id=doc["_id"], owner_id=doc.get("owner_id"), kind=body.kind, next_follow_up_at=due),
+    env = event(LeadFollowedUp(lead_id=doc["_id"], owner_id=doc.get("owner_id"), kind=body.kind, next_follow_up_at=due),
                    branch.id, doc["_id"])
-    await write(ctx, doc, expected, {"$set": sets, "$push": {"follow_ups": entry}}, env, now=now)
+    await ctx.aggregate("leads").change(doc, expected, {"$set": sets | {"updated_at": now}, "$push": {"follow_ups": entry}}, env)
     return entry
 
 
@@ -105,4 +92,4 @@ async def close(ctx: ServiceContext, branch: Branch, doc: dict, body: CloseIn, e
     else:
         sets["lost_reason"] = body.reason
         data = LeadLost(lead_id=doc["_id"], owner_id=doc.get("owner_id"), reason=body.reason, status_before=doc["status"])
-    return await write(ctx, doc, expected, {"$set": sets}, envelope(data, branch.id, doc["_id"]), now=now)
+    return await ctx.aggregate("leads").change(doc, expected, {"$set": sets | {"updated_at": now}}, event(data, branch.id, doc["_id"]))

@@ -7,24 +7,24 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_shared import batching
-from crm_shared.bus.outbox import new_document
+from crm_shared.aggregates import event, hidden
+from crm_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.http.auth import Principal
-from crm_shared.http.problems import Problem, forbidden, not_found
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.phones import InvalidPhone, normalize_masked, phone_hash
 from crm_shared.plugins import ServiceContext
 
-from crm_leads.assigners.base import active as assigner
 from crm_leads.channel_reports import matching
-from crm_leads.context import Branch, conflict, envelope, update_with_events
+from crm_leads.context import Branch
 from crm_leads.leads import dedup, rules
 from crm_leads.leads.models import CustomerOut, LeadCreate, LeadOut
 from crm_leads.staff.service import active_consultant
 
 log = logging.getLogger("crm.leads")
-HIDDEN = {"follow_ups": 0, "pending_events": 0, "visits": 0}
+LISTED = hidden({"follow_ups": 0, "visits": 0})
+"""A lead as lists show it: no follow-up log, visit ids or outbox fields."""
 
 
 def public(doc: dict, now: datetime | None = None) -> LeadOut:
@@ -46,10 +46,10 @@ def public(doc: dict, now: datetime | None = None) -> LeadOut:
 async def get_scoped(ctx: ServiceContext, lead_id: str, who: Principal) -> dict:
     """The lead if the caller's branches include it; otherwise 404, never 403."""
     if who.role in ("partner", "integrator"):
-        raise forbidden("partners and integrators do not read leads")
-    doc = await ctx.db.leads.find_one({"_id": lead_id}, projection={"pending_events": 0})
+        raise Forbidden("partners and integrators do not read leads")
+    doc = await ctx.aggregate("leads").find_one({"_id": lead_id})
     if doc is None or not who.sees_branch(doc["branch_id"]):
-        raise not_found("lead")
+        raise NotFound("lead")
     return doc
 
 
@@ -58,29 +58,28 @@ def normalized_masked(ctx: ServiceContext, raw: str) -> tuple[str, str]:
     try:
         return normalize_masked(raw, ctx.settings.default_region)
     except InvalidPhone as exc:
-        raise Problem(422, "validation", str(exc), errors=[{"loc": ["body", "customer", "phone"], "msg": str(exc)}]) from None
+        raise Invalid(str(exc), loc=["body", "customer", "phone"]) from None
 
 
 async def choose_owner(ctx: ServiceContext, branch: Branch, requested: str | None, who: Principal) -> str | None:
     if requested is not None:
         if who.role == "consultant" and requested != who.sub:
-            raise forbidden("a consultant registers leads for itself")
+            raise Forbidden("a consultant registers leads for itself")
         return (await active_consultant(ctx, requested, branch.id))["_id"]
     if who.role == "consultant":
         return who.sub
-    return await assigner(ctx).choose(ctx, branch.id)
+    return await ctx.state.assigner.choose(ctx, branch.id)
 
 
 async def record_contact(ctx: ServiceContext, lead: dict, channel: str, now: datetime) -> None:
     """A duplicate registration is a new contact with the customer: count it on the open lead."""
-    env = envelope(LeadUpdated(lead_id=lead["_id"], changes={"contact": {"channel": channel, "at": now.isoformat()}}),
+    env = event(LeadUpdated(lead_id=lead["_id"], changes={"contact": {"channel": channel, "at": now.isoformat()}}),
                    lead["branch_id"], lead["_id"])
-    await update_with_events(ctx, "leads", {"_id": lead["_id"]},
-                             {"$inc": {"contact_count": 1}, "$set": {"last_contact_at": now}}, env)
+    await ctx.aggregate("leads").update({"_id": lead["_id"]}, {"$inc": {"contact_count": 1}, "$set": {"last_contact_at": now}}, env)
 
 
-def duplicate(existing: dict) -> Problem:
-    return conflict("duplicate-lead", "an open lead with this phone exists in the branch",
+def duplicate(existing: dict) -> Conflict:
+    return Conflict("duplicate-lead", "an open lead with this phone exists in the branch",
                     existing_lead_id=existing["_id"], existing_owner_id=existing.get("owner_id"))
 
 
@@ -107,35 +106,32 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
         "grade": body.grade, "owner_id": owner, "status": "new", "in_pool": owner is None, "interest": body.interest,
         "next_follow_up_at": rules.next_follow_up(now, body.grade, branch.settings, branch.timezone) if owner else None,
         "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],
-        "visits": [], "attribution": attribution, "created_by": who.sub, "version": 1, "created_at": now, "updated_at": now,
+        "visits": [], "attribution": attribution, "created_by": who.sub, "created_at": now, "updated_at": now,
     }
-    env = envelope(LeadRegistered(
+    env = event(LeadRegistered(
         lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest),
         source=source, owner_id=owner, grade=body.grade, registered_by=who.sub,
     ), branch.id, lead_id)
-    stored = new_document(ctx.settings, doc, env)
     for _ in range(3):
         try:
-            await batching.insert(ctx.db.leads, stored)
+            stored = await ctx.aggregate("leads").insert(doc, env, grouped=True)  # group commit: the hot path
             break
         except DuplicateKeyError:  # the dev store does not say which key: ask who holds the phone
             if existing := await dedup.holder(ctx, branch.id, digest):
                 await record_contact(ctx, existing, body.source.channel, now)
                 raise duplicate(existing) from None
     else:
-        raise conflict("busy-phone", "the phone changed hands concurrently; retry")
-    ctx.inserted("leads", stored)
+        raise Conflict("busy-phone", "the phone changed hands concurrently; retry")
     if report is not None:
         await matching.link_lead(ctx, report, lead_id)
     log.info("lead registered", extra={"lead_id": lead_id, "branch_id": branch.id, "phone_masked": masked})
-    return doc
+    return stored
 
 
-async def insert_seeded(ctx: ServiceContext, doc: dict, env) -> bool:
+async def insert_seeded(ctx: ServiceContext, doc: dict, env: Envelope) -> bool:
     """Insert a lead whose id is fixed by its cause; False when it already exists."""
     try:
-        await ctx.db.leads.insert_one(stored := new_document(ctx.settings, doc, env))
+        await ctx.aggregate("leads").insert(doc, env)
     except DuplicateKeyError:
         return False
-    ctx.inserted("leads", stored)
     return True

@@ -6,10 +6,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from crm_shared.aggregates import hidden
+from crm_shared.errors import Forbidden
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import forbidden
 from crm_reception.common import BRANCH_FIELD, ID_FIELD, Ctx, IdPath, idempotent, visible
 from crm_reception.visits import service
 from crm_reception.visits.models import VisitCreate, VisitEnd, VisitPublic
@@ -40,9 +41,9 @@ async def check_in(body: VisitCreate, c: Ctx, response: Response,
              description="Frees the consultant in the rotation; a consultant may end only their own visits.")
 async def end_visit(visit_id: IdPath, c: Ctx, body: VisitEnd | None = None,
                     who: Principal = require_roles("reception", "consultant", "manager", "admin")) -> VisitPublic:
-    doc = visible(await c.db[service.VISITS].find_one({"_id": visit_id}), who, "visit")
+    doc = visible(await service.visits(c).find_one({"_id": visit_id}), who, "visit")
     if who.role == "consultant" and doc["consultant_id"] != who.sub:
-        raise forbidden("a consultant may end only their own visits")
+        raise Forbidden("a consultant may end only their own visits")
     return public(await service.end(c, doc, body or VisitEnd()))
 
 
@@ -56,10 +57,10 @@ async def list_visits(c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(
         query["status"] = status
     if lead_id:
         query["lead_id"] = lead_id
-    docs, nxt = await fetch_page(c.db[service.VISITS], query, page, projection={"pending_events": 0})
+    docs, nxt = await fetch_page(c.db[service.VISITS], query, page, projection=hidden())
     return {"items": [public(d).model_dump(mode="json") for d in docs], "next_cursor": nxt}
 
 
 @router.get("/{visit_id}", summary="One visit")
 async def get_visit(visit_id: IdPath, c: Ctx, who: CurrentPrincipal) -> VisitPublic:
-    return public(visible(await c.db[service.VISITS].find_one({"_id": visit_id}), who, "visit"))
+    return public(visible(await service.visits(c).find_one({"_id": visit_id}), who, "visit"))

@@ -1,0 +1,19 @@
+"""Settings of the leads service: `CRM_LEADS__<FIELD>` (crm_shared.config.ServiceSettings)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from crm_shared.config import ServiceSettings
+
+
+class LeadsSettings(ServiceSettings):
+    """Which assigner picks owners, and how the periodic scans run."""
+
+    assigner: str = Field("round_robin", title="Assigner",
+                          description="Entry point in `crm.leads.assigners` choosing the owner of an unclaimed lead; "
+                          "an unknown name stops start-up.")
+    timer_interval_seconds: float = Field(60.0, gt=0, title="Scan period",
+                                          description="Seconds between passes of each scan: overdue follow-ups, "
+                                          "reclaim, channel report expiry, dispute escalation.")
+    timers: bool = Field(True, title="Scans", description="Declare the periodic scans (off in tests that drive time).")

@@ -1,0 +1,70 @@
+"""Notify settings (`CRM_NOTIFY__*`), loaded by the platform at start into `ctx.config`.
+
+Nested values take `__` (`CRM_NOTIFY__PROVIDERS__SMTP__HOST=mail`) or JSON
+(`CRM_NOTIFY__PROVIDERS='{"smtp": {"host": "mail"}}'`). `environment` and
+`default_timezone` are the root settings' (`CRM_ENVIRONMENT`, `CRM_DEFAULT_TIMEZONE`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from crm_shared.config import ServiceSettings, secret
+
+DEFAULT_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret-change-me"
+
+
+class NotifySettings(ServiceSettings):
+    """Working local defaults: the console provider for both channels; production needs a real
+    unsubscribe secret (at least 32 bytes) or the service does not start."""
+
+    sms_provider: str = Field("console", title="SMS provider",
+                              description="Provider plugin (group crm.notify.providers) that sends SMS.")
+    email_provider: str = Field("console", title="Email provider", description="Provider plugin that sends email.")
+    providers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, title="Provider settings",
+        description="Settings per provider name, validated by the provider's model at start (even for a provider "
+        "not selected, so a typo fails start-up).")
+    unsubscribe_secret: str = secret(DEFAULT_UNSUBSCRIBE_SECRET, "HMAC key of public unsubscribe links; whoever knows "
+                                     "it can unsubscribe anyone (at least 32 bytes in production).")
+    public_base_url: str = Field("http://127.0.0.1:8000", title="Public base URL",
+                                 description="Base of the links put in messages (the gateway's public address).")
+    sms_signature: str = Field("【售楼处】", max_length=20, title="SMS signature",
+                               description="Prefix of every SMS, counted in its segments.")
+    sms_signatures: dict[str, str] = Field(default_factory=dict, title="SMS signature per branch",
+                                           description="A branch's own brand, e.g. {\"sz-bay\": \"【湾区壹号】\"}.")
+    sms_max_segments: int = Field(4, ge=1, le=10, title="SMS maximum segments",
+                                  description="Longer SMS are refused (a template PUT warns, a send fails).")
+    default_locale: str = Field("zh-CN", title="Default locale", description="Locale of a message that names none.")
+
+    dispatch_loop: bool = Field(True, title="Timers", description="Run the dispatcher, birthday and janitor timers "
+                                "(tests turn them off and call the passes themselves).")
+    dispatch_interval_seconds: float = Field(1.0, gt=0, title="Dispatch period",
+                                             description="Pause between dispatcher passes when nothing woke it.")
+    dispatch_batch: int = Field(500, ge=1, le=10000, title="Dispatch batch",
+                                description="Jobs claimed per dispatcher pass; a full pass is followed by another at once.")
+    dispatch_concurrency: int = Field(8, ge=1, le=512, title="Dispatch concurrency", description="Jobs in flight per replica.")
+    dispatch_lookback_minutes: int = Field(
+        2, ge=1, le=60, title="Dispatch lookback",
+        description="Due minutes re-visited behind the clock: covers writers' clock skew and slow writes.")
+    lease_seconds: float = Field(60.0, gt=0, title="Job lease", description="A claimed job is another replica's after this.")
+    max_attempts: int = Field(5, ge=1, le=50, title="Maximum attempts", description="Provider attempts before a job fails.")
+    backoff_base_seconds: float = Field(30.0, gt=0, title="Backoff base",
+                                        description="Delay before the first retry; doubles per attempt, with jitter.")
+    backoff_cap_seconds: float = Field(3600.0, gt=0, title="Backoff cap", description="Longest delay between retries.")
+    rate_limit_window_seconds: int = Field(3600, ge=60, title="Rate window",
+                                           description="Length of the per-recipient fixed rate-limit window.")
+    rate_limit_sms: int = Field(10, ge=1, title="SMS rate limit", description="SMS per recipient per window.")
+    rate_limit_email: int = Field(30, ge=1, title="Email rate limit", description="Emails per recipient per window.")
+    duplicate_window_seconds: int = Field(600, ge=0, title="Duplicate window",
+                                          description="Same text to the same recipient inside it is suppressed (0: off).")
+    birthday_hour: int = Field(10, ge=0, le=23, title="Birthday hour", description="Branch-local hour of birthday greetings.")
+    birthday_check_seconds: float = Field(60.0, gt=0, title="Birthday check period",
+                                          description="How often the birthday timer looks for branches whose greeting hour came.")
+    janitor_interval_seconds: float = Field(3600.0, gt=0, title="Janitor period",
+                                            description="How often ended rate and duplicate windows are deleted.")
+
+    def signature_for(self, branch_id: str | None) -> str:
+        return self.sms_signatures.get(branch_id or "", self.sms_signature)
