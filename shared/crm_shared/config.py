@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     db_prefix: str = Field("crm_", description="Prefix of each service's database name (crm_leads, ...).")
     jwt_secret: str = Field(DEFAULT_JWT_SECRET, description="HS256 secret for bearer tokens.")
     jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_max_lifetime_seconds: int = Field(
+        7 * 86400, ge=60, description="Tokens whose `exp` lies further ahead than this are refused (401).")
     phone_hash_key: str = Field(DEFAULT_PHONE_HASH_KEY, description="Group key for phone HMAC-SHA256.")
     phone_seal_key: str = Field(
         DEFAULT_PHONE_SEAL_KEY, description="Services' key sealing a full number inside an event (AES-256-GCM), "
@@ -75,8 +77,9 @@ class Settings(BaseSettings):
                                   ("phone_seal_key", DEFAULT_PHONE_SEAL_KEY)):
                 if getattr(self, name) == default:
                     raise ValueError(f"CRM_{name.upper()} is the development default; set a real secret in production")
-            if len(self.jwt_secret.encode()) < 32:
-                raise ValueError("CRM_JWT_SECRET must be at least 32 bytes in production (RFC 7518 3.2)")
+            for name in ("jwt_secret", "phone_hash_key", "phone_seal_key"):
+                if len(getattr(self, name).encode()) < 32:
+                    raise ValueError(f"CRM_{name.upper()} must be at least 32 bytes in production")
         if self.duplicate_window_seconds <= self.relay_lease_seconds:
             raise ValueError("CRM_DUPLICATE_WINDOW_SECONDS must exceed CRM_RELAY_LEASE_SECONDS")
         return self

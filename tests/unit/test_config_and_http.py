@@ -12,12 +12,48 @@ from crm_shared.http.problems import Problem
 def test_production_refuses_default_secrets():
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         Settings(environment="production")
-    real = {"jwt_secret": "s3cret-real-" + "x" * 32, "phone_hash_key": "real-key", "phone_seal_key": "real-seal"}
+    real = {"jwt_secret": "s3cret-real-" + "x" * 32, "phone_hash_key": "real-key-" + "k" * 32,
+            "phone_seal_key": "real-seal-" + "s" * 32}
     Settings(environment="production", **real)
     with pytest.raises(ValidationError, match="PHONE_SEAL_KEY"):
         Settings(environment="production", **(real | {"phone_seal_key": "dev-phone-seal-change-me"}))
     with pytest.raises(ValidationError, match="32 bytes"):
         Settings(environment="production", **(real | {"jwt_secret": "short-but-not-default"}))
+
+
+@pytest.mark.parametrize("key", ["phone_hash_key", "phone_seal_key"])
+def test_production_refuses_short_phone_keys(key):
+    """D11: a two-character key makes every phone hash guessable."""
+    real = {"jwt_secret": "j" * 40, "phone_hash_key": "h" * 40, "phone_seal_key": "s" * 40}
+    with pytest.raises(ValidationError, match=f"CRM_{key.upper()} must be at least 32 bytes"):
+        Settings(environment="production", **(real | {key: "ab"}))
+
+
+@pytest.mark.parametrize("claims", [
+    {"sub": "", "role": "manager", "branches": ["b1"]},
+    {"sub": "   ", "role": "manager", "branches": ["b1"]},
+    {"sub": "m1", "role": "manager", "branches": ["b1"], "exp": "9999999999"},
+    {"sub": "m1", "role": "manager", "branches": ["b1"], "exp": 253402300799},  # year 9999
+    {"sub": "m1", "role": "manager", "branches": ["b1"], "exp": True},
+])
+def test_loose_tokens_are_401(claims):
+    """D11: an empty subject, a string or far-future `exp`."""
+    import time
+
+    import jwt
+
+    s = Settings()
+    token = jwt.encode({"exp": int(time.time()) + 600, **claims}, s.jwt_secret, algorithm="HS256")
+    with pytest.raises(Problem) as err:
+        decode_token(s, token)
+    assert err.value.status == 401
+
+
+def test_a_token_within_the_maximum_lifetime_is_accepted():
+    s = Settings(jwt_max_lifetime_seconds=3600)
+    assert decode_token(s, mint_token(s, "m1", "manager", ["b1"], ttl_seconds=3000)).sub == "m1"
+    with pytest.raises(Problem):
+        decode_token(s, mint_token(s, "m1", "manager", ["b1"], ttl_seconds=7200))
 
 
 def test_development_accepts_defaults():

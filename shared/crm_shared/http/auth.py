@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import jwt
 from fastapi import Depends, Request
 from jwt.warnings import InsecureKeyLengthWarning
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from crm_shared.config import Settings
 from crm_shared.errors import NotFound
@@ -25,9 +25,9 @@ Role = Literal["admin", "manager", "consultant", "reception", "partner", "integr
 class Principal(BaseModel):
     """Who calls: staff, partner or integrator id, role and branches (`*` = all)."""
 
-    sub: str
+    sub: str = Field(min_length=1, max_length=200, pattern=r"\S")
     role: Role
-    branches: list[str]
+    branches: list[str] = Field(max_length=1000)
 
     def sees_branch(self, branch_id: str) -> bool:
         return "*" in self.branches or branch_id in self.branches
@@ -75,6 +75,9 @@ def decode_token(settings: Settings, token: str) -> Principal:
         principal = Principal.model_validate(claims)
     except (jwt.PyJWTError, ValidationError, TypeError):
         raise unauthorized from None
+    exp = claims["exp"]
+    if not isinstance(exp, int | float) or isinstance(exp, bool) or exp - time.time() > settings.jwt_max_lifetime_seconds:
+        raise unauthorized  # a string `exp`, or a token that lives longer than any we issue
     if len(_VERIFIED) >= VERIFIED_MAX:
         _VERIFIED.clear()
     _VERIFIED[key] = (float(claims["exp"]), principal.model_copy(deep=True))
