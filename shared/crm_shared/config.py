@@ -48,8 +48,13 @@ class Settings(BaseSettings):
     duplicate_window_seconds: int = Field(
         600, ge=1, description="JetStream dedup window; must exceed the relay's retry horizon."
     )
+    stream_max_age_days: float = Field(
+        1095, gt=0, description="How long the event stream keeps an event: what a reports rebuild can replay.")
+    stream_max_bytes: int = Field(-1, ge=-1, description="Cap of the event stream on disk, bytes (-1: none).")
     dead_letter_stream: str = "CRM_DLQ"
     dead_letter_prefix: str = "crmdlq"
+    dead_letter_max_age_days: float = Field(30, gt=0, description="How long the dead-letter stream keeps a message.")
+    dead_letter_max_bytes: int = Field(1 << 30, ge=-1, description="Cap of the dead-letter stream on disk, bytes.")
 
     relay_interval_seconds: float = Field(1.0, gt=0, description="Outbox sweep period.")
     relay_lease_seconds: float = Field(30.0, gt=0, description="How long a relay owns a document's events.")

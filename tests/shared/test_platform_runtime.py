@@ -122,3 +122,20 @@ def test_production_with_a_service_default_secret_exits_at_start_naming_it():
 def test_production_with_a_root_default_secret_exits_naming_it():
     done = _serve({"CRM_JWT_SECRET": "dev-secret-change-me"})
     assert done.returncode == 2 and "CRM_JWT_SECRET" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_the_streams_are_bounded_as_configured(urls):
+    """D12: the event stream keeps what a rebuild replays, the dead-letter stream less."""
+    import nats
+
+    settings = isolated_settings(*urls, stream_max_age_days=10, dead_letter_max_age_days=2, dead_letter_max_bytes=1 << 20)
+    async with running([TickService("a", TickSettings(tick_seconds=3600))], settings):
+        nc = await nats.connect(settings.nats_url)
+        try:
+            js = nc.jetstream()
+            events = (await js.stream_info(settings.stream_name)).config
+            dead = (await js.stream_info(settings.dead_letter_stream)).config
+        finally:
+            await nc.close()
+    assert events.max_age == 10 * 86400 and dead.max_age == 2 * 86400 and dead.max_bytes == 1 << 20
+    assert str(getattr(events.discard, "value", events.discard)) == str(getattr(dead.discard, "value", dead.discard)) == "old"
