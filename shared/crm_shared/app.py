@@ -7,6 +7,7 @@ container: only the plugin selection differs.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import contextlib
 import logging
 import time
@@ -107,6 +108,14 @@ class _RequestContext:
             HTTP_REQUESTS.labels(scope["method"], getattr(route, "path", "unmatched"), status).observe(
                 time.perf_counter() - started
             )
+
+
+def metrics_allowed(settings: Settings, authorization: str) -> bool:
+    token = settings.metrics_token
+    if not token:
+        return settings.environment != "production"
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _document_events(router: NatsRouter, plugin: ServicePlugin, settings: Settings) -> None:
@@ -213,8 +222,12 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
-    async def metrics() -> Response:
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (bearer CRM_METRICS_TOKEN)")
+    async def metrics(request: Request) -> Response:
+        """Internal figures (routes, event counts, errors): only for the scraper that holds the token.
+        Without a token configured they are open in development and test, and closed in production."""
+        if not metrics_allowed(settings, request.headers.get("authorization", "")):
+            return problems.problem_response(401, "unauthorized", "metrics need the scraper's bearer token")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of the events")

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     )
     consumer_ack_wait_seconds: float = Field(30.0, gt=0)
 
+    metrics_token: str = Field(
+        "", description="Bearer token Prometheus sends to /metrics. Empty: /metrics is open in development "
+        "and test, and answers 401 in production.")
     log_level: str = "INFO"
     log_json: bool = True
 

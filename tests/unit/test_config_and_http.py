@@ -130,3 +130,21 @@ def test_the_app_mounts_every_plugin_route_flat():
     assert len(expected) > 40
     assert {path: served.get(path) for path in expected} == expected
     assert not any(hasattr(r, "original_router") for r in flat.router.routes)
+
+
+@pytest.mark.parametrize("environment,token,header,allowed", [
+    ("development", "", "", True),
+    ("test", "", "", True),
+    ("production", "", "", False),
+    ("production", "", "Bearer anything", False),
+    ("production", "m" * 32, "Bearer " + "m" * 32, True),
+    ("production", "m" * 32, "Bearer wrong", False),
+    ("development", "m" * 32, "", False),
+])
+def test_metrics_are_for_the_scraper_only(environment, token, header, allowed):
+    """D13: /metrics is not public in production."""
+    from crm_shared.app import metrics_allowed
+
+    secrets = {"jwt_secret": "j" * 40, "phone_hash_key": "h" * 40, "phone_seal_key": "s" * 40}
+    settings = Settings(environment=environment, metrics_token=token, **secrets)
+    assert metrics_allowed(settings, header) is allowed
