@@ -207,3 +207,13 @@ async def test_a_dead_requests_idempotency_key_is_taken_over(urls):
         assert await store.begin("u", "k", {"a": 1}) is None, "the retry takes the stale reservation over"
         await store.finish("u", "k", 201, {"id": "x"})
         assert await store.begin("u", "k", {"a": 1}) == (201, {"id": "x"})
+
+
+async def test_a_foreign_branch_is_404_even_for_a_role_that_may_not_ask(api):
+    """D7: the branch scope is judged before the role."""
+    settings, client = api
+    consultant = bearer(settings, "consultant", ["b1"])
+    assert_problem(await client.post("/v1/ledger/accounts?branch_id=b2", json={"branch_id": "b2", "name": "x"},
+                                     headers=consultant), 404, "not-found")
+    assert_problem(await client.post("/v1/ledger/accounts?branch_id=b1", json={"branch_id": "b1", "name": "x"},
+                                     headers=consultant), 403, "forbidden")

@@ -99,7 +99,13 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require_roles(*roles: Role):
     """Dependency: the caller must hold one of the roles."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request, principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            # Out of scope is 404 whatever the role: a foreign branch named in the path or query is
+            # reported as missing before the role is judged (a 403 would confirm it exists).
+            named = request.path_params.get("branch_id") or request.query_params.get("branch_id")
+            if named and not principal.sees_branch(named):
+                raise NotFound("branch")
         principal.require_role(*roles)
         return principal
 
