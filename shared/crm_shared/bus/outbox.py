@@ -11,7 +11,7 @@ Every write that adds events also sets `outbox_state: "pending"`; the removal th
 pushed meanwhile keeps it set). So "pending events => state set" always holds, and the sweep
 finds pending documents by an equality on an indexed top-level string -- an index lookup on
 MongoDB and on the dev store alike, where a filter on `pending_events.id` decodes every
-document of the collection (10-20 s per pass at 20k documents).
+document of the collection (bench/NOTES.md has the figures).
 
 The fast path right after a write clears published events in batches: the removals that
 queue up while one batch is being written go out together (crm_shared.batching), so a busy

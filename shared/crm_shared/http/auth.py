@@ -63,7 +63,7 @@ def decode_token(settings: Settings, token: str) -> Principal:
     """The token's principal; a token already verified with this key is served from memory until `exp`.
 
     Clients send the same token on every request, and verifying it (HMAC, base64, JSON, model)
-    was a tenth of a registration's CPU. The cache key holds the secret and the algorithm, so a
+    is a visible share of a small request's CPU (bench/NOTES.md). The cache key holds the secret and the algorithm, so a
     key change verifies afresh; an expired entry is never served.
     """
     key = (settings.jwt_secret, settings.jwt_algorithm, token)

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BaseModel
 
 from crm_shared.http.problems import Problem
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
-
 
 class PageParams(BaseModel):
     limit: int
