@@ -13,12 +13,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from pymongo import AsyncMongoClient
 
+from crm_shared.aggregates import event
 from crm_shared.app import create_app
 from crm_shared.config import Settings
+from crm_shared.events.leads import StaffJoined
 from crm_shared.http.auth import mint_token
 from crm_shared.ids import uuid7
 from crm_reception.plugin import ReceptionService
-from crm_reception.projections.service import record_staff
 
 N_RAW = 300
 N_CHECK_INS = 150
@@ -96,8 +97,9 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
     async with app.router.lifespan_context(app):
         ctx = app.state.contexts["reception"]
         consultants = [uuid7() for _ in range(20)]
-        for cid in consultants:
-            await record_staff(ctx, BRANCH, cid, "consultant", "bench", True, datetime.now(UTC))
+        for cid in consultants:  # as `staff.joined` would, straight into the directory
+            joined = StaffJoined(staff_id=cid, role="consultant", name="bench")
+            await ctx.state.directory.record(event(joined, BRANCH, cid), joined)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=60) as client:
             desk = {"Authorization": f"Bearer {mint_token(settings, 'desk', 'reception', [BRANCH])}"}
