@@ -12,6 +12,10 @@ mounted under `/docs-static/`:
 
 The app is created with `docs_url=None, redoc_url=None`; `install_docs` then adds the pages the
 way FastAPI would (root path, Swagger UI parameters, OAuth2 redirect) with local asset URLs.
+
+The pages also carry a Content-Security-Policy that keeps the browser on this origin: ReDoc 2.x
+shows the Redocly logo from Redocly's CDN whatever its options, and with the policy the browser
+refuses it without asking the network (the image hides itself on error).
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ from fastapi.staticfiles import StaticFiles
 from faststream.specification import Specification
 
 STATIC_URL = "/docs-static"
+# Same origin only. The renderers need inline scripts and styles (the pages' start-up code, styled
+# components), `eval` (the AsyncAPI parser's JSON-schema validators) and blob: workers (ReDoc's search).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'"
+)
 ASYNCAPI_ASSETS = Path(__file__).resolve().parent / "static" / "asyncapi-react-component"
 
 # FastStream's own page configuration (faststream.specification.get_asyncapi_html), without "try it out".
@@ -57,14 +68,14 @@ def install_docs(app: FastAPI, asyncapi_spec: Callable[[], Specification], *, do
         async def swagger_ui_html(request: Request) -> HTMLResponse:
             root = _root_path(request)
             redirect = app.swagger_ui_oauth2_redirect_url
-            return get_swagger_ui_html(
+            return _confined(get_swagger_ui_html(
                 openapi_url=root + app.openapi_url, title=f"{app.title} - Swagger UI",
                 swagger_js_url=f"{root}{openapi_assets}/swagger-ui-bundle.js",
                 swagger_css_url=f"{root}{openapi_assets}/swagger-ui.css",
                 swagger_favicon_url=root + favicon,
                 oauth2_redirect_url=root + redirect if redirect else None,
                 init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters,
-            )
+            ))
 
         app.add_route(docs_url, swagger_ui_html, include_in_schema=False)
         if app.swagger_ui_oauth2_redirect_url:
@@ -76,11 +87,11 @@ def install_docs(app: FastAPI, asyncapi_spec: Callable[[], Specification], *, do
     if app.openapi_url and redoc_url:
         async def redoc_html(request: Request) -> HTMLResponse:
             root = _root_path(request)
-            return get_redoc_html(
+            return _confined(get_redoc_html(
                 openapi_url=root + app.openapi_url, title=f"{app.title} - ReDoc",
                 redoc_js_url=f"{root}{openapi_assets}/redoc.standalone.js",
                 redoc_favicon_url=root + favicon, with_google_fonts=False,
-            )
+            ))
 
         app.add_route(redoc_url, redoc_html, include_in_schema=False)
 
@@ -88,10 +99,10 @@ def install_docs(app: FastAPI, asyncapi_spec: Callable[[], Specification], *, do
         @app.get(asyncapi_url, tags=["ops"], summary="AsyncAPI document, rendered", response_class=HTMLResponse)
         async def asyncapi_html(request: Request) -> HTMLResponse:
             root = _root_path(request)
-            return HTMLResponse(asyncapi_page(
+            return _confined(HTMLResponse(asyncapi_page(
                 asyncapi_spec(), js_url=f"{root}{asyncapi_assets}/index.js",
                 css_url=f"{root}{asyncapi_assets}/default.min.css", favicon_url=root + favicon,
-            ))
+            )))
 
 
 def asyncapi_page(spec: Specification, *, js_url: str, css_url: str, favicon_url: str) -> str:
@@ -122,6 +133,11 @@ window.AsyncApiStandalone.render({props}, document.getElementById("asyncapi"));
 </body>
 </html>
 """
+
+
+def _confined(response: HTMLResponse) -> HTMLResponse:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return response
 
 
 def _root_path(request: Request) -> str:
