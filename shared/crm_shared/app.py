@@ -196,7 +196,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
     app.state.settings, app.state.contexts, app.state.broker, app.state.plugins = settings, contexts, broker, plugins
     problems.install(app)
     asyncapi = AsyncAPI(broker, title=f"CRM events ({names})", version="0.1.0",
-                        description="Stream CRM, subjects crm.<branch_id>.<type>, header Nats-Msg-Id = envelope id.")
+                        description="Stream CRM, subjects `crm.<branch_id>.<type>`, header `Nats-Msg-Id` = envelope id.")
 
     body_limits = {path: size for plugin in plugins for path, size in plugin.body_limits.items()}
 
