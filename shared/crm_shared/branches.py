@@ -52,7 +52,7 @@ class ReceptionClassOverride(BaseModel):
 
 
 class BranchSettings(BaseModel):
-    """Per-branch rules; every field has the handbook's default."""
+    """Per-branch rules; every field has its documented default (docs/contract.md, "leads")."""
 
     model_config = ConfigDict(extra="forbid")
     cadence_days: CadenceDays = Field(default_factory=CadenceDays)

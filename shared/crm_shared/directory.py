@@ -30,7 +30,7 @@ STAMP = "as_of"
 
 @dataclass(frozen=True)
 class BranchFacts:
-    """A branch as last configured; the handbook's defaults until `branch.configured` arrives."""
+    """A branch as last configured; the default settings until `branch.configured` arrives."""
 
     id: str
     name: str

@@ -1,6 +1,6 @@
 """Security matrix over every endpoint of every service's OpenAPI document:
 no token -> 401; a caller from another branch never gets data (404/403, never 2xx);
-roles CONTRACT.md does not list -> 403 (or 404 when they cannot see the object);
+roles docs/contract.md does not list -> 403 (or 404 when they cannot see the object);
 and no combination of caller and endpoint produces a 5xx."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ PUBLIC = {  # reachable without a token by design
 ROLES = ("admin", "manager", "consultant", "reception", "partner", "integrator")
 STAFF = {"consultant", "reception", "manager", "admin"}
 
-# Roles that CONTRACT.md's "who" column leaves out, endpoint by endpoint.
+# Roles that docs/contract.md's "who" column leaves out, endpoint by endpoint.
 FORBIDDEN: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/branches"): set(ROLES) - {"admin"},
     ("POST", "/v1/staff"): {"consultant", "reception", "partner", "integrator"},

@@ -9,7 +9,7 @@ from crm_shared.branches import (
 )
 
 
-def test_defaults_follow_the_handbook():
+def test_defaults_are_the_documented_ones():
     s = BranchSettings()
     assert (s.cadence_days.O, s.cadence_days.A, s.cadence_days.B, s.cadence_days.C) == (1, 3, 7, 14)
     assert (s.reclaim_after_days, s.report_valid_days, s.protection_days) == (15, 7, 30)

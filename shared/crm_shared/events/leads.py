@@ -1,4 +1,4 @@
-"""Events produced by the leads service (CONTRACT.md "Events")."""
+"""Events produced by the leads service (docs/contract.md, "Events")."""
 
 from __future__ import annotations
 

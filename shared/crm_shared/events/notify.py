@@ -1,4 +1,4 @@
-"""Events produced by the notify service (CONTRACT.md "Events")."""
+"""Events produced by the notify service (docs/contract.md, "Events")."""
 
 from __future__ import annotations
 

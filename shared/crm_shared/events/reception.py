@@ -1,4 +1,4 @@
-"""Events produced by the reception service (CONTRACT.md "Events")."""
+"""Events produced by the reception service (docs/contract.md, "Events")."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ SOURCE = "reception"
 
 
 class Contact(BaseModel):
-    """Appointment events carry the contact reminders need (CONTRACT.md)."""
+    """Appointment events carry the contact reminders need (docs/contract.md, "Events")."""
 
     name: str
     phone: str | None = Field(None, description="E.164; reminders are sent to it.")

@@ -1,1 +1,1 @@
-"""HTTP conventions shared by every service (CONTRACT.md "Conventions")."""
+"""HTTP conventions shared by every service (docs/contract.md, "Conventions")."""
