@@ -38,7 +38,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -47,16 +46,17 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from bench.common import bench_env
-from crm_leads.assigners.base import LeadsSettings
-from crm_leads.context import load_branch
+from crm_leads.assigners.base import load
+from crm_leads.context import LeadsState, load_branch
 from crm_leads.leads import dedup, rules, service
 from crm_leads.leads.models import LeadCreate
 from crm_leads.plugin import LeadsService
+from crm_leads.settings import LeadsSettings
+from crm_shared import batching
+from crm_shared.aggregates import event
 from crm_shared.app import create_app
 from crm_shared.branches import BranchSettings
-from crm_shared import batching
-from crm_shared.bus.outbox import OutboxRelay, new_document
-from crm_shared.events import new_event
+from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay
 from crm_shared.events.leads import LeadRegistered, MaskedCustomer
 from crm_shared.http.auth import Principal, mint_token
 from crm_shared.plugins import ServiceContext
@@ -138,7 +138,7 @@ def _stored_lead(key: str, i: int, owner: str, now) -> dict:
         "grade": "A", "owner_id": owner, "status": "new", "in_pool": False, "interest": None,
         "next_follow_up_at": rules.next_follow_up(now, "A", BranchSettings(), "Asia/Shanghai"), "missed_count": 0,
         "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [], "visits": [], "attribution": None,
-        "created_by": owner, "version": 1, "created_at": now, "updated_at": now, "pending_events": [],
+        "created_by": owner, "version": 1, "created_at": now, "updated_at": now, OUTBOX_FIELD: [],
     }
 
 
@@ -154,8 +154,9 @@ async def _fill(db, key: str, owner: str, seeded: int, want: int) -> int:
 
 @dataclass
 class Office:
-    """One running leads service on a local port: its database, a consultant and its client."""
+    """One running leads service on a local port: its context and database, a consultant and its client."""
 
+    ctx: ServiceContext
     db: Any
     key: str
     consultant: str
@@ -191,7 +192,7 @@ async def _serving(settings, db) -> AsyncIterator[Office]:
             # the front-line case: a consultant registers its own customer (no assigner round trips)
             token = mint_token(settings, r.json()["id"], "consultant", ["bench"])
             client.headers["Authorization"] = f"Bearer {token}"
-            yield Office(db, settings.phone_hash_key, r.json()["id"], token, port, client)
+            yield Office(app.state.contexts["leads"], db, settings.phone_hash_key, r.json()["id"], token, port, client)
 
 
 async def _loaded(port: int, token: str, n: int = N_HTTP, prefix: str = "139") -> float:
@@ -224,7 +225,11 @@ async def _throughput(office: Office, js, stream: str) -> float:
 
 
 def _context(settings, db, js) -> ServiceContext:
-    return ServiceContext("leads", settings, db, js, OutboxRelay(db, ("leads",), js, settings))
+    """A leads context as the platform makes it at start, without HTTP or timers."""
+    relay = OutboxRelay(db, LeadsService.outbox_collections, js, settings)
+    ctx = ServiceContext("leads", settings, db, js, relay, config=LeadsSettings(timers=False))
+    ctx.state = LeadsState(load(ctx.config.assigner))
+    return ctx
 
 
 async def _registrations_per_s(ctx: ServiceContext, register) -> float:
@@ -244,12 +249,10 @@ async def _store_and_bus_only(settings, db, js) -> float:
     async def register(i: int) -> None:
         doc = _stored_lead(settings.phone_hash_key, 50_000_000 + i, "owner", now)
         await batching.find_by_ids(db.report_claims, (f"claim-{i}", f"masked-{i}"))
-        env = new_event(LeadRegistered(lead_id=doc["_id"], customer=MaskedCustomer(
+        env = event(LeadRegistered(lead_id=doc["_id"], customer=MaskedCustomer(
             name=doc["customer"]["name"], phone_masked=doc["customer"]["phone_masked"], phone_hash=doc["phone_hash"]),
-            source=doc["source"], owner_id="owner", grade="A", registered_by="owner"), branch_id="bench", subject=doc["_id"])
-        stored = new_document(settings, doc, env)
-        await batching.insert(db.leads, stored)
-        ctx.inserted("leads", stored)
+            source=doc["source"], owner_id="owner", grade="A", registered_by="owner"), "bench", doc["_id"])
+        await ctx.aggregate("leads").insert(doc, env, grouped=True)
 
     return await _registrations_per_s(ctx, register)
 
@@ -301,7 +304,7 @@ async def _dedup_latency(offices: list[Office], seeded: list[int]) -> list[tuple
             assert r.status_code == 201, r.text
             phone = f"+86138{(n * 7919) % seeded[k]:08d}"
             started = time.perf_counter()
-            assert await dedup.holder(SimpleNamespace(db=office.db), "bench", phone_hash(phone, office.key)) is not None
+            assert await dedup.holder(office.ctx, "bench", phone_hash(phone, office.key)) is not None
             found[k].append(time.perf_counter() - started)
     return [(statistics.median(f) * 1000, statistics.median(e) * 1000) for f, e in zip(fresh, found)]
 

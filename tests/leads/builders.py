@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from crm_leads.assigners.base import LeadsSettings
 from crm_leads.plugin import LeadsService
+from crm_leads.settings import LeadsSettings
 from crm_shared.config import Settings
 from crm_shared.plugins import ServiceContext
 from tests.support.runtime import bearer, isolated_settings, running

@@ -2,9 +2,11 @@
 
 import json
 
+from crm_leads.plugin import LeadsService
+from crm_leads.settings import LeadsSettings
 from crm_shared.branches import BranchSettings
 from tests.leads.builders import office
-from tests.support.runtime import eventually, stream_messages
+from tests.support.runtime import bearer, eventually, isolated_settings, running, stream_messages
 
 
 async def events_of(settings, type_: str) -> list[dict]:
@@ -28,6 +30,16 @@ async def test_branch_defaults_and_configured_event(urls):
         assert last["timezone"] == "Europe/Berlin"
         assert BranchSettings.from_event(last["settings"]).reclaim_after_days == 10
         assert last["settings"] == BranchSettings(reclaim_after_days=10).model_dump(mode="json")
+
+
+async def test_a_branch_without_a_zone_takes_the_default_timezone(urls):
+    settings = isolated_settings(*urls, default_timezone="Asia/Tokyo")
+    async with running([LeadsService(LeadsSettings(timers=False))], settings) as (_, client):
+        admin = bearer(settings, "admin", ["*"], "admin-1")
+        r = await client.post("/v1/branches", json={"id": "tk", "name": "Tokyo"}, headers=admin)
+        assert r.status_code == 201 and r.json()["timezone"] == "Asia/Tokyo"
+        r = await client.post("/v1/branches", json={"id": "tk", "name": "Tokyo", "timezone": None}, headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "timezone"]
 
 
 async def _two(settings):

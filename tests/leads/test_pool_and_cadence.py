@@ -94,6 +94,19 @@ async def test_daily_claim_limit(urls):
         assert r.status_code == 403
 
 
+async def test_old_claim_counters_are_cleaned_up(urls):
+    from crm_leads.plugin import service
+    from crm_shared.timers import clean_up
+    async with office(urls) as o:
+        lead = (await o.register(o.manager))["id"]
+        cid = await o.add_staff("counter")
+        assert (await o.client.post(f"/v1/leads/{lead}/claim", headers=o.as_("consultant", cid))).status_code == 200
+        counter = await o.ctx.db.pool_claims.find_one({})
+        run = clean_up(service.retention(o.ctx))
+        assert await run(o.ctx, counter["at"] + timedelta(days=1)) == {}, "today's counter still counts"
+        assert await run(o.ctx, counter["at"] + timedelta(days=3)) == {"pool_claims": 1}
+
+
 async def test_concurrent_claims_of_one_lead_have_one_winner(urls):
     import asyncio
     async with office(urls) as o:

@@ -38,7 +38,7 @@ def seeded_id(seed: str, at: datetime) -> str:
 class Branch:
     """A branch's id, timezone and effective settings, as the rules need them."""
 
-    def __init__(self, doc: dict[str, Any], default_timezone: str = "Asia/Shanghai") -> None:
+    def __init__(self, doc: dict[str, Any], default_timezone: str) -> None:
         self.id: str = doc["_id"]
         self.timezone: str = doc.get("timezone") or default_timezone
         self.settings = BranchSettings.from_event(doc.get("settings") or {})

@@ -7,31 +7,33 @@ from fastapi import APIRouter
 from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.events import registry
 from crm_shared.plugins import ServiceContext, ServicePlugin
+from crm_shared.timers import Retention, Timer
 
-from crm_leads import timers
 from crm_leads.assigners import base as assigners
 from crm_leads.audit.views import router as audit_router
 from crm_leads.branches.views import router as branches_router
 from crm_leads.channel_reports.views import router as reports_router
+from crm_leads.context import LeadsState
 from crm_leads.disputes.views import router as disputes_router
 from crm_leads.imports.views import router as imports_router
 from crm_leads.leads import dedup
 from crm_leads.leads.views import router as leads_router
+from crm_leads.pool import service as pool
 from crm_leads.pool.quota import router as pool_quota_router
 from crm_leads.pool.views import router as pool_router
+from crm_leads.settings import LeadsSettings
 from crm_leads.staff.views import router as staff_router
 from crm_leads.subscriptions import table
+from crm_leads.timers import declared
 
 
 class LeadsService(ServicePlugin):
     name = "leads"
     title = "Leads"
+    settings_model = LeadsSettings
     produces = tuple(cls for cls in registry().values() if cls.event_source == "leads")
     outbox_collections = ("branches", "staff", "leads", "channel_reports", "disputes")
     body_limits = {"/v1/leads/import": 20 * 1024 * 1024}  # an office's existing spreadsheet
-
-    def __init__(self, config: assigners.LeadsSettings | None = None) -> None:
-        self.config = config
 
     def http_router(self) -> APIRouter:
         router = APIRouter()
@@ -43,9 +45,14 @@ class LeadsService(ServicePlugin):
     def subscriptions(self) -> list[SubscriptionTable]:
         return [table]
 
+    def timers(self, ctx: ServiceContext) -> list[Timer]:
+        return declared(ctx.config)
+
+    def retention(self, ctx: ServiceContext) -> list[Retention]:
+        return [Retention(pool.CLAIM_COUNTERS, "at", pool.COUNTER_KEPT)]
+
     async def startup(self, ctx: ServiceContext) -> None:
-        config = self.config or assigners.LeadsSettings()
-        assigners.install(ctx, assigners.load(config.assigner))  # unknown assigner: fail at start
+        ctx.state = LeadsState(assigners.load(ctx.config.assigner))  # unknown assigner: fail at start
         db = ctx.db
         await dedup.ensure_index(ctx)
         await db.leads.create_index([("branch_id", 1), ("status", 1), ("next_follow_up_at", 1)])
@@ -57,8 +64,6 @@ class LeadsService(ServicePlugin):
         await db.channel_reports.create_index([("branch_id", 1), ("partner_id", 1)])
         await db.disputes.create_index([("status", 1), ("deadline", 1)])
         await db.audit.create_index([("branch_id", 1), ("lead_id", 1)])
-        if config.timers:
-            ctx.spawn(timers.run(ctx, config.timer_interval_seconds), name="leads:timers")
 
 
 service = LeadsService()

@@ -1,44 +1,41 @@
-"""The leads service's clock: one loop per replica, the work done only by the lease holder.
+"""The leads service's periodic scans, declared for the platform to run (crm_shared.timers).
 
-The work itself is `due_work(ctx, now)` so tests drive time explicitly; state lives in the
-documents (missed counts, statuses, flags), so a restart simply continues.
+Each pass is a function of `now` whose writes are guarded by versions or statuses, and state
+lives in the documents (missed counts, statuses, flags): a pass repeated, run on another
+replica or cut short by a restart has no second effect. `due_work` runs every pass once, so
+tests drive time explicitly.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime
 
-from crm_shared import leases
-from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
+from crm_shared.timers import Timer
 
 from crm_leads.channel_reports.service import expire
 from crm_leads.disputes.service import escalate_overdue
 from crm_leads.leads import scans
+from crm_leads.settings import LeadsSettings
 
-LEASE = "leads:timers"
-log = logging.getLogger("crm.leads.timers")
+PASSES = (
+    ("overdue", scans.overdue),  # lead.follow_up_overdue, once per missed date
+    ("reclaim", scans.reclaim),  # reclaim warnings, then leads without follow-up back to the pool
+    ("report-expiry", expire),  # channel reports past validity free the customer
+    ("dispute-escalation", escalate_overdue),  # undecided disputes past their working-day deadline
+)
+
+
+def declared(config: LeadsSettings) -> list[Timer]:
+    """One leased timer per pass (lease `leads:<name>`), every `timer_interval_seconds`; none when `timers` is off."""
+    if not config.timers:
+        return []
+    return [Timer(name, config.timer_interval_seconds, run) for name, run in PASSES]
 
 
 async def due_work(ctx: ServiceContext, now: datetime) -> dict[str, int]:
+    """Every pass once at `now`, in order; what each did."""
     overdue = await scans.overdue(ctx, now)
     warned, reclaimed = await scans.reclaim(ctx, now)
     return {"overdue": overdue, "reclaim_warned": warned, "reclaimed": reclaimed,
             "reports_expired": await expire(ctx, now), "disputes_escalated": await escalate_overdue(ctx, now)}
-
-
-async def run(ctx: ServiceContext, interval: float) -> None:
-    owner = uuid7()
-    while True:
-        try:
-            if await leases.acquire(ctx.db, LEASE, owner, interval * 3):
-                done = await due_work(ctx, utcnow())
-                if any(done.values()):
-                    log.info("timers ran", extra=done)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("timer pass failed; next pass retries", extra={"error": repr(exc)})
-        await asyncio.sleep(interval)

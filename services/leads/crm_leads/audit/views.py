@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from crm_shared.errors import Conflict, Forbidden
 from crm_shared.http.auth import Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import forbidden
 
 from crm_leads.audit import service
-from crm_leads.context import BRANCH_FIELD, ID_FIELD, MANAGERS, Ctx, IdPath, conflict
+from crm_leads.context import BRANCH_FIELD, ID_FIELD, MANAGERS, Ctx, IdPath
 from crm_leads.leads.service import get_scoped
 
 router = APIRouter(tags=["privacy"])
@@ -26,10 +26,10 @@ async def reveal_phone(
 ) -> dict:
     lead = await get_scoped(c, lead_id, who)
     if who.role == "consultant" and lead.get("owner_id") != who.sub:
-        raise forbidden("a consultant sees full numbers only on leads it owns")
+        raise Forbidden("a consultant sees full numbers only on leads it owns")
     phone = lead["customer"].get("phone")
     if not phone:
-        raise conflict("no-full-number", "only the masked number is on file (registered from a visit)")
+        raise Conflict("no-full-number", "only the masked number is on file (registered from a visit)")
     await service.record(c, who, "phone.reveal", lead, reason)
     return {"lead_id": lead_id, "phone": phone}
 

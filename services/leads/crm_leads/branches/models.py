@@ -15,12 +15,15 @@ class BranchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(description="Slug, e.g. `sz-bay`.", examples=["sz-bay"], **BRANCH_FIELD)
     name: str = Field(min_length=1, max_length=200, examples=["深圳湾售楼处"])
-    timezone: str = Field("Asia/Shanghai", max_length=64, description="IANA zone; daily rules use it.")
+    timezone: str | None = Field(None, max_length=64, examples=["Asia/Shanghai"],
+                                 description="IANA zone; daily rules use it. Omitted: `CRM_DEFAULT_TIMEZONE` (Asia/Shanghai).")
     settings: BranchSettings = Field(default_factory=BranchSettings, description="Missing fields take defaults.")
 
     @field_validator("timezone")
     @classmethod
-    def _zone(cls, v: str) -> str:
+    def _zone(cls, v: str | None) -> str:
+        if v is None:  # only a given value is validated: an explicit null is not a zone
+            raise ValueError("timezone must be an IANA zone name")
         return valid_timezone(v)
 
 

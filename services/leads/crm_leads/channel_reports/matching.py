@@ -23,7 +23,7 @@ async def live_report(
     keys = rules.claim_keys(branch_id, phone_hash, phone_masked, name)
     found = await batching.find_by_ids(ctx.db[CLAIMS], keys)
     for claim in (found[key] for key in keys if key in found):
-        report = await ctx.db.channel_reports.find_one({"_id": claim["report_id"]}, projection={"pending_events": 0})
+        report = await ctx.aggregate("channel_reports").find_one({"_id": claim["report_id"]})
         if report is not None and rules.is_live(report, now):
             return report
     return None

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_shared.bus.outbox import new_document
+from crm_shared.aggregates import event
+from crm_shared.errors import Conflict, Invalid
 from crm_shared.events.leads import ChannelReportAccepted, ChannelReportConfirmed, ChannelReportExpired, ChannelReportRejected
-from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.phones import InvalidPhone, mask, normalize, parse_masked, phone_hash
 from crm_shared.plugins import ServiceContext
@@ -16,7 +16,7 @@ from crm_shared.plugins import ServiceContext
 from crm_leads.channel_reports import rules
 from crm_leads.channel_reports.matching import CLAIMS
 from crm_leads.channel_reports.models import ReportIn, ReportOut
-from crm_leads.context import OPEN_STATUSES, Branch, conflict, envelope, update_with_events
+from crm_leads.context import OPEN_STATUSES, Branch
 from crm_leads.leads import dedup
 
 
@@ -31,7 +31,7 @@ def _phone(ctx: ServiceContext, text: str) -> tuple[str | None, str]:
     try:
         e164 = normalize(text, ctx.settings.default_region)
     except InvalidPhone as exc:
-        raise Problem(422, "validation", str(exc), errors=[{"loc": ["body", "phone"], "msg": str(exc)}]) from None
+        raise Invalid(str(exc), loc=["body", "phone"]) from None
     return phone_hash(e164, ctx.settings.phone_hash_key), mask(e164)
 
 
@@ -59,7 +59,7 @@ async def _take_claims(ctx: ServiceContext, keys: list[str], report_id: str, now
                 claim = await ctx.db[CLAIMS].find_one({"_id": key})
             if claim is None:
                 continue
-            holder = await ctx.db.channel_reports.find_one({"_id": claim["report_id"]}, projection={"pending_events": 0})
+            holder = await ctx.aggregate("channel_reports").find_one({"_id": claim["report_id"]})
             if holder is None or not rules.is_live(holder, now):
                 if await ctx.db[CLAIMS].find_one_and_update({"_id": key, "report_id": claim["report_id"]},
                                                            {"$set": {"report_id": report_id, "at": now}}):
@@ -79,7 +79,7 @@ async def submit(ctx: ServiceContext, branch: Branch, body: ReportIn, partner_id
     doc = {"_id": _id, "branch_id": branch.id, "partner_id": partner_id, "customer_name": body.customer_name,
            "gender": body.gender, "phone_masked": masked, "phone_hash": digest, "masked_only": digest is None,
            "status": "accepted", "expires_at": rules.expires_at(now, branch.settings), "protection_until": None,
-           "first_visit_at": None, "lead_id": None, "reason": None, "created_at": now, "version": 1}
+           "first_visit_at": None, "lead_id": None, "reason": None, "created_at": now}
     lead = await _open_lead(ctx, branch.id, digest, masked, body.customer_name)
     holder = None if lead else await _take_claims(ctx, rules.claim_keys(branch.id, digest, masked, body.customer_name), _id, now)
     if lead or holder:
@@ -88,11 +88,9 @@ async def submit(ctx: ServiceContext, branch: Branch, body: ReportIn, partner_id
         data = ChannelReportRejected(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"], reason=reason)
     else:
         data = ChannelReportAccepted(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"])
-    env = envelope(data, branch.id, _id)
-    await ctx.db.channel_reports.insert_one(stored := new_document(ctx.settings, doc, env))
-    ctx.inserted("channel_reports", stored)
+    doc = await ctx.aggregate("channel_reports").insert(doc, event(data, branch.id, _id))
     if doc["status"] == "rejected":
-        raise conflict("report-conflict", "the customer already has an open lead or a live report in the branch",
+        raise Conflict("report-conflict", "the customer already has an open lead or a live report in the branch",
                        report_id=_id, reason=doc["reason"])
     return doc
 
@@ -104,24 +102,24 @@ async def confirm(ctx: ServiceContext, branch: Branch, report: dict, visit_at: d
     if not rules.confirms(report, visit_at):
         return None
     until = rules.protection_until(visit_at, branch.settings)
-    env = envelope(ChannelReportConfirmed(report_id=report["_id"], partner_id=report["partner_id"], lead_id=lead_id,
-                                          expires_at=report["expires_at"], protection_until=until), branch.id, report["_id"])
-    return await update_with_events(
-        ctx, "channel_reports", {"_id": report["_id"], "status": "accepted"},
+    env = event(ChannelReportConfirmed(report_id=report["_id"], partner_id=report["partner_id"], lead_id=lead_id,
+                                       expires_at=report["expires_at"], protection_until=until), branch.id, report["_id"])
+    reports = ctx.aggregate("channel_reports")
+    return await reports.update(
+        {"_id": report["_id"], "status": "accepted"},
         {"$set": {"status": "confirmed", "protection_until": until, "first_visit_at": visit_at, "visit_id": visit_id,
-                  "lead_id": lead_id}, "$inc": {"version": 1}}, env,
-    ) or await ctx.db.channel_reports.find_one({"_id": report["_id"]})
+                  "lead_id": lead_id}}, env,
+    ) or await reports.find_one({"_id": report["_id"]})
 
 
 async def expire(ctx: ServiceContext, now: datetime) -> int:
     """Accepted reports past validity expire and free the customer."""
     count = 0
-    async for doc in ctx.db.channel_reports.find({"status": "accepted", "expires_at": {"$lte": now}},
-                                                 projection={"pending_events": 0}):
-        env = envelope(ChannelReportExpired(report_id=doc["_id"], partner_id=doc["partner_id"], lead_id=doc.get("lead_id"),
-                                            expires_at=doc["expires_at"]), doc["branch_id"], doc["_id"])
-        done = await update_with_events(ctx, "channel_reports", {"_id": doc["_id"], "status": "accepted"},
-                                        {"$set": {"status": "expired"}, "$inc": {"version": 1}}, env)
+    reports = ctx.aggregate("channel_reports")
+    async for doc in reports.find({"status": "accepted", "expires_at": {"$lte": now}}):
+        env = event(ChannelReportExpired(report_id=doc["_id"], partner_id=doc["partner_id"], lead_id=doc.get("lead_id"),
+                                         expires_at=doc["expires_at"]), doc["branch_id"], doc["_id"])
+        done = await reports.update({"_id": doc["_id"], "status": "accepted"}, {"$set": {"status": "expired"}}, env)
         if done is not None:
             count += 1
             keys = rules.claim_keys(doc["branch_id"], doc.get("phone_hash"), doc["phone_masked"], doc["customer_name"])

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from crm_shared.aggregates import hidden
+from crm_shared.errors import NotFound
 from crm_shared.http.auth import Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, idempotent
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import not_found
 
 from crm_leads.channel_reports import service
 from crm_leads.channel_reports.models import ReportIn, ReportOut, ReportStatus
@@ -44,13 +45,13 @@ async def list_reports(
     query = {"branch_id": branch_id} | ({"partner_id": who.sub} if who.role == "partner" else {})
     if status:
         query["status"] = status
-    docs, nxt = await fetch_page(c.db.channel_reports, query, page, descending=True, projection={"pending_events": 0})
+    docs, nxt = await fetch_page(c.db.channel_reports, query, page, descending=True, projection=hidden())
     return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
 
 
 @router.get("/v1/channel-reports/{report_id}", response_model=ReportOut, summary="One channel report")
 async def get_report(report_id: IdPath, c: Ctx, who: Principal = require_roles(*READERS)) -> ReportOut:
-    doc = await c.db.channel_reports.find_one({"_id": report_id}, projection={"pending_events": 0})
+    doc = await c.aggregate("channel_reports").find_one({"_id": report_id})
     if doc is None or not who.sees_branch(doc["branch_id"]) or (who.role == "partner" and doc["partner_id"] != who.sub):
-        raise not_found("channel report")
+        raise NotFound("channel report")
     return service.public(doc)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from crm_shared.aggregates import event
 from crm_shared.branches import add_working_days
-from crm_shared.bus.outbox import new_document
+from crm_shared.errors import Conflict
 from crm_shared.events.leads import AttributionDecided, AttributionDisputed, AttributionDisputeOverdue, LeadUpdated
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports.rules import protection_until
-from crm_leads.context import Branch, conflict, envelope, update_with_events
+from crm_leads.context import Branch
 from crm_leads.disputes.models import DecisionIn, DisputeOut
 
 
@@ -28,54 +29,52 @@ async def raise_dispute(ctx: ServiceContext, branch: Branch, report: dict | None
     doc = {"_id": _id, "branch_id": branch.id, "report_id": report_id, "lead_id": lead_id, "claim": claim,
            "raised_by": who.sub, "raised_by_role": who.role, "status": "open", "escalated": False,
            "deadline": add_working_days(now, branch.settings.dispute_decision_working_days, branch.settings, branch.timezone),
-           "created_at": now, "version": 1}
-    env = envelope(AttributionDisputed(dispute_id=_id, report_id=report_id, lead_id=lead_id, reason=claim[:500]), branch.id, _id)
-    await ctx.db.disputes.insert_one(stored := new_document(ctx.settings, doc, env))
-    ctx.inserted("disputes", stored)
-    return doc
+           "created_at": now}
+    env = event(AttributionDisputed(dispute_id=_id, report_id=report_id, lead_id=lead_id, reason=claim[:500]), branch.id, _id)
+    return await ctx.aggregate("disputes").insert(doc, env)
 
 
 async def decide(ctx: ServiceContext, branch: Branch, doc: dict, body: DecisionIn, who: Principal) -> dict:
     """Record decision, reason, who and when; the lead's attribution follows the winner."""
     if doc["status"] != "open":
-        raise conflict("dispute-decided", "the dispute is already decided")
+        raise Conflict("dispute-decided", "the dispute is already decided")
     now = utcnow()
-    env = envelope(AttributionDecided(dispute_id=doc["_id"], report_id=doc.get("report_id"), lead_id=doc.get("lead_id"),
-                                      winner=body.winner, reason=body.reason), branch.id, doc["_id"])
-    done = await update_with_events(
-        ctx, "disputes", {"_id": doc["_id"], "status": "open"},
+    env = event(AttributionDecided(dispute_id=doc["_id"], report_id=doc.get("report_id"), lead_id=doc.get("lead_id"),
+                                   winner=body.winner, reason=body.reason), branch.id, doc["_id"])
+    done = await ctx.aggregate("disputes").update(
+        {"_id": doc["_id"], "status": "open"},
         {"$set": {"status": "decided", "winner": body.winner, "reason": body.reason, "decided_by": who.sub,
-                  "decided_at": now}, "$inc": {"version": 1}}, env,
+                  "decided_at": now}}, env,
     )
     if done is None:
-        raise conflict("dispute-decided", "the dispute is already decided")
+        raise Conflict("dispute-decided", "the dispute is already decided")
     if done.get("lead_id"):
         await _apply_to_lead(ctx, branch, done, now)
     return done
 
 
 async def _apply_to_lead(ctx: ServiceContext, branch: Branch, dispute: dict, now: datetime) -> None:
-    report = await ctx.db.channel_reports.find_one({"_id": dispute["report_id"]}) if dispute.get("report_id") else None
+    report = await ctx.aggregate("channel_reports").find_one({"_id": dispute["report_id"]}) if dispute.get("report_id") else None
     winner = dispute["winner"]
     attribution = None
     if winner:
         until = report.get("protection_until") if report and report["partner_id"] == winner else None
         attribution = {"partner_id": winner, "report_id": dispute.get("report_id"), "dispute_id": dispute["_id"],
                        "protection_until": until or protection_until(now, branch.settings)}
-    env = envelope(LeadUpdated(lead_id=dispute["lead_id"], changes={"attribution.partner_id": winner,
-                                                                   "dispute_id": dispute["_id"]}), branch.id, dispute["lead_id"])
-    await update_with_events(ctx, "leads", {"_id": dispute["lead_id"], "branch_id": branch.id},
-                             {"$set": {"attribution": attribution, "updated_at": now}, "$inc": {"version": 1}}, env)
+    env = event(LeadUpdated(lead_id=dispute["lead_id"], changes={"attribution.partner_id": winner,
+                                                                "dispute_id": dispute["_id"]}), branch.id, dispute["lead_id"])
+    await ctx.aggregate("leads").update({"_id": dispute["lead_id"], "branch_id": branch.id},
+                                        {"$set": {"attribution": attribution, "updated_at": now}}, env)
 
 
 async def escalate_overdue(ctx: ServiceContext, now: datetime) -> int:
     """An undecided dispute past its working-day deadline raises `attribution.dispute_overdue` once."""
     count = 0
-    async for doc in ctx.db.disputes.find({"status": "open", "escalated": False, "deadline": {"$lt": now}},
-                                          projection={"pending_events": 0}):
-        env = envelope(AttributionDisputeOverdue(dispute_id=doc["_id"], report_id=doc.get("report_id"),
-                                                 lead_id=doc.get("lead_id"), deadline=doc["deadline"]), doc["branch_id"], doc["_id"])
-        done = await update_with_events(ctx, "disputes", {"_id": doc["_id"], "status": "open", "escalated": False},
-                                        {"$set": {"escalated": True}, "$inc": {"version": 1}}, env)
+    disputes = ctx.aggregate("disputes")
+    async for doc in disputes.find({"status": "open", "escalated": False, "deadline": {"$lt": now}}):
+        env = event(AttributionDisputeOverdue(dispute_id=doc["_id"], report_id=doc.get("report_id"),
+                                              lead_id=doc.get("lead_id"), deadline=doc["deadline"]), doc["branch_id"], doc["_id"])
+        done = await disputes.update({"_id": doc["_id"], "status": "open", "escalated": False},
+                                     {"$set": {"escalated": True}}, env)
         count += done is not None
     return count

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from crm_shared.aggregates import hidden
+from crm_shared.errors import Invalid, NotFound
 from crm_shared.http.auth import Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import Problem, not_found
+from crm_shared.plugins import ServiceContext
 
 from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
 from crm_leads.disputes import service
@@ -23,15 +25,15 @@ router = APIRouter(tags=["attribution disputes"])
 async def open_dispute(body: DisputeIn, c: Ctx, who: Principal = require_roles("partner", *MANAGERS)) -> DisputeOut:
     report = lead = None
     if who.role == "partner" and not body.report_id:
-        raise Problem(422, "report-required", "a partner disputes through its own report: give report_id")
+        raise Invalid("a partner disputes through its own report: give report_id", kind="report-required")
     if body.report_id:
-        report = await c.db.channel_reports.find_one({"_id": body.report_id}, projection={"pending_events": 0})
+        report = await c.aggregate("channel_reports").find_one({"_id": body.report_id})
         if report is None or not who.sees_branch(report["branch_id"]) or (who.role == "partner" and report["partner_id"] != who.sub):
-            raise not_found("channel report")
+            raise NotFound("channel report")
     if body.lead_id:
         lead = await c.db.leads.find_one({"_id": body.lead_id}, projection={"branch_id": 1})
         if lead is None or not who.sees_branch(lead["branch_id"]) or (report and lead["branch_id"] != report["branch_id"]):
-            raise not_found("lead")
+            raise NotFound("lead")
     branch = await load_branch(c, (report or lead)["branch_id"], who)
     lead_id = body.lead_id or (report or {}).get("lead_id")
     return service.public(await service.raise_dispute(c, branch, report, lead_id, body.claim, who))
@@ -42,14 +44,14 @@ async def list_disputes(c: Ctx, branch_id: Annotated[str, Query(**BRANCH_FIELD)]
                         who: Principal = require_roles("partner", *MANAGERS), page: PageParams = Depends(page_params)) -> dict:
     who.require_branch(branch_id)
     query = {"branch_id": branch_id} | ({"raised_by": who.sub} if who.role == "partner" else {})
-    docs, nxt = await fetch_page(c.db.disputes, query, page, descending=True, projection={"pending_events": 0})
+    docs, nxt = await fetch_page(c.db.disputes, query, page, descending=True, projection=hidden())
     return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
 
 
-async def _scoped(c, dispute_id: str, who: Principal) -> dict:
-    doc = await c.db.disputes.find_one({"_id": dispute_id}, projection={"pending_events": 0})
+async def _scoped(c: ServiceContext, dispute_id: str, who: Principal) -> dict:
+    doc = await c.aggregate("disputes").find_one({"_id": dispute_id})
     if doc is None or not who.sees_branch(doc["branch_id"]) or (who.role == "partner" and doc["raised_by"] != who.sub):
-        raise not_found("dispute")
+        raise NotFound("dispute")
     return doc
 
 

@@ -10,8 +10,8 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from crm_shared.errors import Conflict, Forbidden, Invalid
 from crm_shared.http.auth import Principal
-from crm_shared.http.problems import Problem
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.context import Branch
@@ -34,8 +34,6 @@ class BadRow(ValueError):
     """A row the sheet reader itself could not read; it is reported, the rest goes on."""
 
 
-
-
 def csv_rows(stream: IO[bytes]) -> Iterator[dict[str, Any] | BadRow]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     reader = csv.DictReader(text)
@@ -56,7 +54,7 @@ def xlsx_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # any unreadable workbook is the caller's input error
-        raise Problem(422, "unreadable-file", f"not a readable XLSX workbook: {type(exc).__name__}") from None
+        raise Invalid(f"not a readable XLSX workbook: {type(exc).__name__}", kind="unreadable-file") from None
     rows = book.active.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     for values in rows:
@@ -105,11 +103,13 @@ async def import_rows(ctx: ServiceContext, branch: Branch, rows: Iterator[dict[s
             outcome = {"status": "created", "lead_id": lead["_id"]}
         except ValidationError as exc:
             outcome = {"status": "invalid", "error": _why(exc)}
-        except Problem as exc:
+        except Conflict as exc:  # a duplicate, or the phone changing hands while the row was stored
             if exc.kind == "duplicate-lead":
-                outcome = {"status": "duplicate", "existing_lead_id": exc.extra.get("existing_lead_id")}
+                outcome = {"status": "duplicate", "existing_lead_id": exc.fields.get("existing_lead_id")}
             else:
                 outcome = {"status": "invalid", "error": exc.detail}
+        except (Invalid, Forbidden) as exc:  # the row's phone or owner breaks registration's rules
+            outcome = {"status": "invalid", "error": exc.detail}
         counts[outcome["status"]] += 1
         report.append({"row": number, **outcome})
     return {**counts, "rows": report}

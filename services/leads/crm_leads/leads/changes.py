@@ -46,7 +46,7 @@ async def patch(ctx: ServiceContext, branch: Branch, doc: dict, body: LeadPatch,
     envs = []
     if "grade" in changes:
         envs.append(event(LeadGraded(lead_id=doc["_id"], grade=body.grade, previous_grade=doc.get("grade"),
-                                        owner_id=doc.get("owner_id")), branch.id, doc["_id"]))
+                                     owner_id=doc.get("owner_id")), branch.id, doc["_id"]))
         if body.next_follow_up_at is None and doc.get("owner_id"):
             changes["next_follow_up_at"] = rules.next_follow_up(now, body.grade, branch.settings, branch.timezone)
     if body.next_follow_up_at is not None:
@@ -70,12 +70,12 @@ async def follow_up(ctx: ServiceContext, branch: Branch, doc: dict, body: Follow
     due = body.next_follow_up_at or rules.next_follow_up(now, doc.get("grade"), branch.settings, branch.timezone)
     entry = {"id": uuid7(), "kind": body.kind, "note": body.note, "outcome": body.outcome, "at": now, "by": who.sub,
              "next_follow_up_at": due}
-    sets = {"next_follow_up_at": due, "last_activity_at": now, "missed_count": 0, "reclaim_warned_for": None}
+    sets = {"next_follow_up_at": due, "last_activity_at": now, "missed_count": 0, "reclaim_warned_for": None, "updated_at": now}
     if doc["status"] == "new":
         sets["status"] = "contacted"
     env = event(LeadFollowedUp(lead_id=doc["_id"], owner_id=doc.get("owner_id"), kind=body.kind, next_follow_up_at=due),
-                   branch.id, doc["_id"])
-    await ctx.aggregate("leads").change(doc, expected, {"$set": sets | {"updated_at": now}, "$push": {"follow_ups": entry}}, env)
+                branch.id, doc["_id"])
+    await ctx.aggregate("leads").change(doc, expected, {"$set": sets, "$push": {"follow_ups": entry}}, env)
     return entry
 
 
@@ -83,7 +83,7 @@ async def close(ctx: ServiceContext, branch: Branch, doc: dict, body: CloseIn, e
     require_editor(doc, who)
     require_open(doc)
     now = utcnow()
-    sets = {"status": body.outcome, "closed_at": now, "in_pool": False, "amount": body.amount,
+    sets = {"status": body.outcome, "closed_at": now, "updated_at": now, "in_pool": False, "amount": body.amount,
             dedup.FIELD: dedup.closed_key(doc["_id"])}  # frees the phone in the same write
     if body.outcome == "won":
         partner = credited_partner(doc.get("attribution"), now)
@@ -92,4 +92,4 @@ async def close(ctx: ServiceContext, branch: Branch, doc: dict, body: CloseIn, e
     else:
         sets["lost_reason"] = body.reason
         data = LeadLost(lead_id=doc["_id"], owner_id=doc.get("owner_id"), reason=body.reason, status_before=doc["status"])
-    return await ctx.aggregate("leads").change(doc, expected, {"$set": sets | {"updated_at": now}}, event(data, branch.id, doc["_id"]))
+    return await ctx.aggregate("leads").change(doc, expected, {"$set": sets}, event(data, branch.id, doc["_id"]))

@@ -14,7 +14,7 @@ from crm_shared.plugins import ServiceContext
 from crm_leads.context import OPEN_STATUSES
 
 FIELD = "dedup_key"
-SLIM = {"follow_ups": 0, "pending_events": 0}
+SLIM = {"follow_ups": 0}
 
 
 def open_key(branch_id: str, phone_hash: str) -> str:
@@ -31,6 +31,6 @@ async def ensure_index(ctx: ServiceContext) -> None:
 
 async def holder(ctx: ServiceContext, branch_id: str, phone_hash: str) -> dict | None:
     """The open lead holding this phone in the branch, if any."""
-    lead = await ctx.db.leads.find_one({FIELD: open_key(branch_id, phone_hash)}, projection=SLIM)
+    lead = await ctx.aggregate("leads").find_one({FIELD: open_key(branch_id, phone_hash)}, SLIM)
     return lead if lead is not None and lead["status"] in OPEN_STATUSES else None
 

@@ -1,4 +1,4 @@
-"""Lead request and response shapes (CONTRACT.md "leads")."""
+"""Lead request and response shapes (docs/contract.md "leads")."""
 
 from __future__ import annotations
 

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from crm_shared.aggregates import event
+from crm_shared.errors import Stale
 from crm_shared.events.leads import LeadFollowUpOverdue, LeadReclaimWarning
-from crm_shared.http.problems import Problem
 from crm_shared.plugins import ServiceContext
 
-from crm_leads.context import OPEN_STATUSES, Branch, envelope, update_with_events
+from crm_leads.context import OPEN_STATUSES, Branch
 from crm_leads.leads import rules
 from crm_leads.pool.service import release
 
-SLIM = {"follow_ups": 0, "pending_events": 0, "visits": 0}
+SLIM = {"follow_ups": 0, "visits": 0}
 
 
 async def branches(ctx: ServiceContext) -> list[Branch]:
-    return [Branch(d) for d in await ctx.db.branches.find({}, projection={"pending_events": 0}).to_list()]
+    return [Branch(d, ctx.config.default_timezone) for d in await ctx.aggregate("branches").find({}).to_list()]
 
 
 def _owned_open(branch_id: str) -> dict:
@@ -32,18 +33,16 @@ async def overdue(ctx: ServiceContext, now: datetime) -> int:
     fired = 0
     for branch in await branches(ctx):
         query = _owned_open(branch.id) | {"next_follow_up_at": {"$lt": now}}
-        async for doc in ctx.db.leads.find(query, projection=SLIM):
+        async for doc in ctx.aggregate("leads").find(query, SLIM):
             days = rules.cadence_days(doc.get("grade"), branch.settings)
             missed = rules.missed_dates(doc["next_follow_up_at"], days, now)
             if missed <= (doc.get("missed_count") or 0):
                 continue
             due = rules.latest_missed_date(doc["next_follow_up_at"], days, missed)
-            env = envelope(LeadFollowUpOverdue(lead_id=doc["_id"], owner_id=doc["owner_id"], due_at=due, missed_count=missed),
-                           branch.id, doc["_id"])
-            done = await update_with_events(
-                ctx, "leads", {"_id": doc["_id"], "version": doc["version"]},
-                {"$set": {"missed_count": missed}, "$inc": {"version": 1}}, env,
-            )
+            env = event(LeadFollowUpOverdue(lead_id=doc["_id"], owner_id=doc["owner_id"], due_at=due, missed_count=missed),
+                        branch.id, doc["_id"])
+            done = await ctx.aggregate("leads").update({"_id": doc["_id"], "version": doc["version"]},
+                                                       {"$set": {"missed_count": missed}}, env)
             fired += done is not None
     return fired
 
@@ -56,25 +55,23 @@ async def reclaim(ctx: ServiceContext, now: datetime) -> tuple[int, int]:
         released += await _orphans(ctx, branch, now)
         stale_before = now - timedelta(days=s.reclaim_after_days)
         query = _owned_open(branch.id) | {"in_pool": False, "last_activity_at": {"$lt": stale_before}}
-        for doc in await ctx.db.leads.find(query, projection=SLIM).to_list():
+        for doc in await ctx.aggregate("leads").find(query, SLIM).to_list():
             try:
                 await release(ctx, branch, doc, "no_follow_up", now=now)
                 released += 1
-            except Problem:
+            except Stale:
                 continue  # changed meanwhile: the next scan judges it afresh
         if s.reclaim_warning_days <= 0:
             continue
         warn_before = stale_before + timedelta(days=s.reclaim_warning_days)
         query = _owned_open(branch.id) | {"in_pool": False, "last_activity_at": {"$lt": warn_before, "$gte": stale_before}}
-        async for doc in ctx.db.leads.find(query, projection=SLIM):
+        async for doc in ctx.aggregate("leads").find(query, SLIM):
             if doc.get("reclaim_warned_for") == doc["last_activity_at"]:
                 continue
-            env = envelope(LeadReclaimWarning(lead_id=doc["_id"], owner_id=doc["owner_id"],
-                                              reclaim_at=rules.reclaim_at(doc["last_activity_at"], s)), branch.id, doc["_id"])
-            done = await update_with_events(
-                ctx, "leads", {"_id": doc["_id"], "version": doc["version"]},
-                {"$set": {"reclaim_warned_for": doc["last_activity_at"]}, "$inc": {"version": 1}}, env,
-            )
+            env = event(LeadReclaimWarning(lead_id=doc["_id"], owner_id=doc["owner_id"],
+                                           reclaim_at=rules.reclaim_at(doc["last_activity_at"], s)), branch.id, doc["_id"])
+            done = await ctx.aggregate("leads").update({"_id": doc["_id"], "version": doc["version"]},
+                                                       {"$set": {"reclaim_warned_for": doc["last_activity_at"]}}, env)
             warned += done is not None
     return warned, released
 
@@ -85,11 +82,11 @@ async def _orphans(ctx: ServiceContext, branch: Branch, now: datetime) -> int:
     if not left:
         return 0
     count = 0
-    query = _owned_open(branch.id) | {"owner_id": {"$in": left}}
-    for doc in await ctx.db.leads.find(query, projection=SLIM).to_list():
+    query = _owned_open(branch.id) | {"owner_id": {"$in": left}, "in_pool": False}
+    for doc in await ctx.aggregate("leads").find(query, SLIM).to_list():
         try:
             await release(ctx, branch, doc, "staff_left", now=now)
             count += 1
-        except Problem:
-            continue
+        except Stale:
+            continue  # changed meanwhile: the next scan judges it afresh
     return count

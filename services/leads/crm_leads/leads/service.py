@@ -74,8 +74,9 @@ async def choose_owner(ctx: ServiceContext, branch: Branch, requested: str | Non
 async def record_contact(ctx: ServiceContext, lead: dict, channel: str, now: datetime) -> None:
     """A duplicate registration is a new contact with the customer: count it on the open lead."""
     env = event(LeadUpdated(lead_id=lead["_id"], changes={"contact": {"channel": channel, "at": now.isoformat()}}),
-                   lead["branch_id"], lead["_id"])
-    await ctx.aggregate("leads").update({"_id": lead["_id"]}, {"$inc": {"contact_count": 1}, "$set": {"last_contact_at": now}}, env)
+                lead["branch_id"], lead["_id"])
+    await ctx.aggregate("leads").update({"_id": lead["_id"]}, {"$inc": {"contact_count": 1}, "$set": {"last_contact_at": now}},
+                                        env)
 
 
 def duplicate(existing: dict) -> Conflict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from crm_shared.aggregates import event
 from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.events.reception import VisitCheckedIn
@@ -13,14 +14,13 @@ from crm_shared.ids import utcnow
 from crm_shared.phones import unseal
 from crm_shared.plugins import ServiceContext
 
-from crm_leads.assigners.base import active as assigner
 from crm_leads.channel_reports import matching
 from crm_leads.channel_reports.service import confirm
-from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, envelope, seeded_id, update_with_events
+from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, seeded_id
 from crm_leads.leads import dedup, rules
 from crm_leads.leads.service import insert_seeded
 
-SLIM = {"follow_ups": 0, "pending_events": 0}
+SLIM = {"follow_ups": 0}
 
 
 async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitCheckedIn) -> None:
@@ -29,8 +29,8 @@ async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitChe
     report = await matching.live_report(ctx, branch.id, v.phone_hash, v.phone_masked, v.name, env.time)
     lead = None
     if data.lead_id:
-        lead = await ctx.db.leads.find_one({"_id": data.lead_id, "branch_id": branch.id, "status": {"$in": list(OPEN_STATUSES)}},
-                                           projection=SLIM)
+        lead = await ctx.aggregate("leads").find_one(
+            {"_id": data.lead_id, "branch_id": branch.id, "status": {"$in": list(OPEN_STATUSES)}}, SLIM)
     lead = lead or await dedup.holder(ctx, branch.id, v.phone_hash)
     if lead is None:
         lead = await _walk_in(ctx, branch, env, data, seeded_id(f"visit:{data.visit_id}", env.time), report)
@@ -42,7 +42,7 @@ async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitChe
 
 async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: VisitCheckedIn, lead_id: str, report: dict | None) -> dict:
     v, now = data.visitor, env.time
-    owner = data.consultant_id or await assigner(ctx).choose(ctx, branch.id)
+    owner = data.consultant_id or await ctx.state.assigner.choose(ctx, branch.id)
     source = {"channel": "partner" if report else "walk_in", "campaign": None, "referrer": None,
               "partner_id": report["partner_id"] if report else None}
     doc = {
@@ -53,15 +53,15 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
         "next_follow_up_at": rules.next_follow_up(now, None, branch.settings, branch.timezone) if owner else None,
         "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],
         "visits": [data.visit_id], "visited_at": now, "attribution": None, "created_by": f"visit:{data.visit_id}",
-        "version": 1, "created_at": now, "updated_at": now,
+        "created_at": now, "updated_at": now,
     }
-    event = envelope(LeadRegistered(lead_id=lead_id, customer=MaskedCustomer(**v.model_dump(include={"name", "phone_masked", "phone_hash"})), source=source, owner_id=owner, grade=None, status="visited",
-                                     registered_by=f"visit:{data.visit_id}"),
-                     branch.id, lead_id)
-    if await insert_seeded(ctx, doc, event):
+    customer = MaskedCustomer(**v.model_dump(include={"name", "phone_masked", "phone_hash"}))
+    registered = event(LeadRegistered(lead_id=lead_id, customer=customer, source=source, owner_id=owner, grade=None,
+                                      status="visited", registered_by=f"visit:{data.visit_id}"), branch.id, lead_id)
+    if await insert_seeded(ctx, doc, registered):
         return doc
     # a redelivery (same seeded id) or a lead registered for the phone meanwhile
-    existing = await ctx.db.leads.find_one({"_id": lead_id}, projection=SLIM) or await dedup.holder(ctx, branch.id, v.phone_hash)
+    existing = await ctx.aggregate("leads").find_one({"_id": lead_id}, SLIM) or await dedup.holder(ctx, branch.id, v.phone_hash)
     if existing is None:
         raise RuntimeError("the visitor's phone changed hands concurrently; retry")
     return existing
@@ -69,7 +69,7 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
 
 async def _mark_visited(ctx: ServiceContext, branch: Branch, lead_id: str, visit_id: str, at: datetime) -> None:
     for _ in range(5):
-        doc = await ctx.db.leads.find_one({"_id": lead_id}, projection=SLIM)
+        doc = await ctx.aggregate("leads").find_one({"_id": lead_id}, SLIM)
         if doc is None or visit_id in (doc.get("visits") or []):
             return
         sets = {"last_activity_at": at, "updated_at": utcnow(), "reclaim_warned_for": None}
@@ -77,10 +77,10 @@ async def _mark_visited(ctx: ServiceContext, branch: Branch, lead_id: str, visit
             sets["status"] = "visited"
         if not doc.get("visited_at"):
             sets["visited_at"] = at
-        env = envelope(LeadUpdated(lead_id=lead_id, changes={"status": sets.get("status", doc["status"]), "visit_id": visit_id}),
-                       branch.id, lead_id)
-        done = await update_with_events(ctx, "leads", {"_id": lead_id, "version": doc["version"]},
-                                        {"$set": sets, "$addToSet": {"visits": visit_id}, "$inc": {"version": 1}}, env)
+        env = event(LeadUpdated(lead_id=lead_id, changes={"status": sets.get("status", doc["status"]), "visit_id": visit_id}),
+                    branch.id, lead_id)
+        done = await ctx.aggregate("leads").update({"_id": lead_id, "version": doc["version"]},
+                                                   {"$set": sets, "$addToSet": {"visits": visit_id}}, env)
         if done is not None:
             return
     raise RuntimeError(f"lead {lead_id} kept changing while recording visit {visit_id}")

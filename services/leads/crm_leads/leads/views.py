@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from crm_shared.errors import Forbidden
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, idempotent, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import forbidden
 from crm_shared.ids import utcnow
 from crm_shared.phones import InvalidPhone, normalize, phone_hash
 
@@ -56,7 +56,7 @@ async def list_leads(
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> dict:
     if who.role in ("partner", "integrator"):
-        raise forbidden("partners and integrators do not read leads")
+        raise Forbidden("partners and integrators do not read leads")
     if branch_id is not None:
         who.require_branch(branch_id)
     query: dict = {"branch_id": branch_id} if branch_id else ({} if "*" in who.branches else {"branch_id": {"$in": who.branches}})
@@ -69,7 +69,7 @@ async def list_leads(
         query.setdefault("status", {"$in": list(OPEN_STATUSES)})
     if q:
         query |= _text_query(c, q)
-    docs, nxt = await fetch_page(c.db.leads, query, page, descending=True, projection=service.HIDDEN)
+    docs, nxt = await fetch_page(c.db.leads, query, page, descending=True, projection=service.LISTED)
     return {"items": [service.public(d, now) for d in docs], "next_cursor": nxt}
 
 

@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from crm_shared.errors import Forbidden
 from crm_shared.http.auth import CurrentPrincipal
-from crm_shared.http.problems import forbidden
 from crm_shared.ids import utcnow
 
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, MANAGERS, Ctx, load_branch
 from crm_leads.leads import rules
+from crm_leads.pool.service import CLAIM_COUNTERS
 
 router = APIRouter(tags=["pool"])
 
@@ -32,13 +33,13 @@ class PoolQuota(BaseModel):
 async def pool_quota(c: Ctx, who: CurrentPrincipal, branch_id: Annotated[str, Query(**BRANCH_FIELD)],
                      staff_id: Annotated[str | None, Query(**ID_FIELD)] = None) -> PoolQuota:
     if who.role not in ("consultant", *MANAGERS):
-        raise forbidden("only consultants and managers claim from the pool")
+        raise Forbidden("only consultants and managers claim from the pool")
     branch = await load_branch(c, branch_id, who)
     if staff_id and staff_id != who.sub and who.role not in MANAGERS:
-        raise forbidden("a consultant sees only its own quota")
+        raise Forbidden("a consultant sees only its own quota")
     staff_id = staff_id or who.sub
     day = rules.claim_day(utcnow(), branch.timezone)
-    counter = await c.db.pool_claims.find_one({"_id": f"{branch.id}:{staff_id}:{day}"})
+    counter = await c.db[CLAIM_COUNTERS].find_one({"_id": f"{branch.id}:{staff_id}:{day}"})
     limit = branch.settings.pool_claims_per_day
     used = max(0, int((counter or {}).get("n", 0)))
     return PoolQuota(branch_id=branch.id, staff_id=staff_id, day=day, limit=limit, used=used, remaining=max(0, limit - used))

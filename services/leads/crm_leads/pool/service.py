@@ -2,59 +2,70 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from crm_shared.aggregates import event
+from crm_shared.errors import Conflict, Stale
+from crm_shared.events import EventData
 from crm_shared.events.leads import LeadAssigned, LeadClaimed, LeadReleased
-from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 
-from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, conflict, envelope
+from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default
 from crm_leads.leads import rules
-from crm_leads.leads.changes import require_open, write
+from crm_leads.leads.changes import require_open
+
+SLIM = {"follow_ups": 0}
+CLAIM_COUNTERS = "pool_claims"
+COUNTER_KEPT = timedelta(days=2)
+"""A claim counter counts one branch-local day; it is deleted this long after its last claim (Retention)."""
 
 
 async def release(ctx: ServiceContext, branch: Branch, doc: dict, reason: str, expected: int | None = None,
                   now: datetime | None = None) -> dict:
     require_open(doc)
     if doc.get("in_pool"):
-        raise conflict("already-in-pool", "the lead is already in the public pool")
+        raise Conflict("already-in-pool", "the lead is already in the public pool")
     now = now or utcnow()
-    sets = {"in_pool": True, "owner_id": None, "next_follow_up_at": None, "missed_count": 0, "released_at": now}
+    sets = {"in_pool": True, "owner_id": None, "next_follow_up_at": None, "missed_count": 0, "released_at": now,
+            "updated_at": now}
     if doc.get("owner_id"):
         sets[f"pool_history.{doc['owner_id']}"] = now
-    env = envelope(LeadReleased(lead_id=doc["_id"], owner_id=None, previous_owner_id=doc.get("owner_id"), reason=reason),
-                   branch.id, doc["_id"])
-    return await write(ctx, doc, expected, {"$set": sets}, env, now=now)
+    env = event(LeadReleased(lead_id=doc["_id"], owner_id=None, previous_owner_id=doc.get("owner_id"), reason=reason),
+                branch.id, doc["_id"])
+    return await ctx.aggregate("leads").change(doc, expected, {"$set": sets}, env)
 
 
 async def assign(ctx: ServiceContext, branch: Branch, doc: dict, owner_id: str, reason: str,
-                 expected: int | None = None, now: datetime | None = None, event=LeadAssigned) -> dict:
+                 expected: int | None = None, now: datetime | None = None,
+                 announce: type[EventData] = LeadAssigned) -> dict:
     require_open(doc)
     now = now or utcnow()
     sets = {"owner_id": owner_id, "in_pool": False, "last_activity_at": now, "missed_count": 0, "reclaim_warned_for": None,
-            "next_follow_up_at": rules.next_follow_up(now, doc.get("grade"), branch.settings, branch.timezone)}
-    env = envelope(event(lead_id=doc["_id"], owner_id=owner_id, previous_owner_id=doc.get("owner_id"), reason=reason),
-                   branch.id, doc["_id"])
-    return await write(ctx, doc, expected, {"$set": sets}, env, now=now)
+            "next_follow_up_at": rules.next_follow_up(now, doc.get("grade"), branch.settings, branch.timezone),
+            "updated_at": now}
+    env = event(announce(lead_id=doc["_id"], owner_id=owner_id, previous_owner_id=doc.get("owner_id"), reason=reason),
+                branch.id, doc["_id"])
+    return await ctx.aggregate("leads").change(doc, expected, {"$set": sets}, env)
 
 
 async def _take_quota(ctx: ServiceContext, branch: Branch, staff_id: str, now: datetime) -> str:
     limit = branch.settings.pool_claims_per_day
     key = f"{branch.id}:{staff_id}:{rules.claim_day(now, branch.timezone)}"
     try:
-        got = await ctx.db.pool_claims.find_one_and_update(
-            {"_id": key, "n": {"$lt": limit}}, {"$inc": {"n": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        got = await ctx.db[CLAIM_COUNTERS].find_one_and_update(
+            {"_id": key, "n": {"$lt": limit}}, {"$inc": {"n": 1}, "$set": {"at": now}}, upsert=True,
+            return_document=ReturnDocument.AFTER,
         ) if limit > 0 else None
     except DuplicateKeyError:
         got = None
     if got is None or got["n"] > limit:
         if got is not None:
-            await ctx.db.pool_claims.update_one({"_id": key}, {"$inc": {"n": -1}})
-        raise conflict("claim-limit", f"at most {limit} pool claims per day", limit=limit)
+            await ctx.db[CLAIM_COUNTERS].update_one({"_id": key}, {"$inc": {"n": -1}})
+        raise Conflict("claim-limit", f"at most {limit} pool claims per day", limit=limit)
     return key
 
 
@@ -62,15 +73,15 @@ async def claim(ctx: ServiceContext, branch: Branch, doc: dict, staff_id: str, n
     """Take a lead from the pool within the daily limit, never one this consultant lost recently."""
     now = now or utcnow()
     if doc["status"] not in OPEN_STATUSES or not doc.get("in_pool"):
-        raise conflict("not-claimable", "the lead is not in the public pool")
+        raise Conflict("not-claimable", "the lead is not in the public pool")
     if not rules.may_claim((doc.get("pool_history") or {}).get(staff_id), now, branch.settings):
-        raise conflict("not-claimable", "you lost this lead to the pool too recently to claim it back")
+        raise Conflict("not-claimable", "you lost this lead to the pool too recently to claim it back")
     key = await _take_quota(ctx, branch, staff_id, now)
     try:
-        return await assign(ctx, branch, doc, staff_id, "pool_claim", now=now, event=LeadClaimed)
-    except Problem:
-        await ctx.db.pool_claims.update_one({"_id": key}, {"$inc": {"n": -1}})
-        raise conflict("not-claimable", "the lead was claimed or changed concurrently") from None
+        return await assign(ctx, branch, doc, staff_id, "pool_claim", now=now, announce=LeadClaimed)
+    except Stale:
+        await ctx.db[CLAIM_COUNTERS].update_one({"_id": key}, {"$inc": {"n": -1}})
+        raise Conflict("not-claimable", "the lead was claimed or changed concurrently") from None
 
 
 async def settle_orphans(ctx: ServiceContext, branch_id: str, staff_id: str, heir: str | None, by: str) -> tuple[int, int]:
@@ -78,7 +89,7 @@ async def settle_orphans(ctx: ServiceContext, branch_id: str, staff_id: str, hei
     branch = await branch_or_default(ctx, branch_id)
     released = reassigned = 0
     query = {"branch_id": branch_id, "owner_id": staff_id, "status": {"$in": list(OPEN_STATUSES)}}
-    for doc in await ctx.db.leads.find(query, projection={"follow_ups": 0, "pending_events": 0}).to_list():
+    for doc in await ctx.aggregate("leads").find(query, SLIM).to_list():
         for _ in range(3):
             try:
                 if heir:
@@ -88,8 +99,8 @@ async def settle_orphans(ctx: ServiceContext, branch_id: str, staff_id: str, hei
                     await release(ctx, branch, doc, "staff_left")
                     released += 1
                 break
-            except Problem:
-                doc = await ctx.db.leads.find_one({**query, "_id": doc["_id"]}, projection={"follow_ups": 0, "pending_events": 0})
+            except Stale:  # changed meanwhile: judge it again as it is now
+                doc = await ctx.aggregate("leads").find_one({**query, "_id": doc["_id"]}, SLIM)
                 if doc is None:
                     break
     return released, reassigned

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from crm_shared.bus.outbox import new_document
+from crm_shared.aggregates import event
+from crm_shared.errors import Invalid, NotFound
 from crm_shared.events.leads import StaffJoined, StaffLeft
-from crm_shared.http.problems import Problem, not_found
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.phones import InvalidPhone, normalize
 from crm_shared.plugins import ServiceContext
 
-from crm_leads.context import envelope, update_with_events
 from crm_leads.staff.models import StaffIn, StaffOut
 
 
@@ -25,17 +24,15 @@ async def join(ctx: ServiceContext, body: StaffIn) -> StaffOut:
     try:
         phone = normalize(body.phone, ctx.settings.default_region) if body.phone else None
     except InvalidPhone as exc:
-        raise Problem(422, "validation", str(exc), errors=[{"loc": ["body", "phone"], "msg": str(exc)}]) from None
+        raise Invalid(str(exc), loc=["body", "phone"]) from None
     _id, now = uuid7(), utcnow()
-    doc = {"_id": _id, **body.model_dump(), "phone": phone, "active": True, "created_at": now, "version": 1}
-    env = envelope(StaffJoined(staff_id=_id, **_contact(doc)), body.branch_id, _id)
-    await ctx.db.staff.insert_one(new_document(ctx.settings, doc, env))
-    ctx.events_written("staff", _id, env)
-    return public(doc)
+    doc = {"_id": _id, **body.model_dump(), "phone": phone, "active": True, "created_at": now}
+    env = event(StaffJoined(staff_id=_id, **_contact(doc)), body.branch_id, _id)
+    return public(await ctx.aggregate("staff").insert(doc, env))
 
 
 async def get(ctx: ServiceContext, staff_id: str, branch_id: str | None = None) -> dict | None:
-    doc = await ctx.db.staff.find_one({"_id": staff_id})
+    doc = await ctx.aggregate("staff").find_one({"_id": staff_id})
     if doc is None or (branch_id is not None and doc["branch_id"] != branch_id):
         return None
     return doc
@@ -45,7 +42,7 @@ async def active_consultant(ctx: ServiceContext, staff_id: str, branch_id: str) 
     """The staff member who may own leads in the branch, or 422 naming the problem."""
     doc = await get(ctx, staff_id, branch_id)
     if doc is None or not doc.get("active") or doc.get("role") not in ("consultant", "manager"):
-        raise Problem(422, "invalid-owner", "owner_id is not an active consultant of this branch")
+        raise Invalid("owner_id is not an active consultant of this branch", kind="invalid-owner")
     return doc
 
 
@@ -53,18 +50,16 @@ async def leave(ctx: ServiceContext, doc: dict) -> dict:
     """Deactivate once; repeating it is harmless (the orphan sweep runs again)."""
     if not doc.get("active"):
         return doc
-    env = envelope(StaffLeft(staff_id=doc["_id"], **_contact(doc)), doc["branch_id"], doc["_id"])
-    done = await update_with_events(
-        ctx, "staff", {"_id": doc["_id"], "active": True},
-        {"$set": {"active": False, "left_at": utcnow()}, "$inc": {"version": 1}}, env,
-    )
+    env = event(StaffLeft(staff_id=doc["_id"], **_contact(doc)), doc["branch_id"], doc["_id"])
+    done = await ctx.aggregate("staff").update({"_id": doc["_id"], "active": True},
+                                               {"$set": {"active": False, "left_at": utcnow()}}, env)
     if done is None:
-        done = await ctx.db.staff.find_one({"_id": doc["_id"]})
+        done = await ctx.aggregate("staff").find_one({"_id": doc["_id"]})
         if done is None:
-            raise not_found("staff")
+            raise NotFound("staff")
     return done
 
 
 async def active_consultants(ctx: ServiceContext, branch_id: str) -> list[dict]:
-    docs = await ctx.db.staff.find({"branch_id": branch_id, "role": "consultant", "active": True}).to_list()
+    docs = await ctx.aggregate("staff").find({"branch_id": branch_id, "role": "consultant", "active": True}).to_list()
     return sorted(docs, key=lambda d: d["_id"])

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
 
+from crm_shared.aggregates import hidden
+from crm_shared.errors import Invalid, NotFound
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import Problem, not_found
 
 from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
 from crm_leads.pool import service as pool
@@ -31,7 +32,7 @@ async def list_staff(
     page: PageParams = Depends(page_params),
 ) -> dict:
     who.require_branch(branch_id)
-    docs, nxt = await fetch_page(c.db.staff, {"branch_id": branch_id}, page, projection={"pending_events": 0})
+    docs, nxt = await fetch_page(c.db.staff, {"branch_id": branch_id}, page, projection=hidden())
     return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
 
 
@@ -39,7 +40,7 @@ async def list_staff(
 async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut:
     doc = await service.get(c, staff_id)
     if doc is None or not who.sees_branch(doc["branch_id"]):
-        raise not_found("staff")
+        raise NotFound("staff")
     return service.public(doc)
 
 
@@ -54,9 +55,9 @@ async def leave(
 ) -> LeaveOut:
     doc = await service.get(c, staff_id)
     if doc is None or not who.sees_branch(doc["branch_id"]):
-        raise not_found("staff")
+        raise NotFound("staff")
     if body and body.owner_id == staff_id:
-        raise Problem(422, "invalid-owner", "a leaver cannot inherit its own leads")
+        raise Invalid("a leaver cannot inherit its own leads", kind="invalid-owner")
     heir = await service.active_consultant(c, body.owner_id, doc["branch_id"]) if body and body.owner_id else None
     doc = await service.leave(c, doc)
     released, reassigned = await pool.settle_orphans(c, doc["branch_id"], staff_id, heir["_id"] if heir else None, who.sub)
