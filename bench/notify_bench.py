@@ -2,10 +2,11 @@
 
 Reports time to dispatch all, sends per second, duplicate sends and jobs not sent (both must be
 0), against raw `insert_one`/s and raw JetStream publish measured in the same run. N is
-`CRM_NOTIFY_BENCH_N` (default 100,000; tests and quick looks use less). The reminders are built by
+`CRM_BENCH_REMINDERS` (default 100,000; tests and quick looks use less). The reminders are built by
 the planner's `keyed` (the document an `appointment.scheduled` plans, a day ahead) and inserted with
-`insert_many`; then two replicas, each with its own runtime, owner and outbox relay, run
-`dispatch_due` back to back until nothing is claimable, as `run_dispatcher` does under load.
+`insert_many`; then two replicas, each with its own context, state (owner), and outbox relay, run
+`dispatch_due` back to back until nothing is claimable, as the "dispatch" timer does under load
+(a pass that stops at its batch returns `AGAIN`).
 
 Per send, on the store: the claim (one findAndModify on `due_slot`), the duplicate window and rate
 window inserts, the console record, the provider reference, the outcome update with its
@@ -23,13 +24,13 @@ from datetime import timedelta
 
 from bench.common import bench_env
 from crm_shared.bus.outbox import OutboxRelay
+from crm_shared.config import service_settings
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
-from crm_notify.config import NotifySettings
 from crm_notify.dispatch.service import dispatch_due
 from crm_notify.messages.service import MESSAGES, plan_many
 from crm_notify.plugin import NotifyService
-from crm_notify.runtime import NotifyRuntime, runtime_of
+from crm_notify.settings import NotifySettings
 from crm_notify.triggers.planner import keyed
 
 N_DEFAULT = 100_000
@@ -46,22 +47,23 @@ def _reminder(i: int, due, planned_at) -> dict:
                  now=planned_at, data=DATA)
 
 
-async def _replicas(settings, db, js) -> list[tuple[NotifyService, ServiceContext, NotifyRuntime]]:
-    """Two notify replicas in one process: their own owner, runtime and outbox relay, one store."""
+async def _replicas(settings, db, js) -> list[tuple[NotifyService, ServiceContext]]:
+    """Two notify replicas in one process: their own context, state (owner) and outbox relay, one store."""
     out = []
     for _ in range(REPLICAS):
         service = NotifyService(NotifySettings(dispatch_loop=False))
-        ctx = ServiceContext("notify", settings, db, js, OutboxRelay(db, (MESSAGES,), js, settings))
+        config = service_settings(NotifySettings, service.name, settings, service.settings)
+        ctx = ServiceContext("notify", settings, db, js, OutboxRelay(db, (MESSAGES,), js, settings), config=config)
         await ctx.relay.ensure_indexes()  # as the app does at start
         await service.startup(ctx)
-        out.append((service, ctx, runtime_of(ctx)))
+        out.append((service, ctx))
     return out
 
 
-async def _until_idle(rt: NotifyRuntime) -> int:
-    """What `run_dispatcher` does while work is due: pass after pass, no pause, until a pass claims nothing."""
+async def _until_idle(ctx: ServiceContext) -> int:
+    """What the "dispatch" timer does while work is due: pass after pass, no pause, until a pass claims nothing."""
     claimed = 0
-    while (report := await dispatch_due(rt, utcnow())).claimed:
+    while (report := await dispatch_due(ctx, utcnow())).claimed:
         claimed += report.claimed
     return claimed
 
@@ -89,39 +91,33 @@ async def _published(js, settings) -> int:
 
 
 async def run(mongo_url: str, nats_url: str) -> list[dict]:
-    n = int(os.environ.get("CRM_NOTIFY_BENCH_N", N_DEFAULT))
+    n = int(os.environ.get("CRM_BENCH_REMINDERS", N_DEFAULT))
     async with bench_env(mongo_url, nats_url, "b", "notify") as (settings, db, js):
         replicas = await _replicas(settings, db, js)
         try:
             raw_insert, raw_find_ms, raw_publish = await _baselines(db, js, settings)
-            await dispatch_due(replicas[0][2], utcnow())  # the dispatchers were running before the minute came
+            await dispatch_due(replicas[0][1], utcnow())  # the dispatchers were running before the minute came
 
             due = utcnow().replace(second=0, microsecond=0)  # 19:00:00 for every evening reminder of a branch
             started = time.perf_counter()
             for start in range(0, n, 1000):
-                await plan_many(db, [_reminder(i, due, due - timedelta(days=1)) for i in range(start, min(n, start + 1000))])
+                await plan_many(replicas[0][1], [_reminder(i, due, due - timedelta(days=1)) for i in range(start, min(n, start + 1000))])
             enqueue = n / (time.perf_counter() - started)
 
             started = time.perf_counter()
-            claimed = await asyncio.gather(*(_until_idle(rt) for _, _, rt in replicas))
+            claimed = await asyncio.gather(*(_until_idle(ctx) for _, ctx in replicas))
             elapsed = time.perf_counter() - started
-            for _, ctx, _ in replicas:  # the notification.sent fast-path publishes still in flight
+            for _, ctx in replicas:  # the notification.sent fast-path publishes still in flight
                 await asyncio.gather(*list(ctx.tasks))
             published, published_after = await _published(js, settings), time.perf_counter() - started
 
             started = time.perf_counter()
-            await dispatch_due(replicas[0][2], utcnow())
+            await dispatch_due(replicas[0][1], utcnow())
             idle_ms = (time.perf_counter() - started) * 1000
-            relay = replicas[0][1].relay  # its safety net: finds documents with pending events
+            relay = replicas[0][1].relay  # its safety net: finds documents with pending events by `outbox_state`
             started = time.perf_counter()
-            swept = await relay.sweep()  # the first after a start also looks for pre-`outbox_state` documents
-            first_sweep = time.perf_counter() - started
-            started = time.perf_counter()
-            swept += await relay.sweep()  # every later one looks up `outbox_state` only
+            swept = await relay.sweep()
             sweep_ms = (time.perf_counter() - started) * 1000
-            started = time.perf_counter()
-            await db[MESSAGES].find({}, projection={"_id": 1}).to_list(None)
-            read_all = time.perf_counter() - started
 
             sends = await db.console_outbox.count_documents({})
             distinct = len(await db.console_outbox.distinct("message_id"))
@@ -144,10 +140,7 @@ async def run(mongo_url: str, nats_url: str) -> list[dict]:
                  "unit": "ms", "baseline": "raw _id find_one, ms", "baseline_value": round(raw_find_ms, 2)},
                 {"metric": f"notify: outbox sweep at {n} messages ({swept} left pending)", "value": round(sweep_ms, 1),
                  "unit": "ms", "baseline": "raw _id find_one, ms", "baseline_value": round(raw_find_ms, 2)},
-                {"metric": f"notify: first outbox sweep after a start at {n} messages (legacy scan)",
-                 "value": round(first_sweep, 2), "unit": "s", "baseline": f"read all {n} _ids, s",
-                 "baseline_value": round(read_all, 2)},
             ]
         finally:
-            for service, ctx, _ in replicas:
+            for service, ctx in replicas:
                 await service.shutdown(ctx)

@@ -48,7 +48,7 @@ def mutate(rng: random.Random, body: dict) -> dict:
 
 async def test_mutated_bodies_never_produce_a_500(urls):
     rng = random.Random(20261123)
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "admin", ["*"]) | {"X-Receipt-Token": "t"}
         for (method, path), body in VALID.items():
             for _ in range(40):

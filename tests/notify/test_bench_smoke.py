@@ -4,7 +4,7 @@ from bench import notify_bench
 
 
 async def test_the_notify_bench_runs_and_sends_each_reminder_once(urls, monkeypatch):
-    monkeypatch.setenv("CRM_NOTIFY_BENCH_N", "120")
+    monkeypatch.setenv("CRM_BENCH_REMINDERS", "120")
     rows = {row["metric"].split(" (")[0]: row for row in await notify_bench.run(*urls)}
     duplicates = rows["notify: duplicate sends"]
     assert duplicates["value"] == 0 and duplicates["baseline_value"] == 0, "no duplicate send, no job left unsent"

@@ -13,7 +13,7 @@ SMS = {"branch_id": BRANCH, "channel": "sms", "to": "13800138000", "body": "您�
 
 
 async def test_send_is_accepted_dispatched_and_reported(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "manager", [BRANCH]) | {"Idempotency-Key": "k-1"}
         r = await client.post("/v1/messages", json=SMS, headers=h)
         assert r.status_code == 202, r.text
@@ -21,11 +21,11 @@ async def test_send_is_accepted_dispatched_and_reported(urls):
         assert first["status"] == "queued"
         again = await client.post("/v1/messages", json=SMS, headers=h)
         assert again.status_code == 202 and again.json() == first
-        assert len(await messages(rt)) == 1, "the repeat created nothing"
+        assert len(await messages(ctx)) == 1, "the repeat created nothing"
 
-        report = await dispatch_due(rt, utcnow())
+        report = await dispatch_due(ctx, utcnow())
         assert report.outcomes == {"sent": 1}
-        [sent] = await sent_by_console(rt)
+        [sent] = await sent_by_console(ctx)
         assert sent["to"] == "+8613800138000" and sent["body"] == "【售楼处】您好，欢迎来访。"
 
         got = (await client.get(f"/v1/messages/{first['id']}", headers=bearer(settings, "manager", [BRANCH]))).json()
@@ -38,7 +38,7 @@ async def test_send_is_accepted_dispatched_and_reported(urls):
 
 
 async def test_same_key_with_a_different_body_is_refused(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "manager", [BRANCH]) | {"Idempotency-Key": "k-2"}
         assert (await client.post("/v1/messages", json=SMS, headers=h)).status_code == 202
         r = await client.post("/v1/messages", json=SMS | {"body": "另一条"}, headers=h)
@@ -46,23 +46,23 @@ async def test_same_key_with_a_different_body_is_refused(urls):
 
 
 async def test_scheduled_message_waits_for_its_time(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         later = utcnow() + timedelta(hours=3)
         r = await client.post("/v1/messages", json=SMS | {"send_at": later.isoformat()},
                               headers=bearer(settings, "integrator", [BRANCH]))
         assert r.json()["status"] == "scheduled"
-        assert (await dispatch_due(rt, utcnow())).claimed == 0
-        assert (await dispatch_due(rt, later + timedelta(seconds=1))).outcomes == {"sent": 1}
+        assert (await dispatch_due(ctx, utcnow())).claimed == 0
+        assert (await dispatch_due(ctx, later + timedelta(seconds=1))).outcomes == {"sent": 1}
 
 
 async def test_template_message_renders_with_data(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         body = {"branch_id": BRANCH, "channel": "email", "to": "Wang@Example.COM", "template": "birthday_greeting",
                 "data": {"customer_name": "王先生"}}
         r = await client.post("/v1/messages", json=body, headers=bearer(settings, "manager", [BRANCH]))
         assert r.status_code == 202, r.text
-        await dispatch_due(rt, utcnow())
-        [sent] = await sent_by_console(rt)
+        await dispatch_due(ctx, utcnow())
+        [sent] = await sent_by_console(ctx)
         assert sent["to"] == "Wang@example.com"
         assert sent["subject"] == "生日快乐，王先生" and "生日快乐" in sent["body"]
 
@@ -88,15 +88,15 @@ BAD = [
 
 @pytest.mark.parametrize(("body", "status"), BAD)
 async def test_bad_input_is_a_4xx_problem_and_changes_nothing(urls, body, status):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         r = await client.post("/v1/messages", json=body, headers=bearer(settings, "manager", [BRANCH]))
         assert r.status_code == status, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
-        assert await messages(rt) == []
+        assert await messages(ctx) == []
 
 
 async def test_scope_roles_and_paths(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         r = await client.post("/v1/messages", json=SMS, headers=bearer(settings, "manager", ["other"]))
         assert r.status_code == 404
         r = await client.post("/v1/messages", json=SMS, headers=bearer(settings, "consultant", [BRANCH]))
@@ -113,13 +113,13 @@ async def test_scope_roles_and_paths(urls):
 
 
 async def test_a_scheduled_message_can_be_cancelled_until_it_is_sent(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "manager", [BRANCH])
         later = utcnow() + timedelta(hours=1)
         mid = (await client.post("/v1/messages", json=SMS | {"send_at": later.isoformat()}, headers=h)).json()["id"]
         r = await client.post(f"/v1/messages/{mid}/cancel", headers=h)
         assert r.status_code == 200 and r.json()["status"] == "cancelled"
-        assert (await dispatch_due(rt, later + timedelta(minutes=1))).claimed == 0
+        assert (await dispatch_due(ctx, later + timedelta(minutes=1))).claimed == 0
         r = await client.post(f"/v1/messages/{mid}/cancel", headers=h)
         assert r.status_code == 409 and r.json()["status_now"] == "cancelled"
         assert (await client.post(f"/v1/messages/{mid}/cancel", headers=bearer(settings, "manager", ["other"]))).status_code == 404
@@ -127,9 +127,9 @@ async def test_a_scheduled_message_can_be_cancelled_until_it_is_sent(urls):
 
 
 async def test_a_branch_may_sign_with_its_own_brand(urls):
-    async with notify_running(urls, sms_signatures={BRANCH: "【湾区壹号】"}) as (settings, rt, client):
+    async with notify_running(urls, sms_signatures={BRANCH: "【湾区壹号】"}) as (settings, ctx, client):
         h = bearer(settings, "manager", [BRANCH, "gz-tower"])
         for branch in (BRANCH, "gz-tower"):
             assert (await client.post("/v1/messages", json=SMS | {"branch_id": branch}, headers=h)).status_code == 202
-        await dispatch_due(rt, utcnow())
-        assert sorted(s["body"] for s in await sent_by_console(rt)) == ["【售楼处】您好，欢迎来访。", "【湾区壹号】您好，欢迎来访。"]
+        await dispatch_due(ctx, utcnow())
+        assert sorted(s["body"] for s in await sent_by_console(ctx)) == ["【售楼处】您好，欢迎来访。", "【湾区壹号】您好，欢迎来访。"]

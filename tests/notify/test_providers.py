@@ -23,17 +23,17 @@ async def _post(client, settings, body):
 async def test_smtp_delivers_a_utf8_email_to_a_real_server(urls, smtp_server):
     box, host, port = smtp_server
     config = {"email_provider": "smtp", "providers": {"smtp": {"host": host, "port": port, "from_address": "crm@sz-bay.test"}}}
-    async with notify_running(urls, **config) as (settings, rt, client):
+    async with notify_running(urls, **config) as (settings, ctx, client):
         mid = await _post(client, settings, {"channel": "email", "to": "wang@example.com", "template": "birthday_greeting",
                                              "data": {"customer_name": "王先生"}})
-        assert (await dispatch_due(rt, utcnow())).outcomes == {"sent": 1}
+        assert (await dispatch_due(ctx, utcnow())).outcomes == {"sent": 1}
         [(mail_from, rcpts, raw)] = box.messages
         assert mail_from == "crm@sz-bay.test" and rcpts == ["wang@example.com"]
         parsed = email.message_from_bytes(raw, policy=email_policy.default)
         assert parsed["Subject"] == "生日快乐，王先生"
         assert "祝您生日快乐" in parsed.get_content()
         assert parsed["X-CRM-Message-Id"] == mid
-        doc = (await messages(rt))[0]
+        doc = (await messages(ctx))[0]
         assert doc["provider"] == "smtp" and doc["provider_message_ids"] == [parsed["Message-ID"]]
 
 
@@ -41,47 +41,47 @@ async def test_smtp_refused_recipient_fails_permanently(urls, smtp_server):
     box, host, port = smtp_server
     box.refuse.add("gone@example.com")
     config = {"email_provider": "smtp", "providers": {"smtp": {"host": host, "port": port}}}
-    async with notify_running(urls, **config) as (settings, rt, client):
+    async with notify_running(urls, **config) as (settings, ctx, client):
         await _post(client, settings, {"channel": "email", "to": "gone@example.com", "body": "hi", "subject": "s"})
-        assert (await dispatch_due(rt, utcnow())).outcomes == {"failed": 1}
-        assert "refused" in (await messages(rt))[0]["error"]
+        assert (await dispatch_due(ctx, utcnow())).outcomes == {"failed": 1}
+        assert "refused" in (await messages(ctx))[0]["error"]
 
 
 async def test_smtp_server_down_is_transient(urls):
     from crm_shared.stack import free_port
     config = {"email_provider": "smtp", "providers": {"smtp": {"host": "127.0.0.1", "port": free_port(), "timeout_seconds": 2}}}
-    async with notify_running(urls, **config) as (settings, rt, client):
+    async with notify_running(urls, **config) as (settings, ctx, client):
         await _post(client, settings, {"channel": "email", "to": "a@example.com", "body": "hi", "subject": "s"})
-        assert (await dispatch_due(rt, utcnow())).outcomes == {"retry": 1}
+        assert (await dispatch_due(ctx, utcnow())).outcomes == {"retry": 1}
 
 
 async def test_aliyun_request_is_signed_and_carries_the_text(urls, sms_server):
     config = {"sms_provider": "aliyun", "providers": provider_settings(sms_server)}
-    async with notify_running(urls, **config) as (settings, rt, client):
+    async with notify_running(urls, **config) as (settings, ctx, client):
         mid = await _post(client, settings, {"channel": "sms", "to": "13800138000", "body": "您好，欢迎来访。"})
-        assert (await dispatch_due(rt, utcnow())).outcomes == {"sent": 1}
+        assert (await dispatch_due(ctx, utcnow())).outcomes == {"sent": 1}
         [req] = sms_server.requests
         assert req["signed"], "the fake recomputed the HMAC-SHA1 signature and it matched"
         p = req["params"]
         assert p["PhoneNumbers"] == "13800138000" and p["SignName"] == "售楼处" and p["OutId"] == mid
         assert json.loads(p["TemplateParam"])["content"] == "您好，欢迎来访。", "signature stripped: the provider adds SignName"
-        assert (await messages(rt))[0]["provider_message_ids"][0].startswith("biz-")
+        assert (await messages(ctx))[0]["provider_message_ids"][0].startswith("biz-")
 
 
 async def test_aliyun_wrong_secret_is_a_permanent_failure(urls, sms_server):
     settings_map = provider_settings(sms_server)
     settings_map["aliyun"]["access_key_secret"] = "wrong"
-    async with notify_running(urls, sms_provider="aliyun", providers=settings_map) as (settings, rt, client):
+    async with notify_running(urls, sms_provider="aliyun", providers=settings_map) as (settings, ctx, client):
         await _post(client, settings, {"channel": "sms", "to": "13800138000", "body": "您好"})
-        assert (await dispatch_due(rt, utcnow())).outcomes == {"failed": 1}
-        assert "SignatureDoesNotMatch" in (await messages(rt))[0]["error"]
+        assert (await dispatch_due(ctx, utcnow())).outcomes == {"failed": 1}
+        assert "SignatureDoesNotMatch" in (await messages(ctx))[0]["error"]
 
 
 async def test_tencent_request_is_tc3_signed(urls, sms_server):
     config = {"sms_provider": "tencent", "providers": provider_settings(sms_server)}
-    async with notify_running(urls, **config) as (settings, rt, client):
+    async with notify_running(urls, **config) as (settings, ctx, client):
         await _post(client, settings, {"channel": "sms", "to": "+8613800138000", "body": "预约提醒"})
-        assert (await dispatch_due(rt, utcnow())).outcomes == {"sent": 1}
+        assert (await dispatch_due(ctx, utcnow())).outcomes == {"sent": 1}
         [req] = sms_server.requests
         assert req["signed"]
         assert req["params"]["PhoneNumberSet"] == ["+8613800138000"] and req["params"]["TemplateParamSet"] == ["预约提醒"]
@@ -90,9 +90,9 @@ async def test_tencent_request_is_tc3_signed(urls, sms_server):
 
 async def test_tencent_throttling_is_transient(urls, sms_server):
     sms_server.script["tencent"] = [(200, {"Response": {"Error": {"Code": "LimitExceeded.PhoneNumberDailyLimit", "Message": "x"}}})]
-    async with notify_running(urls, sms_provider="tencent", providers=provider_settings(sms_server)) as (settings, rt, client):
+    async with notify_running(urls, sms_provider="tencent", providers=provider_settings(sms_server)) as (settings, ctx, client):
         await _post(client, settings, {"channel": "sms", "to": "+8613800138000", "body": "预约提醒"})
-        assert (await dispatch_due(rt, utcnow())).outcomes == {"retry": 1}
+        assert (await dispatch_due(ctx, utcnow())).outcomes == {"retry": 1}
 
 
 @pytest.mark.parametrize(("config", "message"), [

@@ -12,17 +12,17 @@ from tests.notify.support import BRANCH, messages, notify_running
 from tests.support.runtime import bearer, eventually, stream_messages
 
 
-async def _sent(client, settings, rt, body: str) -> dict:
+async def _sent(client, settings, ctx, body: str) -> dict:
     r = await client.post("/v1/messages", json={"branch_id": BRANCH, "channel": "sms", "to": "+8613800138000", "body": body},
                           headers=bearer(settings, "manager", [BRANCH]))
     assert r.status_code == 202, r.text
-    await dispatch_due(rt, utcnow())
-    return await rt.db.messages.find_one({"_id": r.json()["id"]})
+    await dispatch_due(ctx, utcnow())
+    return await ctx.db.messages.find_one({"_id": r.json()["id"]})
 
 
 async def test_multi_part_sms_is_delivered_when_all_parts_are(urls, sms_server):
-    async with notify_running(urls, sms_provider="aliyun", providers=provider_settings(sms_server)) as (settings, rt, client):
-        doc = await _sent(client, settings, rt, "好" * 100)
+    async with notify_running(urls, sms_provider="aliyun", providers=provider_settings(sms_server)) as (settings, ctx, client):
+        doc = await _sent(client, settings, ctx, "好" * 100)
         assert doc["status"] == "sent" and doc["segments"] == 2
         ref = doc["provider_message_ids"][0]
         url, h = "/v1/providers/aliyun/receipts", {"X-Receipt-Token": "rt-aliyun"}
@@ -42,17 +42,17 @@ async def test_multi_part_sms_is_delivered_when_all_parts_are(urls, sms_server):
 
 
 async def test_failed_receipt_marks_the_message_failed(urls, sms_server):
-    async with notify_running(urls, sms_provider="aliyun", providers=provider_settings(sms_server)) as (settings, rt, client):
-        doc = await _sent(client, settings, rt, "您好")
+    async with notify_running(urls, sms_provider="aliyun", providers=provider_settings(sms_server)) as (settings, ctx, client):
+        doc = await _sent(client, settings, ctx, "您好")
         body = {"receipts": [{"provider_message_id": doc["provider_message_ids"][0], "status": "failed", "error": "DELIVRD? no: UNDELIV"}]}
         r = await client.post("/v1/providers/aliyun/receipts", json=body, headers={"X-Receipt-Token": "rt-aliyun"})
         assert r.json()["results"] == ["failed"]
-        assert (await messages(rt))[0]["status"] == "failed"
+        assert (await messages(ctx))[0]["status"] == "failed"
 
 
 async def test_receipts_need_the_token_and_a_valid_body(urls, sms_server):
-    async with notify_running(urls, sms_provider="aliyun", providers=provider_settings(sms_server)) as (settings, rt, client):
-        doc = await _sent(client, settings, rt, "您好")
+    async with notify_running(urls, sms_provider="aliyun", providers=provider_settings(sms_server)) as (settings, ctx, client):
+        doc = await _sent(client, settings, ctx, "您好")
         good = {"receipts": [{"provider_message_id": doc["provider_message_ids"][0], "status": "delivered"}]}
         assert (await client.post("/v1/providers/aliyun/receipts", json=good)).status_code == 401
         assert (await client.post("/v1/providers/aliyun/receipts", json=good, headers={"X-Receipt-Token": "nope"})).status_code == 401
@@ -62,14 +62,14 @@ async def test_receipts_need_the_token_and_a_valid_body(urls, sms_server):
             r = await client.post("/v1/providers/aliyun/receipts", json=bad, headers=h)
             assert r.status_code == 422, (bad, r.text)
         assert (await client.post("/v1/providers/nope/receipts", json=good, headers=h)).status_code == 404
-        assert (await messages(rt))[0]["status"] == "sent"
+        assert (await messages(ctx))[0]["status"] == "sent"
         r = await client.post("/v1/providers/aliyun/receipts", json={"receipts": [{"provider_message_id": "unknown", "status": "delivered"}]}, headers=h)
         assert r.json()["results"] == ["unknown"]
 
 
 async def test_twilio_status_callback_with_its_signature(urls, sms_server):
-    async with notify_running(urls, sms_provider="twilio", providers=provider_settings(sms_server)) as (settings, rt, client):
-        doc = await _sent(client, settings, rt, "Your visit is confirmed")
+    async with notify_running(urls, sms_provider="twilio", providers=provider_settings(sms_server)) as (settings, ctx, client):
+        doc = await _sent(client, settings, ctx, "Your visit is confirmed")
         form = {"MessageSid": doc["provider_message_ids"][0], "MessageStatus": "delivered", "AccountSid": SECRETS["twilio"][0]}
         callback = "https://crm.test/v1/providers/twilio/receipts"
         headers = {"content-type": "application/x-www-form-urlencoded"}

@@ -8,11 +8,11 @@ from tests.support.runtime import bearer, eventually
 
 
 async def test_background_dispatcher_sends_without_being_driven(urls):
-    async with notify_running(urls, dispatch_loop=True, dispatch_interval_seconds=0.2) as (settings, rt, client):
+    async with notify_running(urls, dispatch_loop=True, dispatch_interval_seconds=0.2) as (settings, ctx, client):
         r = await client.post("/v1/messages", json={"branch_id": BRANCH, "channel": "sms", "to": "+8613800138000", "body": "您好"},
                               headers=bearer(settings, "manager", [BRANCH]))
         assert r.status_code == 202
-        assert await eventually(lambda: sent_by_console(rt))
+        assert await eventually(lambda: sent_by_console(ctx))
         got = await eventually(lambda: _status(client, settings, r.json()["id"], "sent"))
         assert got
 
@@ -23,7 +23,7 @@ async def _status(client, settings, mid, want):
 
 
 async def test_openapi_and_asyncapi_document_the_contract(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         spec = (await client.get("/openapi.json")).json()
         for path in ("/v1/messages", "/v1/messages/{message_id}", "/v1/templates/{key}", "/v1/templates", "/v1/opt-outs",
                      "/v1/campaigns", "/v1/providers/{name}/receipts"):

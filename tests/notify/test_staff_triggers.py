@@ -16,96 +16,96 @@ from tests.notify.support import (
 from tests.support.runtime import bearer, eventually, stream_messages
 
 
-async def _team(settings, rt):
-    await configure_branch(settings, rt)
-    await join_staff(settings, rt, "c1", name="李娜", phone="+8613900139000", email="lina@sz-bay.test")
-    await join_staff(settings, rt, "m1", role="manager", name="张经理", email="zhang@sz-bay.test")
-    await join_staff(settings, rt, "m2", role="manager", name="赵经理", email="zhao@sz-bay.test")
+async def _team(settings, ctx):
+    await configure_branch(settings, ctx)
+    await join_staff(settings, ctx, "c1", name="李娜", phone="+8613900139000", email="lina@sz-bay.test")
+    await join_staff(settings, ctx, "m1", role="manager", name="张经理", email="zhang@sz-bay.test")
+    await join_staff(settings, ctx, "m2", role="manager", name="赵经理", email="zhao@sz-bay.test")
 
 
 async def test_assignment_and_claim_tell_the_consultant_once_each(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await _team(settings, rt)
-        env = await publish_and_wait(settings, rt, LeadAssigned(lead_id="l1", owner_id="c1", reason="manual"))
-        await publish_env_and_wait(settings, rt, env, msg_id=env.id + "-again")  # redelivered past the dedup window
-        await publish_and_wait(settings, rt, LeadClaimed(lead_id="l2", owner_id="c1", reason="pool_claim"))
-        await dispatch_due(rt, utcnow())
-        sent = await sent_by_console(rt)
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
+        env = await publish_and_wait(settings, ctx, LeadAssigned(lead_id="l1", owner_id="c1", reason="manual"))
+        await publish_env_and_wait(settings, ctx, env, msg_id=env.id + "-again")  # redelivered past the dedup window
+        await publish_and_wait(settings, ctx, LeadClaimed(lead_id="l2", owner_id="c1", reason="pool_claim"))
+        await dispatch_due(ctx, utcnow())
+        sent = await sent_by_console(ctx)
         assert sorted(s["body"] for s in sent) == sorted(["【售楼处】李娜，线索l1已分配给您，请及时跟进。",
                                                            "【售楼处】李娜，线索l2已分配给您，请及时跟进。"])
         assert {s["to"] for s in sent} == {"+8613900139000"}
 
 
 async def test_overdue_reminds_the_consultant_and_escalates_from_the_second_miss(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await _team(settings, rt)
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
         due = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-        await publish_and_wait(settings, rt, LeadFollowUpOverdue(lead_id="l1", owner_id="c1", due_at=due, missed_count=1))
-        assert [d["kind"] for d in await messages(rt)] == ["follow_up_overdue"]
-        await publish_and_wait(settings, rt, LeadFollowUpOverdue(lead_id="l1", owner_id="c1", due_at=due + timedelta(days=3), missed_count=2))
-        docs = await messages(rt)
+        await publish_and_wait(settings, ctx, LeadFollowUpOverdue(lead_id="l1", owner_id="c1", due_at=due, missed_count=1))
+        assert [d["kind"] for d in await messages(ctx)] == ["follow_up_overdue"]
+        await publish_and_wait(settings, ctx, LeadFollowUpOverdue(lead_id="l1", owner_id="c1", due_at=due + timedelta(days=3), missed_count=2))
+        docs = await messages(ctx)
         escalations = [d for d in docs if d["kind"] == "follow_up_escalation"]
         assert sorted(d["to"] for d in escalations) == ["zhang@sz-bay.test", "zhao@sz-bay.test"]
         assert {d["channel"] for d in escalations} == {"email"}
-        await dispatch_due(rt, utcnow())
-        mails = await sent_by_console(rt, channel="email")
+        await dispatch_due(ctx, utcnow())
+        mails = await sent_by_console(ctx, channel="email")
         assert len(mails) == 2 and all("逾期2次" in m["body"] and "李娜" in m["body"] for m in mails)
 
 
 async def test_a_manager_who_left_is_not_escalated_to(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await _team(settings, rt)
-        await publish_and_wait(settings, rt, StaffLeft(staff_id="m2", role="manager", name="赵经理"))
-        await publish_and_wait(settings, rt, LeadFollowUpOverdue(lead_id="l9", owner_id="c1", due_at=utcnow(), missed_count=3))
-        assert [d["to"] for d in await messages(rt, kind="follow_up_escalation")] == ["zhang@sz-bay.test"]
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
+        await publish_and_wait(settings, ctx, StaffLeft(staff_id="m2", role="manager", name="赵经理"))
+        await publish_and_wait(settings, ctx, LeadFollowUpOverdue(lead_id="l9", owner_id="c1", due_at=utcnow(), missed_count=3))
+        assert [d["to"] for d in await messages(ctx, kind="follow_up_escalation")] == ["zhang@sz-bay.test"]
 
 
 async def test_reception_approved_emails_the_host(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await _team(settings, rt)
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
         arrive = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-        await publish_and_wait(settings, rt, ReceptionApproved(reception_id="r1", reception_class="A", host_id="c1", arrive_at=arrive, guests=3))
-        await dispatch_due(rt, utcnow())
-        [mail] = await sent_by_console(rt)
+        await publish_and_wait(settings, ctx, ReceptionApproved(reception_id="r1", reception_class="A", host_id="c1", arrive_at=arrive, guests=3))
+        await dispatch_due(ctx, utcnow())
+        [mail] = await sent_by_console(ctx)
         assert mail["to"] == "lina@sz-bay.test" and mail["subject"] == "接待申请已批准：A类 2026年12月1日 09:00"
 
 
 async def test_daily_digest_goes_to_every_manager_by_email(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await _team(settings, rt)
-        await publish_and_wait(settings, rt, DigestReady(date=date(2026, 11, 22), summary={"new_leads": 12, "visits": 8}))
-        await dispatch_due(rt, utcnow())
-        mails = await sent_by_console(rt)
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
+        await publish_and_wait(settings, ctx, DigestReady(date=date(2026, 11, 22), summary={"new_leads": 12, "visits": 8}))
+        await dispatch_due(ctx, utcnow())
+        mails = await sent_by_console(ctx)
         assert sorted(m["to"] for m in mails) == ["zhang@sz-bay.test", "zhao@sz-bay.test"]
         assert all("new_leads: 12" in m["body"] and m["subject"] == "深圳湾售楼处 日报 2026-11-22" for m in mails)
 
 
 async def test_missing_staff_contact_is_a_visible_failure(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await publish_and_wait(settings, rt, LeadAssigned(lead_id="l1", owner_id="ghost"))
-        [doc] = await messages(rt)
+    async with notify_running(urls) as (settings, ctx, client):
+        await publish_and_wait(settings, ctx, LeadAssigned(lead_id="l1", owner_id="ghost"))
+        [doc] = await messages(ctx)
         assert doc["status"] == "failed" and "no sms contact" in doc["error"]
-        assert (await dispatch_due(rt, utcnow())).claimed == 0
+        assert (await dispatch_due(ctx, utcnow())).claimed == 0
         subject = f"{settings.subject_prefix}.{BRANCH}.notification.failed"
         [event] = await eventually(lambda: stream_messages(settings, subject=subject))
         assert json.loads(event.data)["data"]["message_id"] == doc["_id"]
 
 
 async def test_birthday_greetings_once_a_day_for_consenting_contacts(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await configure_branch(settings, rt)
+    async with notify_running(urls) as (settings, ctx, client):
+        await configure_branch(settings, ctx)
         h = bearer(settings, "manager", [BRANCH])
         for name, phone, consent in (("王先生", "+8613800000001", True), ("李女士", "+8613800000002", False)):
             r = await client.post("/v1/contacts", json={"branch_id": BRANCH, "name": name, "phone": phone,
                                                         "birthday": "1980-03-15", "consent": {"sms": consent}}, headers=h)
             assert r.status_code == 200, r.text
         morning = datetime(2030, 3, 15, 0, 0, tzinfo=UTC)  # 08:00 Shanghai: before the 10:00 greeting hour
-        assert await plan_birthdays(rt, morning) == 0
+        assert await plan_birthdays(ctx, morning) == 0
         later = morning + timedelta(hours=3)
-        assert await plan_birthdays(rt, later) == 1
-        assert await plan_birthdays(rt, later + timedelta(hours=1)) == 0, "once a day"
-        assert (await dispatch_due(rt, later)).outcomes == {"sent": 1}
-        [sent] = await sent_by_console(rt)
+        assert await plan_birthdays(ctx, later) == 1
+        assert await plan_birthdays(ctx, later + timedelta(hours=1)) == 0, "once a day"
+        assert (await dispatch_due(ctx, later)).outcomes == {"sent": 1}
+        [sent] = await sent_by_console(ctx)
         assert sent["to"] == "+8613800000001" and "生日快乐" in sent["body"] and "退订" in sent["body"]
 
 
@@ -116,21 +116,21 @@ async def test_a_lead_registered_for_someone_else_tells_them_but_not_their_own(u
         return LeadRegistered(lead_id=lead_id, customer=MaskedCustomer(name="王", phone_masked="138****5678", phone_hash="h"),
                               source=LeadSource(channel="phone"), owner_id="c1", registered_by=by)
 
-    async with notify_running(urls) as (settings, rt, client):
-        await _team(settings, rt)
-        await publish_and_wait(settings, rt, registered("by-desk", "r1"))      # the front desk registered it for c1
-        await publish_and_wait(settings, rt, registered("own", "c1"))          # c1's own
-        await publish_and_wait(settings, rt, registered("walk-in", "visit:v1"))  # c1 is with the visitor
-        await dispatch_due(rt, utcnow())
-        assert [s["body"] for s in await sent_by_console(rt)] == ["【售楼处】李娜，线索by-desk已分配给您，请及时跟进。"]
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
+        await publish_and_wait(settings, ctx, registered("by-desk", "r1"))      # the front desk registered it for c1
+        await publish_and_wait(settings, ctx, registered("own", "c1"))          # c1's own
+        await publish_and_wait(settings, ctx, registered("walk-in", "visit:v1"))  # c1 is with the visitor
+        await dispatch_due(ctx, utcnow())
+        assert [s["body"] for s in await sent_by_console(ctx)] == ["【售楼处】李娜，线索by-desk已分配给您，请及时跟进。"]
 
 
 async def test_reception_approved_emails_host_and_participants_once_each(urls):
-    async with notify_running(urls) as (settings, rt, client):
-        await _team(settings, rt)
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
         arrive = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
         approved = ReceptionApproved(reception_id="r2", reception_class="A", host_id="c1", arrive_at=arrive, guests=3,
                                      participant_ids=["m1", "m2", "c1"])
-        await publish_and_wait(settings, rt, approved)
-        await dispatch_due(rt, utcnow())
-        assert sorted(m["to"] for m in await sent_by_console(rt)) == ["lina@sz-bay.test", "zhang@sz-bay.test", "zhao@sz-bay.test"]
+        await publish_and_wait(settings, ctx, approved)
+        await dispatch_due(ctx, utcnow())
+        assert sorted(m["to"] for m in await sent_by_console(ctx)) == ["lina@sz-bay.test", "zhang@sz-bay.test", "zhao@sz-bay.test"]

@@ -10,7 +10,7 @@ NOON = datetime(2030, 1, 7, 4, 0, tzinfo=UTC)  # 12:00 Shanghai
 
 
 async def test_branch_override_is_used_for_that_branch_only(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "manager", [BRANCH, "gz-tower"])
         body = {"channel": "sms", "body": "{{ customer_name }}，生日快乐！{{ branch_name }}敬上", "branch_id": BRANCH}
         r = await client.put("/v1/templates/birthday_greeting", json=body, headers=h)
@@ -24,13 +24,13 @@ async def test_branch_override_is_used_for_that_branch_only(urls):
             r = await client.post("/v1/messages", json={"branch_id": branch, "channel": "sms", "to": "+8613800138000",
                                                         "template": "birthday_greeting", "data": {"customer_name": "王先生"}}, headers=h)
             assert r.status_code == 202
-        await dispatch_due(rt, NOON)
-        bodies = sorted(s["body"] for s in await sent_by_console(rt))
+        await dispatch_due(ctx, NOON)
+        bodies = sorted(s["body"] for s in await sent_by_console(ctx))
         assert bodies == ["【售楼处】王先生，gz-tower祝您生日快乐，幸福安康！", "【售楼处】王先生，生日快乐！sz-bay敬上"]
 
 
 async def test_invalid_templates_are_refused(urls):
-    async with notify_running(urls, sms_max_segments=2) as (settings, rt, client):
+    async with notify_running(urls, sms_max_segments=2) as (settings, ctx, client):
         h = bearer(settings, "admin", ["*"])
         cases = [
             ("lead_assigned", {"channel": "sms", "body": "{% if %}"}, "template-invalid"),
@@ -44,7 +44,7 @@ async def test_invalid_templates_are_refused(urls):
         for key, body, kind in cases:
             r = await client.put(f"/v1/templates/{key}", json=body, headers=h)
             assert r.status_code == 422 and r.json()["type"].endswith(kind), (key, body, r.text)
-        assert await rt.db.templates.count_documents({}) == 0
+        assert await ctx.db.templates.count_documents({}) == 0
         r = await client.put("/v1/templates/lead_assigned", json={"channel": "sms", "body": "x"}, headers=bearer(settings, "manager", [BRANCH]))
         assert r.status_code == 403, "a global template needs an admin"
         r = await client.put("/v1/templates/lead_assigned", json={"channel": "sms", "body": "x", "branch_id": "other"},
@@ -53,7 +53,7 @@ async def test_invalid_templates_are_refused(urls):
 
 
 async def test_campaign_to_a_list_respects_consent_and_is_idempotent(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "manager", [BRANCH])
         await client.post("/v1/contacts", json={"branch_id": BRANCH, "name": "王先生", "phone": "+8613800000001", "consent": {"sms": True}}, headers=h)
         body = {"branch_id": BRANCH, "template": "holiday_greeting", "data": {"holiday": "春节"}, "send_at": NOON.isoformat(),
@@ -63,14 +63,14 @@ async def test_campaign_to_a_list_respects_consent_and_is_idempotent(urls):
         assert r.json()["recipients"] == 2
         again = await client.post("/v1/campaigns", json=body, headers=h | {"Idempotency-Key": "cny"})
         assert again.json() == r.json()
-        assert len(await messages(rt)) == 2
-        assert (await dispatch_due(rt, NOON)).outcomes == {"sent": 1, "suppressed": 1}
-        [sent] = await sent_by_console(rt)
+        assert len(await messages(ctx)) == 2
+        assert (await dispatch_due(ctx, NOON)).outcomes == {"sent": 1, "suppressed": 1}
+        [sent] = await sent_by_console(ctx)
         assert "春节快乐" in sent["body"] and "退订" in sent["body"]
 
 
 async def test_campaign_to_consented_contacts_and_bad_input(urls):
-    async with notify_running(urls) as (settings, rt, client):
+    async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "manager", [BRANCH])
         for i, consent in enumerate((True, True, False)):
             await client.post("/v1/contacts", json={"branch_id": BRANCH, "name": f"客户{i}", "phone": f"+861380000000{i}",
@@ -85,4 +85,4 @@ async def test_campaign_to_consented_contacts_and_bad_input(urls):
             assert r.status_code == 422, (bad, r.text)
         assert (await client.post("/v1/campaigns", json=base | {"audience": {"consented_contacts": True}},
                                   headers=bearer(settings, "consultant", [BRANCH]))).status_code == 403
-        assert len(await messages(rt)) == 2
+        assert len(await messages(ctx)) == 2

@@ -29,6 +29,7 @@ def isolated_settings(mongo_url: str, nats_url: str, **overrides) -> Settings:
         subject_prefix=f"t{tag}",
         dead_letter_stream=f"T{tag}_DLQ",
         dead_letter_prefix=f"t{tag}dlq",
+        dead_letter_max_bytes=-1,  # NATS reserves a stream's max_bytes: hundreds of test streams would exhaust it
         relay_interval_seconds=0.2,
         consumer_max_deliver=3,
         consumer_backoff_seconds=[0.05],

@@ -2,69 +2,35 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from datetime import timedelta
-
 from fastapi import APIRouter
 
 from crm_shared.bus.consumers import SubscriptionTable
+from crm_shared.directory import Directory
 from crm_shared.events import registry
-from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext, ServicePlugin
+from crm_shared.timers import Timer
 from crm_notify.campaigns.views import router as campaigns_router
-from crm_notify.config import NotifySettings
 from crm_notify.contacts.views import router as contacts_router
-from crm_notify.dispatch.cursor import adopt_unslotted, stored_front
-from crm_notify.dispatch.janitor import maybe_expire
-from crm_notify.dispatch.service import dispatch_due
+from crm_notify.dispatch.janitor import expire
+from crm_notify.dispatch.service import dispatch
 from crm_notify.messages.service import MESSAGES
 from crm_notify.messages.views import router as messages_router
 from crm_notify.optouts.views import router as optouts_router
 from crm_notify.providers import registry as providers
 from crm_notify.providers.views import router as providers_router
-from crm_notify.runtime import NotifyRuntime, attach, detach, runtime_of
+from crm_notify.runtime import NotifyRuntime
+from crm_notify.settings import NotifySettings
 from crm_notify.subscriptions import table
 from crm_notify.templates.views import router as templates_router
 from crm_notify.triggers.birthdays import plan_birthdays
-
-log = logging.getLogger("crm.notify")
-BIRTHDAY_CHECK = timedelta(minutes=1)
-
-
-async def run_dispatcher(rt: NotifyRuntime) -> None:
-    """Every replica dispatches: claims keep it exactly-once. Woken early after new work."""
-    birthdays_checked = expired = None
-    while True:
-        try:
-            now = utcnow()
-            report = await dispatch_due(rt, now)
-            if birthdays_checked is None or now - birthdays_checked >= BIRTHDAY_CHECK:
-                await plan_birthdays(rt, now)
-                birthdays_checked = now
-            expired = await maybe_expire(rt, now, expired)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("dispatch pass failed")
-            report = None
-        if report and report.claimed >= rt.config.dispatch_batch:
-            continue  # the pass stopped at its batch: more is due
-        rt.wake.clear()
-        try:
-            await asyncio.wait_for(rt.wake.wait(), rt.config.dispatch_interval_seconds)
-        except TimeoutError:
-            pass
 
 
 class NotifyService(ServicePlugin):
     name = "notify"
     title = "Notify"
+    settings_model = NotifySettings
     produces = tuple(cls for cls in registry().values() if cls.event_source == "notify")
     outbox_collections = (MESSAGES,)
-
-    def __init__(self, config: NotifySettings | None = None) -> None:
-        self.config = config
 
     def http_router(self) -> APIRouter:
         router = APIRouter()
@@ -75,28 +41,33 @@ class NotifyService(ServicePlugin):
     def subscriptions(self) -> list[SubscriptionTable]:
         return [table]
 
+    def timers(self, ctx: ServiceContext) -> list[Timer]:
+        """The dispatcher runs on every replica (per-job claims keep each send once); birthdays and
+        the janitor on one replica at a time."""
+        cfg: NotifySettings = ctx.config
+        if not cfg.dispatch_loop:
+            return []
+        return [
+            Timer("dispatch", cfg.dispatch_interval_seconds, dispatch, leased=False),
+            Timer("birthdays", cfg.birthday_check_seconds, plan_birthdays),
+            Timer("janitor", cfg.janitor_interval_seconds, expire),
+        ]
+
     async def startup(self, ctx: ServiceContext) -> None:
-        config = self.config or NotifySettings()
         db = ctx.db
         await db[MESSAGES].create_index([("due_slot", 1), ("due_at", 1)])  # due-job discovery, on both stores
         await db[MESSAGES].create_index([("status", 1), ("due_at", 1)])
         await db[MESSAGES].create_index([("branch_id", 1), ("status", 1)])
         await db["contacts"].create_index([("branch_id", 1), ("birthday_md", 1)])
-        if await stored_front(db) is None:  # first start of the slot dispatcher on this database
-            await adopt_unslotted(db, utcnow())
-        rt = NotifyRuntime(ctx, config, await providers.build(config, db))
-        attach(ctx, rt)
-        if config.dispatch_loop:
-            ctx.spawn(run_dispatcher(rt), name="notify:dispatch")
+        directory = Directory(db, ctx.config.default_timezone)
+        await directory.ensure_indexes()
+        ctx.state = NotifyRuntime(await providers.build(ctx.config, db), directory)
 
     async def shutdown(self, ctx: ServiceContext) -> None:
-        try:
-            rt = runtime_of(ctx)
-        except KeyError:
+        if ctx.state is None:
             return
-        for provider in set(rt.providers.values()):
+        for provider in set(ctx.state.providers.values()):
             await provider.close()
-        detach(ctx)
 
 
 service = NotifyService()

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from crm_shared import directory
 from crm_shared.bus.consumers import SubscriptionTable
-from crm_notify.triggers import appointments, directory, staff_notices
+from crm_shared.events.leads import (
+    BranchConfigured, LeadAssigned, LeadClaimed, LeadFollowUpOverdue, LeadRegistered, StaffJoined, StaffLeft,
+)
+from crm_shared.events.reception import AppointmentCancelled, AppointmentRescheduled, AppointmentScheduled, ReceptionApproved
+from crm_shared.events.reports import DigestReady
+from crm_notify.triggers import appointments, staff_notices
 
 table = SubscriptionTable(consumer="main")
 
-table.on("branch.configured")(directory.on_branch_configured)
-table.on("staff.joined")(directory.on_staff_joined)
-table.on("staff.left")(directory.on_staff_left)
+table.on(BranchConfigured, StaffJoined, StaffLeft)(directory.record)
 
-table.on("appointment.scheduled")(appointments.on_scheduled)
-table.on("appointment.rescheduled")(appointments.on_rescheduled)
-table.on("appointment.cancelled")(appointments.on_cancelled)
+table.on(AppointmentScheduled)(appointments.on_scheduled)
+table.on(AppointmentRescheduled)(appointments.on_rescheduled)
+table.on(AppointmentCancelled)(appointments.on_cancelled)
 
-table.on("lead.registered")(staff_notices.on_lead_registered)
-table.on("lead.assigned", "lead.claimed")(staff_notices.on_lead_owner)
-table.on("lead.follow_up_overdue")(staff_notices.on_overdue)
-table.on("reception.approved")(staff_notices.on_reception_approved)
-table.on("report.digest_ready")(staff_notices.on_digest)
+table.on(LeadRegistered)(staff_notices.on_lead_registered)
+table.on(LeadAssigned, LeadClaimed)(staff_notices.on_lead_owner)
+table.on(LeadFollowUpOverdue)(staff_notices.on_overdue)
+table.on(ReceptionApproved)(staff_notices.on_reception_approved)
+table.on(DigestReady)(staff_notices.on_digest)

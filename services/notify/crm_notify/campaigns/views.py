@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from crm_shared.errors import Invalid
 from crm_shared.http.auth import Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, idempotent
-from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow, uuid7
+from crm_shared.plugins import ServiceContext
 from crm_notify.campaigns.models import MAX_AUDIENCE, CampaignIn, CampaignOut
 from crm_notify.contacts.service import consented
-from crm_notify.directory.service import branch
 from crm_notify.dispatch.render import render_message
 from crm_notify.messages.service import new_message, plan_many
-from crm_notify.runtime import Rt
+from crm_notify.runtime import Ctx
 from crm_notify.templates.engine import RenderError
 from crm_notify.triggers.rules import message_key
 
@@ -22,19 +22,19 @@ router = APIRouter(tags=["campaigns"])
 
 @router.post("/v1/campaigns", status_code=201, response_model=CampaignOut, summary="Schedule a marketing campaign")
 async def create_campaign(
-    body: CampaignIn, rt: Rt, response: Response,
+    body: CampaignIn, ctx: Ctx, response: Response,
     who: Principal = require_roles("manager", "admin"),
     key: str | None = Depends(idempotency_key),
 ) -> CampaignOut:
     who.require_branch(body.branch_id)
-    return await idempotent(rt.db, who.sub, key, body, response, lambda: _create(rt, body, who))
+    return await idempotent(ctx.db, who.sub, key, body, response, lambda: _create(ctx, body, who))
 
 
-async def _create(rt, body: CampaignIn, who: Principal) -> CampaignOut:
+async def _create(ctx: ServiceContext, body: CampaignIn, who: Principal) -> CampaignOut:
     now, campaign_id = utcnow(), uuid7()
     if body.audience.consented_contacts:
         field = "phone" if body.channel == "sms" else "email"
-        recipients = [(c[field], c.get("name", "")) for c in await consented(rt.db, body.branch_id, body.channel, MAX_AUDIENCE) if c.get(field)]
+        recipients = [(c[field], c.get("name", "")) for c in await consented(ctx.db, body.branch_id, body.channel, MAX_AUDIENCE) if c.get(field)]
     else:
         recipients = [(to, "") for to in body.audience.to or []]
 
@@ -48,12 +48,12 @@ async def _create(rt, body: CampaignIn, who: Principal) -> CampaignOut:
     docs = [doc(to, name) for to, name in recipients]
     if docs:
         try:  # one sample render: a template error is the caller's 422, not 10,000 failures later
-            await render_message(rt.db, rt.config, docs[0], await branch(rt.db, body.branch_id))
+            await render_message(ctx.db, ctx.config, docs[0], await ctx.state.directory.branch(body.branch_id))
         except RenderError as exc:
-            raise Problem(422, "render-failed", str(exc), errors=[{"loc": ["body", "template"], "msg": str(exc)}]) from None
-    await rt.db["campaigns"].insert_one({"_id": campaign_id, "branch_id": body.branch_id, "name": body.name,
-                                         "template": body.template, "channel": body.channel, "send_at": body.send_at,
-                                         "recipients": len(docs), "created_by": who.sub, "created_at": now})
+            raise Invalid(str(exc), "render-failed", loc=["body", "template"]) from None
+    await ctx.db["campaigns"].insert_one({"_id": campaign_id, "branch_id": body.branch_id, "name": body.name,
+                                          "template": body.template, "channel": body.channel, "send_at": body.send_at,
+                                          "recipients": len(docs), "created_by": who.sub, "created_at": now})
     for start in range(0, len(docs), 1000):
-        await plan_many(rt.db, docs[start:start + 1000])
+        await plan_many(ctx, docs[start:start + 1000])
     return CampaignOut(id=campaign_id, status="scheduled", recipients=len(docs))

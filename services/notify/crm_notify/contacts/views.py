@@ -11,7 +11,7 @@ from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.http.auth import Principal, require_roles
 from crm_notify.contacts import service
 from crm_notify.messages.models import normalize_recipient
-from crm_notify.runtime import Rt
+from crm_notify.runtime import Ctx
 
 router = APIRouter(tags=["contacts"])
 
@@ -41,8 +41,8 @@ class ContactIn(BaseModel):
 
 
 @router.post("/v1/contacts", status_code=200, summary="Create or update a contact and its marketing consent")
-async def upsert_contact(body: ContactIn, rt: Rt, who: Principal = require_roles("admin", "manager", "integrator")) -> dict:
+async def upsert_contact(body: ContactIn, ctx: Ctx, who: Principal = require_roles("admin", "manager", "integrator")) -> dict:
     who.require_branch(body.branch_id)
-    doc = await service.upsert(rt.db, body.branch_id, body.name, body.phone, body.email, body.birthday,
+    doc = await service.upsert(ctx.db, body.branch_id, body.name, body.phone, body.email, body.birthday,
                                body.consent.model_dump())
     return {"id": doc["id"], "branch_id": body.branch_id, "consent": doc["consent"]}

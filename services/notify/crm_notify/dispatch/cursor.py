@@ -43,18 +43,6 @@ async def save_front(db: Any, slot: str) -> None:
             pass  # it exists, at or past `slot`
 
 
-async def adopt_unslotted(db: Any, now: datetime) -> int:
-    """Give pending jobs written before due slots existed their slot; run before the first walk."""
-    adopted = 0
-    async for doc in db[MESSAGES].find({"status": {"$in": list(PENDING)}, SLOT_FIELD: {"$exists": False}},
-                                       projection={"due_at": 1, "lease_until": 1}):
-        at = max(t for t in (doc["due_at"], doc.get("lease_until"), now) if t is not None)
-        done = await db[MESSAGES].update_one({"_id": doc["_id"], "status": {"$in": list(PENDING)}, SLOT_FIELD: {"$exists": False}},
-                                             {"$set": {SLOT_FIELD: slot_of(at)}})
-        adopted += done.modified_count
-    return adopted
-
-
 async def next_busy_slot(db: Any, after: str | None, until: str) -> str | None:
     """The first slot in [after, until] holding a pending job (ranged: only for long stretches)."""
     bounds = {"$lte": until} | ({"$gte": after} if after else {})

@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 from pymongo.errors import DuplicateKeyError
 
-from crm_notify.config import NotifySettings
-from crm_notify.directory.service import BranchInfo
+from crm_shared.directory import BranchFacts
 from crm_notify.dispatch.rules import quiet_deferral, rate_key, rate_window
 from crm_notify.optouts.service import has_consent, is_opted_out
+from crm_notify.settings import NotifySettings
 
 RATES = "rate_counters"
 DUPLICATES = "recent_sends"
@@ -31,7 +31,7 @@ class Decision:
 SEND = Decision("send")
 
 
-async def before_render(db: Any, config: NotifySettings, doc: dict, branch: BranchInfo, now: datetime) -> Decision:
+async def before_render(db: Any, config: NotifySettings, doc: dict, branch: BranchFacts, now: datetime) -> Decision:
     channel, to, category = doc["channel"], doc["to"], doc["category"]
     if await is_opted_out(db, channel, to, category):
         return Decision("suppress", f"recipient opted out of {channel}")

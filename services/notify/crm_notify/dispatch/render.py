@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crm_notify.config import NotifySettings
-from crm_notify.directory.service import BranchInfo
+from crm_shared.directory import BranchFacts
 from crm_notify.optouts.links import unsubscribe_url
+from crm_notify.settings import NotifySettings
 from crm_notify.templates import service as templates
 from crm_notify.templates.engine import RenderError, render
 from crm_notify.templates.segments import count_segments
@@ -22,7 +22,7 @@ class Rendered:
     segments: int | None
 
 
-async def render_message(db, config: NotifySettings, doc: dict, branch: BranchInfo, cache: dict | None = None) -> Rendered:
+async def render_message(db, config: NotifySettings, doc: dict, branch: BranchFacts, cache: dict | None = None) -> Rendered:
     channel, locale = doc["channel"], doc.get("locale") or config.default_locale
     variables = {"branch_name": branch.name, **(doc.get("data") or {})}
     link = None

@@ -11,12 +11,13 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from crm_shared.bus.outbox import new_document
-from crm_shared.events import new_event
+from crm_shared.aggregates import event
+from crm_shared.events import Envelope, EventData
 from crm_shared.events.notify import NotificationFailed
 from crm_shared.ids import utcnow
 from crm_shared.observability import correlation_id
 from crm_shared.phones import mask
+from crm_shared.plugins import ServiceContext
 from crm_notify.messages.slots import PENDING, SLOT_FIELD, slot_for
 from crm_notify.triggers.rules import message_id
 
@@ -41,6 +42,12 @@ def new_message(
     }
 
 
+def message_event(data: EventData, doc: dict) -> Envelope:
+    """An event about a message, in the correlation of the request or event that planned it."""
+    env = event(data, doc["branch_id"], doc["_id"])
+    return env.model_copy(update={"correlation_id": doc.get("correlation_id")})
+
+
 async def plan(db: Any, doc: dict) -> bool:
     """Insert once; False when the same key was planned before (redelivery, replay, race)."""
     try:
@@ -50,37 +57,38 @@ async def plan(db: Any, doc: dict) -> bool:
         return False
 
 
-def with_failure_event(settings: Any, doc: dict) -> dict:
-    """A message planned as failed (e.g. nobody to send to) announces it like any other failure."""
-    event = NotificationFailed(message_id=doc["_id"], channel=doc["channel"], template=doc.get("template"),
-                               attempts=0, error=doc.get("error"))
-    env = new_event(event, branch_id=doc["branch_id"], subject=doc["_id"], correlation_id=doc.get("correlation_id"))
-    return new_document(settings, doc, env)
+async def plan_many(ctx: ServiceContext, docs: list[dict]) -> int:
+    """Insert many, each once; a message planned as failed (nobody to send to) announces it with
+    notification.failed like any other failure."""
+    planned = 0
+    pending = [d for d in docs if d["status"] != "failed"]
+    if pending:
+        try:
+            planned += len((await ctx.db[MESSAGES].insert_many(pending, ordered=False)).inserted_ids)
+        except BulkWriteError as exc:
+            planned += exc.details.get("nInserted", 0)
+    for doc in docs:
+        if doc["status"] == "failed":
+            failed = NotificationFailed(message_id=doc["_id"], channel=doc["channel"], template=doc.get("template"),
+                                        attempts=0, error=doc.get("error"))
+            try:
+                await ctx.aggregate(MESSAGES).insert(doc, message_event(failed, doc))
+                planned += 1
+            except DuplicateKeyError:
+                pass
+    return planned
 
 
-async def plan_many(db: Any, docs: list[dict], settings: Any = None) -> int:
-    """Insert many; with `settings`, planned failures carry their notification.failed event."""
-    if not docs:
-        return 0
-    if settings is not None:
-        docs = [with_failure_event(settings, d) if d["status"] == "failed" else d for d in docs]
-    try:
-        result = await db[MESSAGES].insert_many(docs, ordered=False)
-        return len(result.inserted_ids)
-    except BulkWriteError as exc:
-        return exc.details.get("nInserted", 0)
-
-
-async def cancel(db: Any, ids: list[str], reason: str, now: datetime | None = None) -> int:
+async def cancel(ctx: ServiceContext, ids: list[str], reason: str, now: datetime | None = None) -> int:
     """Cancel those still waiting and not in a dispatcher's hands."""
     now = now or utcnow()
     cancelled = 0
     for _id in ids:
-        r = await db[MESSAGES].update_one(
+        done = await ctx.aggregate(MESSAGES).update(
             {"_id": _id, "status": {"$in": list(PENDING)}, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-            {"$set": {"status": "cancelled", "error": reason, SLOT_FIELD: None, "updated_at": now}, "$inc": {"version": 1}},
+            {"$set": {"status": "cancelled", "error": reason, SLOT_FIELD: None, "updated_at": now}},
         )
-        cancelled += r.modified_count
+        cancelled += done is not None
     return cancelled
 
 

@@ -6,17 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from crm_shared.aggregates import hidden
+from crm_shared.errors import Conflict, Invalid, NotFound
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, idempotent
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.http.problems import Problem, not_found
 from crm_shared.ids import utcnow, uuid7
-from crm_notify.directory.service import branch
 from crm_notify.dispatch.render import render_message
 from crm_notify.messages import service
 from crm_notify.messages.models import Accepted, MessageIn, MessageOut, Status, normalize_recipient
-from crm_notify.runtime import Rt
+from crm_notify.runtime import Ctx
 from crm_notify.templates.engine import RenderError
 
 router = APIRouter(tags=["messages"])
@@ -25,13 +25,13 @@ REVEAL_ROLES = ("admin", "manager", "integrator", "reception")
 
 def _readable(who: Principal) -> None:
     if who.role == "partner":
-        raise not_found("message")
+        raise NotFound("message")
 
 
 @router.post("/v1/messages", status_code=202, response_model=Accepted, summary="Send or schedule one message",
              responses={422: {"description": "Invalid recipient, unknown template, missing variable, SMS too long"}})
 async def send_message(
-    body: MessageIn, rt: Rt, response: Response,
+    body: MessageIn, ctx: Ctx, response: Response,
     who: Principal = require_roles("manager", "admin", "integrator"),
     key: str | None = Depends(idempotency_key),
 ) -> Accepted:
@@ -46,29 +46,29 @@ async def send_message(
             locale=body.locale, body=body.body, subject=body.subject, created_by=who.sub,
         )
         try:  # a missing variable or an over-long SMS is the caller's error now, not a failure later
-            await render_message(rt.db, rt.config, doc, await branch(rt.db, body.branch_id))
+            await render_message(ctx.db, ctx.config, doc, await ctx.state.directory.branch(body.branch_id))
         except RenderError as exc:
-            raise Problem(422, "render-failed", str(exc), errors=[{"loc": ["body", "data"], "msg": str(exc)}]) from None
-        await service.plan(rt.db, doc)
+            raise Invalid(str(exc), "render-failed", loc=["body", "data"]) from None
+        await service.plan(ctx.db, doc)
         return Accepted(id=_id, status=doc["status"])
 
-    out = await idempotent(rt.db, who.sub, key, body, response, create, status=202)
-    rt.wake.set()
+    out = await idempotent(ctx.db, who.sub, key, body, response, create, status=202)
+    ctx.wake("dispatch")
     return out
 
 
 @router.get("/v1/messages/{message_id}", response_model=MessageOut, summary="One message with its status")
-async def get_message(message_id: Annotated[str, Path(max_length=64)], rt: Rt, who: CurrentPrincipal) -> dict:
+async def get_message(message_id: Annotated[str, Path(max_length=64)], ctx: Ctx, who: CurrentPrincipal) -> dict:
     _readable(who)
-    doc = await rt.db[service.MESSAGES].find_one({"_id": message_id})
+    doc = await ctx.aggregate(service.MESSAGES).find_one({"_id": message_id})
     if doc is None or not who.sees_branch(doc["branch_id"]):
-        raise not_found("message")
+        raise NotFound("message")
     return service.public(doc, who.role in REVEAL_ROLES)
 
 
 @router.get("/v1/messages", summary="Messages of a branch, by recipient and status")
 async def list_messages(
-    rt: Rt, who: CurrentPrincipal,
+    ctx: Ctx, who: CurrentPrincipal,
     branch_id: Annotated[str, Query(pattern=BRANCH_ID_PATTERN)],
     status: Status | None = None,
     channel: Annotated[str | None, Query(pattern="^(sms|email)$")] = None,
@@ -86,8 +86,8 @@ async def list_messages(
         try:
             query["to"] = normalize_recipient(channel or ("email" if "@" in to else "sms"), to)
         except ValueError as exc:
-            raise Problem(422, "validation", str(exc), errors=[{"loc": ["query", "to"], "msg": str(exc)}]) from None
-    docs, nxt = await fetch_page(rt.db[service.MESSAGES], query, page, descending=True)
+            raise Invalid(str(exc), loc=["query", "to"]) from None
+    docs, nxt = await fetch_page(ctx.db[service.MESSAGES], query, page, descending=True, projection=hidden())
     reveal = who.role in REVEAL_ROLES
     return {"items": [service.public(d, reveal) for d in docs], "next_cursor": nxt}
 
@@ -95,13 +95,13 @@ async def list_messages(
 @router.post("/v1/messages/{message_id}/cancel", response_model=MessageOut, summary="Cancel a message not yet sent",
              responses={409: {"description": "Already sent, failed, cancelled, or being sent right now"}})
 async def cancel_message(
-    message_id: Annotated[str, Path(max_length=64)], rt: Rt,
+    message_id: Annotated[str, Path(max_length=64)], ctx: Ctx,
     who: Principal = require_roles("manager", "admin", "integrator"),
 ) -> dict:
-    doc = await rt.db[service.MESSAGES].find_one({"_id": message_id})
+    doc = await ctx.aggregate(service.MESSAGES).find_one({"_id": message_id})
     if doc is None or not who.sees_branch(doc["branch_id"]):
-        raise not_found("message")
-    if not await service.cancel(rt.db, [message_id], f"cancelled by {who.sub}"):
-        raise Problem(409, "not-cancellable", f"the message is {doc['status']} and can no longer be cancelled",
-                      status_now=doc["status"])
-    return service.public(await rt.db[service.MESSAGES].find_one({"_id": message_id}), who.role in REVEAL_ROLES)
+        raise NotFound("message")
+    if not await service.cancel(ctx, [message_id], f"cancelled by {who.sub}"):
+        raise Conflict("not-cancellable", f"the message is {doc['status']} and can no longer be cancelled",
+                       status_now=doc["status"])
+    return service.public(await ctx.aggregate(service.MESSAGES).find_one({"_id": message_id}), who.role in REVEAL_ROLES)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crm_notify.config import NotifySettings
+from crm_notify.settings import NotifySettings
 from crm_notify.providers.base import Provider
 
 GROUP = "crm.notify.providers"

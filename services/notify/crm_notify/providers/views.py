@@ -6,16 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from crm_shared.bus.outbox import with_events
-from crm_shared.events import new_event
+from crm_shared.errors import Invalid, NotFound
 from crm_shared.events.notify import NotificationDelivered, NotificationFailed
-from crm_shared.http.problems import Problem, not_found
+from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow
-from crm_notify.messages.service import MESSAGES
+from crm_shared.plugins import ServiceContext
+from crm_notify.messages.service import MESSAGES, message_event
 from crm_notify.providers.base import Receipt
 from crm_notify.providers.receipts import BadReceipt, ReceiptsIn
 from crm_notify.providers.registry import receipt_provider
-from crm_notify.runtime import NotifyRuntime, Rt
+from crm_notify.runtime import Ctx
 
 router = APIRouter(tags=["providers"])
 MAX_BODY = 256 * 1024
@@ -37,12 +37,12 @@ def _complete(doc: dict, parts: dict[str, int]) -> bool:
     return True
 
 
-async def apply_receipt(rt: NotifyRuntime, provider: str, r: Receipt) -> str:
-    ref = await rt.db["provider_refs"].find_one({"_id": f"{provider}:{r.provider_message_id}"})
+async def apply_receipt(ctx: ServiceContext, provider: str, r: Receipt) -> str:
+    ref = await ctx.db["provider_refs"].find_one({"_id": f"{provider}:{r.provider_message_id}"})
     if ref is None:
         return "unknown"
     mid, now = ref["message_id"], utcnow()
-    doc = await rt.db[MESSAGES].find_one_and_update(
+    doc = await ctx.db[MESSAGES].find_one_and_update(
         {"_id": mid, "status": "sent"},
         {"$addToSet": {"delivered_parts": _part_token(r)} if r.status == "delivered" else {"receipt_errors": r.error or "failed"},
          "$set": {"updated_at": now}},
@@ -60,13 +60,8 @@ async def apply_receipt(rt: NotifyRuntime, provider: str, r: Receipt) -> str:
         fields = {"status": "delivered", "delivered_at": now}
     else:
         return "partial"
-    env = new_event(event, branch_id=doc["branch_id"], subject=mid, correlation_id=doc.get("correlation_id"))
-    done = await rt.db[MESSAGES].update_one(
-        {"_id": mid, "status": "sent"},
-        with_events(rt.ctx.settings, {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}}, env),
-    )
-    if done.modified_count:
-        rt.ctx.events_written(MESSAGES, mid)
+    await ctx.aggregate(MESSAGES).update({"_id": mid, "status": "sent"}, {"$set": {**fields, "updated_at": now}},
+                                         message_event(event, doc))
     return fields["status"]
 
 
@@ -77,10 +72,10 @@ async def apply_receipt(rt: NotifyRuntime, provider: str, r: Receipt) -> str:
                  "application/json": {"schema": ReceiptsIn.model_json_schema()},
                  "application/x-www-form-urlencoded": {"schema": {"type": "object", "description": "Twilio status callback"}},
              }}})
-async def receipts(name: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")], request: Request, rt: Rt) -> dict[str, Any]:
-    provider = await receipt_provider(rt.config, name, rt.providers, rt.db)
+async def receipts(name: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")], request: Request, ctx: Ctx) -> dict[str, Any]:
+    provider = await receipt_provider(ctx.config, name, ctx.state.providers, ctx.db)
     if provider is None:
-        raise not_found("provider")
+        raise NotFound("provider")
     body = await request.body()
     if len(body) > MAX_BODY:
         raise Problem(413, "payload-too-large", "receipt bodies are limited to 256 KiB")
@@ -90,6 +85,6 @@ async def receipts(name: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z
     try:
         parsed = provider.parse_receipts(headers.get("content-type", ""), body)
     except BadReceipt as exc:
-        raise Problem(422, "validation", "the receipts are not valid", errors=[{"loc": ["body"], "msg": str(exc)[:500]}]) from None
-    results = [await apply_receipt(rt, provider.name, r) for r in parsed]
+        raise Invalid("the receipts are not valid", errors=[{"loc": ["body"], "msg": str(exc)[:500]}]) from None
+    results = [await apply_receipt(ctx, provider.name, r) for r in parsed]
     return {"accepted": len(parsed), "results": results}

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from crm_shared.errors import Forbidden, Invalid
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.http.auth import Principal, require_roles
-from crm_shared.http.problems import Problem, forbidden
-from crm_notify.runtime import Rt
+from crm_notify.runtime import Ctx
 from crm_notify.templates import service
 from crm_notify.templates.models import KEY_PATTERN, TemplateIn, TemplateOut
 
@@ -25,34 +25,34 @@ def _out(t: service.ResolvedTemplate, segments: int | None = None, warnings: lis
 @router.put("/v1/templates/{key}", response_model=TemplateOut, summary="Create or replace a template",
             responses={422: {"description": "Syntax error, unknown variable, or SMS too long"}})
 async def put_template(
-    body: TemplateIn, rt: Rt,
+    body: TemplateIn, ctx: Ctx,
     key: Annotated[str, Path(max_length=64, pattern=KEY_PATTERN)],
     who: Principal = require_roles("admin", "manager"),
 ) -> TemplateOut:
     if body.branch_id:
         who.require_branch(body.branch_id)
     elif who.role != "admin":
-        raise forbidden("only an admin may change a template for every branch; give branch_id")
+        raise Forbidden("only an admin may change a template for every branch; give branch_id")
     subject = body.subject if body.channel == "email" else None
     try:
-        segments, warnings = service.validate(key, body.channel, subject, body.body, rt.config.signature_for(body.branch_id))
+        segments, warnings = service.validate(key, body.channel, subject, body.body, ctx.config.signature_for(body.branch_id))
     except service.RenderError as exc:
-        raise Problem(422, "template-invalid", str(exc), errors=[{"loc": ["body", "body"], "msg": str(exc)}]) from None
-    if segments is not None and segments > rt.config.sms_max_segments:
-        raise Problem(422, "sms-too-long", f"renders to {segments} SMS parts; the maximum is {rt.config.sms_max_segments}")
+        raise Invalid(str(exc), "template-invalid", loc=["body", "body"]) from None
+    if segments is not None and segments > ctx.config.sms_max_segments:
+        raise Invalid(f"renders to {segments} SMS parts; the maximum is {ctx.config.sms_max_segments}", "sms-too-long")
     if segments and segments > 1:
         warnings.append(f"renders to {segments} SMS parts with sample data")
-    doc = await service.store(rt.db, key, body.channel, body.locale, subject, body.body, body.branch_id, who.sub)
+    doc = await service.store(ctx.db, key, body.channel, body.locale, subject, body.body, body.branch_id, who.sub)
     return _out(service._resolved(doc), segments, warnings)
 
 
 @router.get("/v1/templates", summary="Templates in effect: built-ins, global and branch overrides")
 async def list_templates(
-    rt: Rt, who: Principal = require_roles("admin", "manager"),
+    ctx: Ctx, who: Principal = require_roles("admin", "manager"),
     branch_id: Annotated[str | None, Query(pattern=BRANCH_ID_PATTERN)] = None,
     key: Annotated[str | None, Query(max_length=64, pattern=KEY_PATTERN)] = None,
 ) -> dict:
     if branch_id:
         who.require_branch(branch_id)
-    items = await service.listing(rt.db, branch_id, key)
+    items = await service.listing(ctx.db, branch_id, key)
     return {"items": [_out(t).model_dump() for t in items], "next_cursor": None}

@@ -11,15 +11,15 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from crm_shared.directory import BranchFacts, Directory
 from crm_shared.events import Envelope
 from crm_shared.events.reception import AppointmentCancelled, AppointmentScheduled
 from crm_shared.ids import utcnow
-from crm_notify.directory.service import BranchInfo, branch, local_text, staff_member
+from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import MESSAGES, cancel, plan_many
-from crm_notify.runtime import runtime_of
 from crm_notify.templates.defaults import KIND_LABELS
 from crm_notify.triggers.planner import keyed
-from crm_notify.triggers.rules import lead_time_label, reminder_plan
+from crm_notify.triggers.rules import lead_time_label, local_text, reminder_plan
 
 APPOINTMENTS = "appointments"
 LOCALE = "zh-CN"
@@ -42,8 +42,8 @@ async def _advance(db: Any, env: Envelope, appointment_id: str, fields: dict) ->
         return False
 
 
-async def _data(db: Any, info: BranchInfo, data: AppointmentScheduled) -> dict:
-    consultant = await staff_member(db, data.consultant_id) or {}
+async def _data(directory: Directory, info: BranchFacts, data: AppointmentScheduled) -> dict:
+    consultant = await directory.member(data.consultant_id) or {}
     return {"customer_name": data.customer.name, "start_local": local_text(data.start, info.timezone, LOCALE),
             "kind": data.kind, "kind_label": KIND_LABELS[LOCALE][data.kind], "branch_name": info.name,
             "consultant_name": consultant.get("name") or "", "consultant_phone": consultant.get("phone") or "",
@@ -54,7 +54,7 @@ def _customer_channels(data: AppointmentScheduled) -> list[tuple[str, str]]:
     return [(c, to) for c, to in (("sms", data.customer.phone), ("email", data.customer.email)) if to]
 
 
-def _plan(env: Envelope, data: AppointmentScheduled, base: dict, info: BranchInfo, now: datetime, notice: str) -> list[dict]:
+def _plan(env: Envelope, data: AppointmentScheduled, base: dict, info: BranchFacts, now: datetime, notice: str) -> list[dict]:
     occurrence = data.start.isoformat()
     channels = _customer_channels(data)
     common = dict(entity=data.appointment_id, recipient="customer", occurrence=occurrence, branch_id=env.branch_id, now=now)
@@ -72,48 +72,48 @@ async def _remember(db: Any, appointment_id: str, docs: list[dict]) -> None:
         await db[APPOINTMENTS].update_one({"_id": appointment_id}, {"$addToSet": {"message_ids": {"$each": [d["_id"] for d in docs]}}})
 
 
-async def on_scheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None:
-    rt = runtime_of(ctx)
-    if not await _advance(rt.db, env, data.appointment_id, {"start": data.start, "status": "scheduled", "branch_id": env.branch_id}):
+async def on_scheduled(ctx: ServiceContext, env: Envelope, data: AppointmentScheduled) -> None:
+    if not await _advance(ctx.db, env, data.appointment_id, {"start": data.start, "status": "scheduled", "branch_id": env.branch_id}):
         return
-    info = await branch(rt.db, env.branch_id)
-    docs = _plan(env, data, await _data(rt.db, info, data), info, utcnow(), "appointment_confirmation")
-    await _remember(rt.db, data.appointment_id, docs)
-    await plan_many(rt.db, docs, rt.ctx.settings)
-    rt.wake.set()
+    directory = ctx.state.directory
+    info = await directory.branch(env.branch_id)
+    docs = _plan(env, data, await _data(directory, info, data), info, utcnow(), "appointment_confirmation")
+    await _remember(ctx.db, data.appointment_id, docs)
+    await plan_many(ctx, docs)
+    ctx.wake("dispatch")
 
 
-async def on_rescheduled(ctx, env: Envelope, data: AppointmentScheduled) -> None:
+async def on_rescheduled(ctx: ServiceContext, env: Envelope, data: AppointmentScheduled) -> None:
     """Whatever is still pending for the old time (reminders, an unsent confirmation) is cancelled;
     new reminders follow the new time."""
-    rt = runtime_of(ctx)
-    if not await _advance(rt.db, env, data.appointment_id, {"start": data.start, "status": "scheduled", "branch_id": env.branch_id}):
+    if not await _advance(ctx.db, env, data.appointment_id, {"start": data.start, "status": "scheduled", "branch_id": env.branch_id}):
         return
-    state = await rt.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
+    state = await ctx.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
     occurrence = data.start.isoformat()
-    stale = [d["_id"] for d in await _messages(rt.db, state.get("message_ids", [])) if d.get("occurrence") != occurrence]
-    await cancel(rt.db, stale, f"moved: appointment rescheduled to {occurrence}")
-    info = await branch(rt.db, env.branch_id)
-    docs = _plan(env, data, await _data(rt.db, info, data), info, utcnow(), "appointment_rescheduled")
-    await _remember(rt.db, data.appointment_id, docs)
-    await plan_many(rt.db, docs, rt.ctx.settings)
-    rt.wake.set()
+    stale = [d["_id"] for d in await _messages(ctx.db, state.get("message_ids", [])) if d.get("occurrence") != occurrence]
+    await cancel(ctx, stale, f"moved: appointment rescheduled to {occurrence}")
+    directory = ctx.state.directory
+    info = await directory.branch(env.branch_id)
+    docs = _plan(env, data, await _data(directory, info, data), info, utcnow(), "appointment_rescheduled")
+    await _remember(ctx.db, data.appointment_id, docs)
+    await plan_many(ctx, docs)
+    ctx.wake("dispatch")
 
 
-async def on_cancelled(ctx, env: Envelope, data: AppointmentCancelled) -> None:
-    rt = runtime_of(ctx)
-    if not await _advance(rt.db, env, data.appointment_id, {"status": "cancelled", "branch_id": env.branch_id}):
+async def on_cancelled(ctx: ServiceContext, env: Envelope, data: AppointmentCancelled) -> None:
+    if not await _advance(ctx.db, env, data.appointment_id, {"status": "cancelled", "branch_id": env.branch_id}):
         return
-    state = await rt.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
-    await cancel(rt.db, list(state.get("message_ids", [])), "appointment cancelled")
-    info = await branch(rt.db, env.branch_id)
+    state = await ctx.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
+    await cancel(ctx, list(state.get("message_ids", [])), "appointment cancelled")
+    directory = ctx.state.directory
+    info = await directory.branch(env.branch_id)
     now = utcnow()
-    base = await _data(rt.db, info, data)
+    base = await _data(directory, info, data)
     docs = [keyed(kind="appointment_cancelled", template="appointment_cancelled", entity=data.appointment_id, channel=c,
                   to=to, recipient="customer", occurrence=data.start.isoformat(), branch_id=env.branch_id, due_at=now,
                   now=now, data=base) for c, to in _customer_channels(data)[:1]]
-    await plan_many(rt.db, docs, rt.ctx.settings)
-    rt.wake.set()
+    await plan_many(ctx, docs)
+    ctx.wake("dispatch")
 
 
 async def _messages(db: Any, ids: list[str]) -> list[dict]:

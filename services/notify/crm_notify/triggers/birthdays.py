@@ -1,4 +1,7 @@
-"""Daily birthday greetings (marketing: consent, opt-out and quiet hours apply at send time)."""
+"""Daily birthday greetings (marketing: consent, opt-out and quiet hours apply at send time).
+
+The pass of the leased timer "birthdays" (every `birthday_check_seconds`).
+"""
 
 from __future__ import annotations
 
@@ -7,29 +10,29 @@ from datetime import datetime
 from pymongo.errors import DuplicateKeyError
 
 from crm_shared.branches import zone
+from crm_shared.plugins import ServiceContext
 from crm_notify.contacts.service import CONTACTS, with_birthday
-from crm_notify.directory.service import BRANCHES, branch
 from crm_notify.messages.service import plan_many
-from crm_notify.runtime import NotifyRuntime
 from crm_notify.triggers.planner import keyed
 
 RUNS = "birthday_runs"
 
 
-async def plan_birthdays(rt: NotifyRuntime, now: datetime) -> int:
+async def plan_birthdays(ctx: ServiceContext, now: datetime) -> int:
     """Once per branch and branch-local day, from `birthday_hour` on; returns messages planned."""
-    branch_ids = set(await rt.db[BRANCHES].distinct("_id")) | set(await rt.db[CONTACTS].distinct("branch_id"))
+    directory = ctx.state.directory
+    branch_ids = set(await directory.branches.distinct("_id")) | set(await ctx.db[CONTACTS].distinct("branch_id"))
     planned = 0
     for branch_id in sorted(b for b in branch_ids if b):
-        info = await branch(rt.db, branch_id)
+        info = await directory.branch(branch_id)
         local = now.astimezone(zone(info.timezone))
-        if local.hour < rt.config.birthday_hour:
+        if local.hour < ctx.config.birthday_hour:
             continue
         run_id = f"{branch_id}:{local.date().isoformat()}"
-        if await rt.db[RUNS].find_one({"_id": run_id}):
+        if await ctx.db[RUNS].find_one({"_id": run_id}):
             continue
         docs = []
-        for contact in await with_birthday(rt.db, branch_id, local.date()):
+        for contact in await with_birthday(ctx.db, branch_id, local.date()):
             consent = contact.get("consent") or {}
             channel, to = ("sms", contact.get("phone")) if consent.get("sms") and contact.get("phone") else ("email", contact.get("email"))
             if not to or not consent.get(channel):
@@ -38,9 +41,11 @@ async def plan_birthdays(rt: NotifyRuntime, now: datetime) -> int:
                               to=to, recipient=contact["_id"], occurrence=str(local.year), branch_id=branch_id,
                               due_at=now, now=now, category="marketing",
                               data={"customer_name": contact.get("name", ""), "branch_name": info.name}))
-        planned += await plan_many(rt.db, docs, rt.ctx.settings)  # keyed per contact and year: a rerun plans nothing twice
+        planned += await plan_many(ctx, docs)  # keyed per contact and year: a rerun plans nothing twice
         try:
-            await rt.db[RUNS].insert_one({"_id": run_id, "at": now})
+            await ctx.db[RUNS].insert_one({"_id": run_id, "at": now})
         except DuplicateKeyError:
             pass
+    if planned:
+        ctx.wake("dispatch")
     return planned

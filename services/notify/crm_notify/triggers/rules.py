@@ -1,4 +1,4 @@
-"""Pure trigger rules: which reminders an appointment gets, and message keys."""
+"""Pure trigger rules: which reminders an appointment gets, message keys, and times as people read them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
-from crm_shared.branches import at_local, local_date
+from crm_shared.branches import at_local, local_date, zone
 
 EVENING_BEFORE = time(19, 0)
 REMINDER_KINDS = ("reminder_7d", "reminder_2d", "reminder_evening")
@@ -45,3 +45,11 @@ def lead_time_label(kind: str, locale: str) -> str:
         "en": {"reminder_7d": "in 7 days", "reminder_2d": "in 2 days", "reminder_evening": "tomorrow"},
     }
     return labels.get(locale, labels["zh-CN"]).get(kind, "")
+
+
+def local_text(moment: datetime, tz: str, locale: str) -> str:
+    """A moment in branch time, as a message shows it (`2026年12月1日 09:00`)."""
+    local = moment.astimezone(zone(tz))
+    if locale == "en":
+        return local.strftime("%Y-%m-%d %H:%M")
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
