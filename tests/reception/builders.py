@@ -60,13 +60,13 @@ class Office:
         await self.emit(StaffLeft(staff_id=staff_id, role="consultant", name="gone"))
         assert await eventually(lambda: self.db.staff.find_one({"_id": staff_id, "active": False}))
 
-    async def lead(self, phone: str, owner_id: str | None) -> str:
+    async def lead(self, phone: str, owner_id: str | None, branch: str | None = None) -> str:
         e164 = normalize(phone)
         lead_id = uuid7()
         await self.emit(LeadRegistered(
             lead_id=lead_id, customer=MaskedCustomer(name="王先生", phone_masked=mask(e164),
                                                      phone_hash=phone_hash(e164, self.settings.phone_hash_key)),
-            source=LeadSource(channel="walk_in"), owner_id=owner_id), subject=lead_id)
+            source=LeadSource(channel="walk_in"), owner_id=owner_id), branch=branch, subject=lead_id)
         assert await eventually(lambda: self.db.leads.find_one({"_id": lead_id, "as_of": {"$exists": True}}))
         return lead_id
 

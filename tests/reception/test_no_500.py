@@ -1,4 +1,6 @@
-"""No request content produces a 500: random and mutated bodies against every writing endpoint."""
+"""No request content produces a 500: random and mutated bodies against every writing endpoint, and
+random query strings against every reading one -- control characters, zero-width text and times
+far outside 2000-2200 included (issue 14, D5)."""
 
 import json
 
@@ -7,9 +9,12 @@ from hypothesis import strategies as st
 
 from tests.reception.builders import future, office
 
+ODD = st.sampled_from(["\x00", "a\x01b", "\u200b\u200b", "   ", "\ufeff", "a\u2028b", "0001-01-01T00:00:00+00:00",
+                       "9999-12-31T23:59:59+14:00", "2200-12-31T23:59:59-14:00", "1999-12-31T23:59:59-14:00",
+                       "0000-01-01", "9999-12-31", "2200-12-31", "24:00", "09:00+08:00", "-1", "1e400"])
 leaf = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=False),
                  st.text(max_size=30), st.just("2030-01-01T10:00:00+08:00"), st.just("13812345678"),
-                 st.just({"$ne": None}), st.just("A"), st.just("showing"))
+                 st.just({"$ne": None}), st.just("A"), st.just("showing"), ODD)
 anything = st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                      st.dictionaries(st.text(max_size=12), inner, max_size=5)), max_leaves=12)
 
@@ -67,3 +72,28 @@ async def test_random_and_mutated_bodies_never_500(urls):
                 if r.status_code >= 500:
                     failures.append((body, r.text))
             assert not failures, (method, path, failures[:3])
+
+
+async def test_random_query_strings_never_500(urls):
+    async with office(urls) as o:
+        (c1,) = await o.staff()
+        appt = (await o.book(c1, future(30))).json()
+        value = st.one_of(ODD, st.text(st.characters(codec="utf-8"), max_size=20), st.just(c1), st.just(o.branch),
+                          st.just("2030-01-01"), st.just("2030-01-01T10:00:00+08:00"))
+        reads = [
+            ("/v1/appointments", ("branch_id", "consultant_id", "lead_id", "from", "to", "status", "limit", "cursor")),
+            ("/v1/appointments/availability", ("branch_id", "consultant_id", "date", "opens", "closes")),
+            (f"/v1/appointments/{appt['id']}", ()),
+            ("/v1/visits", ("branch_id", "status", "lead_id")),
+            (f"/v1/rotation/{o.branch}", ("date",)),
+            ("/v1/receptions", ("branch_id", "status")),
+        ]
+        for path, names in reads:
+            failures = []
+            params = st.fixed_dictionaries({}, optional={n: value for n in names}) if names else st.just({})
+            for query in draw(params, 40 if names else 1):
+                for role in ("manager", "integrator", "partner"):
+                    r = await o.client.get(path, params=query, headers=o.auth(role))
+                    if r.status_code >= 500:
+                        failures.append((role, query, r.text))
+            assert not failures, (path, failures[:3])

@@ -1,13 +1,14 @@
-"""What every reception module shares: the request context, id/branch field rules, visibility."""
+"""What every reception module shares: the request context, id/branch field rules, who may
+call what, visibility, and the checks that a referenced staff member belongs to the branch."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Response
-from pydantic import AfterValidator, BaseModel
+from pydantic import BaseModel
 
 from crm_shared.errors import Invalid, NotFound
 from crm_shared.http.auth import Principal
@@ -22,25 +23,10 @@ BranchPath = Annotated[str, Path(max_length=63, pattern=r"^[a-z0-9][a-z0-9-]{0,6
 ID_FIELD: dict[str, Any] = dict(min_length=1, max_length=64, pattern=ID_PATTERN)
 BRANCH_FIELD: dict[str, Any] = dict(max_length=63, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
 MANAGERS = ("manager", "admin")
-
-
-def _aware(value: datetime) -> datetime:
-    """Naive datetimes are ambiguous across branch time zones: refuse them, store UTC."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("timestamp needs a UTC offset (ISO 8601 with offset)")
-    if not (2000 <= value.year <= 2200):
-        raise ValueError("timestamp out of range")
-    return value.astimezone(UTC)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-
-
-def sane_date(value: date, where: str = "date") -> date:
-    """Dates outside 2000-2200 are typos, and would overflow branch-time arithmetic."""
-    if not (2000 <= value.year <= 2200):
-        raise Invalid("the request has invalid fields", errors=[{"loc": ["query", where], "msg": "date out of range"}])
-    return value
+STAFF = ("consultant", "reception", *MANAGERS)
+# Integrations read the calendar and the floor (phones masked); partners see nothing of the office's
+# floor: a customer the office booked or met is not theirs to report (issue 14, D2).
+READERS = (*STAFF, "integrator")
 
 
 def visible(doc: dict | None, who: Principal, what: str) -> dict:
@@ -48,6 +34,26 @@ def visible(doc: dict | None, who: Principal, what: str) -> dict:
     if doc is None or not who.sees_branch(doc["branch_id"]):
         raise NotFound(what)
     return doc
+
+
+def scoped(doc: dict | None, who: Principal, what: str, roles: Sequence[str]) -> dict:
+    """The document for a caller of one of `roles`: another branch's object is 404 whatever the
+    role (a 403 would confirm it exists), a visible one 403 for any other role."""
+    visible(doc, who, what)
+    who.require_role(*roles)  # type: ignore[arg-type]
+    return doc  # type: ignore[return-value]
+
+
+async def require_member(ctx: ServiceContext, branch_id: str, staff_id: str, kind: str, loc: list, *,
+                         roles: Sequence[str] = ("consultant",), active: bool = True, field: str = "consultant_id") -> dict:
+    """The directory's copy of a staff member the request names; 422 `kind` naming the field when the
+    id is unknown, of another branch, of another role, or (when `active`) has left."""
+    member = await ctx.state.directory.member(staff_id, active_only=active)
+    if member is None or member.get("branch_id") != branch_id or member.get("role") not in roles:
+        state = "an active" if active else "a"
+        raise Invalid(f"not {state} {' or '.join(roles)} of this branch (unknown, left, or not yet known here)",
+                      kind=kind, loc=loc, **{field: staff_id})
+    return member
 
 
 def utc(value: datetime) -> datetime:

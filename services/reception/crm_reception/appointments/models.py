@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from crm_shared.text import Line, Moment, Paragraph, clean_line
 from crm_reception.appointments.rules import interval_problem
-from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime
+from crm_reception.common import BRANCH_FIELD, ID_FIELD
 
 Kind = Literal["showing", "office_visit", "signing"]
 Status = Literal["scheduled", "arrived", "cancelled", "no_show"]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+                  AfterValidator(clean_line)]  # the pattern lets NUL and other control characters through
 
 
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100, examples=["王先生"])
+    name: Line(100) = Field(examples=["王先生"])
     phone: str = Field(min_length=3, max_length=40, description="Any common format; stored as E.164.", examples=["13812345678"])
-    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: Email | None = None
 
 
 class AppointmentCreate(BaseModel):
@@ -28,14 +31,14 @@ class AppointmentCreate(BaseModel):
     lead_id: str | None = Field(None, **ID_FIELD)
     customer: CustomerIn
     kind: Kind
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
     party_size: int = Field(1, ge=1, le=50)
-    notes: str | None = Field(None, max_length=2000)
+    notes: Paragraph(2000) | None = None
     on_site: bool = Field(False, description="A showing on a construction site: adds the safety checklist.")
     children: int = Field(0, ge=0, le=50, description="Children in the party (they wait at the sales office).")
     elderly: int = Field(0, ge=0, le=50, description="Elderly visitors in the party (they wait at the sales office).")
-    route: str | None = Field(None, max_length=500, description="The planned route on site.")
+    route: Line(500) | None = Field(None, description="The planned route on site.")
 
     @model_validator(mode="after")
     def _check(self) -> "AppointmentCreate":
@@ -50,8 +53,8 @@ class AppointmentPatch(BaseModel):
     """Reschedule (`start` and `end` together) and/or hand over to another consultant."""
 
     model_config = ConfigDict(extra="forbid")
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Moment | None = None
+    end: Moment | None = None
     consultant_id: str | None = Field(None, **ID_FIELD)
 
     @model_validator(mode="after")
@@ -67,7 +70,7 @@ class AppointmentPatch(BaseModel):
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(None, max_length=500)
+    reason: Line(500) | None = None
 
 
 class CustomerOut(BaseModel):

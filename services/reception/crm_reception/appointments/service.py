@@ -17,7 +17,8 @@ from crm_shared.phones import InvalidPhone, normalize
 from crm_shared.plugins import ServiceContext
 from crm_reception.appointments import claims, rules
 from crm_reception.appointments.models import AppointmentCreate, AppointmentPatch
-from crm_reception.common import utc
+from crm_reception.common import require_member, utc
+from crm_reception.projections.service import lead_of_branch
 
 APPOINTMENTS = "appointments"
 
@@ -35,9 +36,14 @@ def event_data(cls: type, doc: dict, **extra: Any):
 
 
 async def _require_consultant(ctx: ServiceContext, branch_id: str, consultant_id: str) -> None:
-    if not await ctx.state.directory.is_active(branch_id, consultant_id, "consultant"):
-        raise Invalid("not an active consultant of this branch (left, or not yet known)", kind="unknown-consultant",
-                      consultant_id=consultant_id)
+    await require_member(ctx, branch_id, consultant_id, "unknown-consultant", ["body", "consultant_id"])
+
+
+async def _require_lead(ctx: ServiceContext, branch_id: str, lead_id: str) -> None:
+    """Only a lead of the appointment's branch: another branch's would list the appointment under it."""
+    if await lead_of_branch(ctx, branch_id, lead_id) is None:
+        raise Invalid("not a lead of this branch (unknown, or registered a moment ago and not yet known here)",
+                      kind="unknown-lead", loc=["body", "lead_id"], lead_id=lead_id)
 
 
 async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
@@ -49,6 +55,8 @@ async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
     _id, now = uuid7(), utcnow()
     _not_past(body.start, now)
     await _require_consultant(ctx, body.branch_id, body.consultant_id)
+    if body.lead_id is not None:
+        await _require_lead(ctx, body.branch_id, body.lead_id)
     slot_ids = rules.claim_ids(body.consultant_id, body.start, body.end)
     await claims.claim(ctx, body.branch_id, body.consultant_id, slot_ids, _id)
     doc = {
@@ -155,6 +163,8 @@ async def mark_no_shows(ctx: ServiceContext, now: datetime) -> int:
 
 
 async def availability(ctx: ServiceContext, branch_id: str, consultant_id: str, day, opens: time, closes: time) -> dict:
+    """Busy and free time of a consultant of the branch (one who left still has a past to show)."""
+    await require_member(ctx, branch_id, consultant_id, "unknown-consultant", ["query", "consultant_id"], active=False)
     b = await ctx.state.directory.branch(branch_id)
     open_at, close_at = at_local(day, opens, b.timezone), at_local(day, closes, b.timezone)
     docs = await appointments(ctx).find({

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from crm_shared.aggregates import hidden
-from crm_shared.errors import Invalid
+from crm_shared.errors import Forbidden, Invalid
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.phones import mask
+from crm_shared.text import Day, Moment
 from crm_reception.appointments import service
 from crm_reception.appointments.models import AppointmentCreate, AppointmentPatch, AppointmentPublic, CancelIn, Status
-from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime, Ctx, IdPath, idempotent, sane_date, visible
+from crm_reception.common import BRANCH_FIELD, ID_FIELD, READERS, STAFF, Ctx, IdPath, idempotent, scoped
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
-BOOKERS = ("consultant", "reception", "manager", "admin")
-SEES_PHONE = ("consultant", "reception", "manager", "admin")
+SEES_PHONE = STAFF
 
 
 def public(doc: dict, who: Principal) -> AppointmentPublic:
@@ -29,15 +30,31 @@ def public(doc: dict, who: Principal) -> AppointmentPublic:
                              **{k: doc.get(k) for k in AppointmentPublic.model_fields if k not in ("id", "customer")})
 
 
-async def _load(c: Ctx, appointment_id: str, who: Principal) -> dict:
-    return visible(await service.appointments(c).find_one({"_id": appointment_id}), who, "appointment")
+async def _readable(appointment_id: IdPath, c: Ctx, who: CurrentPrincipal) -> dict:
+    return scoped(await service.appointments(c).find_one({"_id": appointment_id}), who, "appointment", READERS)
+
+
+async def _changeable(appointment_id: IdPath, c: Ctx, who: CurrentPrincipal) -> dict:
+    """The appointment for a caller who may change it: staff of its branch, and of consultants only
+    its own consultant (reading colleagues' appointments stays open: the branch shares a calendar)."""
+    doc = scoped(await service.appointments(c).find_one({"_id": appointment_id}), who, "appointment", STAFF)
+    if who.role == "consultant" and doc["consultant_id"] != who.sub:
+        raise Forbidden("a consultant changes, cancels or marks no-show only its own appointments")
+    return doc
+
+
+Readable = Annotated[dict, Depends(_readable)]
+Changeable = Annotated[dict, Depends(_changeable)]
 
 
 @router.post("", status_code=201, summary="Book an appointment or showing",
              description="Claims the consultant's time race-safely: of two overlapping bookings exactly one gets 201, "
                          "the other 409 `double-booking`. Times are rounded outward to 5-minute slots. A showing with "
-                         "`on_site` carries the site checklist (hard hats, children/elderly wait, route).")
-async def book(body: AppointmentCreate, c: Ctx, response: Response, who: Principal = require_roles(*BOOKERS),
+                         "`on_site` carries the site checklist (hard hats, children/elderly wait, route). Staff only. "
+                         "422 `unknown-consultant` (not an active consultant of the branch), `unknown-lead` (not a lead "
+                         "reception has seen registered in the branch; one registered a moment ago may need a retry), "
+                         "`start-in-past`.")
+async def book(body: AppointmentCreate, c: Ctx, response: Response, who: Principal = require_roles(*STAFF),
                key: str | None = Depends(idempotency_key)) -> AppointmentPublic:
     who.require_branch(body.branch_id)
     return await idempotent(c, who, key, body, response, lambda: _create(c, body, who))
@@ -47,11 +64,14 @@ async def _create(c: Ctx, body: AppointmentCreate, who: Principal) -> Appointmen
     return public(await service.create(c, body), who)
 
 
-@router.get("", summary="List appointments", description="Filters: branch, consultant, lead, start time range, status.")
+@router.get("", summary="List appointments",
+            description="Filters: branch, consultant, lead, start time range, status. Staff and integrators (the phone "
+                        "masked for integrators); partners 403: the office's customers are not theirs to report.")
 async def list_appointments(
-    c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params),
+    c: Ctx, page: PageParams = Depends(page_params), who: Principal = require_roles(*READERS),
     branch_id: str | None = Query(None, **BRANCH_FIELD), consultant_id: str | None = Query(None, **ID_FIELD),
-    start_from: AwareDatetime | None = Query(None, alias="from"), start_to: AwareDatetime | None = Query(None, alias="to"),
+    start_from: Annotated[Moment | None, Query(alias="from")] = None,
+    start_to: Annotated[Moment | None, Query(alias="to")] = None,
     status: Status | None = None, lead_id: str | None = Query(None, **ID_FIELD),
 ) -> dict:
     query: dict = who.branch_filter(branch_id)
@@ -68,10 +88,12 @@ async def list_appointments(
 
 
 @router.get("/availability", summary="A consultant's free and busy time on a day",
-            description="Busy intervals (scheduled or arrived appointments) and free gaps within opening hours, branch time.")
+            description="Busy intervals (scheduled or arrived appointments) and free gaps within opening hours, branch time. "
+                        "Staff and integrators. 422 `unknown-consultant` for anyone never a consultant of the branch.")
 async def availability(
-    c: Ctx, who: CurrentPrincipal, branch_id: str = Query(**BRANCH_FIELD), consultant_id: str = Query(**ID_FIELD),
-    day: date = Query(alias="date", description="Branch-local date."),
+    c: Ctx, day: Annotated[Day, Query(alias="date", description="Branch-local date.")],
+    who: Principal = require_roles(*READERS), branch_id: str = Query(**BRANCH_FIELD),
+    consultant_id: str = Query(**ID_FIELD),
     opens: time = Query(time(9, 0), description="Opening time, branch-local."),
     closes: time = Query(time(18, 0), description="Closing time, branch-local."),
 ) -> dict:
@@ -81,33 +103,33 @@ async def availability(
                       errors=[{"loc": ["query", "opens" if opens.tzinfo else "closes"], "msg": "no UTC offset allowed"}])
     if closes <= opens:
         raise Invalid("closes must be after opens", errors=[{"loc": ["query", "closes"], "msg": "before opens"}])
-    return await service.availability(c, branch_id, consultant_id, sane_date(day), opens, closes)
+    return await service.availability(c, branch_id, consultant_id, day, opens, closes)
 
 
-@router.get("/{appointment_id}", summary="One appointment")
-async def get_appointment(appointment_id: IdPath, c: Ctx, who: CurrentPrincipal) -> AppointmentPublic:
-    return public(await _load(c, appointment_id, who), who)
+@router.get("/{appointment_id}", summary="One appointment", description="Staff and integrators (phone masked); partners 403.")
+async def get_appointment(doc: Readable, who: CurrentPrincipal) -> AppointmentPublic:
+    return public(doc, who)
 
 
 @router.patch("/{appointment_id}", summary="Reschedule or hand over to another consultant",
               description="`start`+`end` move it, `consultant_id` hands it over; the new time is claimed before the old "
-                          "is freed, so a clash leaves it unchanged (409). `If-Match` guards against stale edits (412).")
-async def patch(appointment_id: IdPath, body: AppointmentPatch, c: Ctx, who: Principal = require_roles(*BOOKERS),
+                          "is freed, so a clash leaves it unchanged (409). `If-Match` guards against stale edits (412). "
+                          "A consultant changes only its own appointments (403); front desk and managers any of the branch.")
+async def patch(doc: Changeable, body: AppointmentPatch, c: Ctx, who: CurrentPrincipal,
                 expected: int | None = Depends(if_match_version)) -> AppointmentPublic:
-    doc = await _load(c, appointment_id, who)
     return public(await service.reschedule(c, doc, body, expected), who)
 
 
-@router.post("/{appointment_id}/cancel", summary="Cancel (frees the slot)")
-async def cancel(appointment_id: IdPath, c: Ctx, who: Principal = require_roles(*BOOKERS),
-                 body: CancelIn | None = None, expected: int | None = Depends(if_match_version)) -> AppointmentPublic:
-    doc = await _load(c, appointment_id, who)
+@router.post("/{appointment_id}/cancel", summary="Cancel (frees the slot)",
+             description="A consultant cancels only its own appointments (403); front desk and managers any of the branch.")
+async def cancel(doc: Changeable, c: Ctx, who: CurrentPrincipal, body: CancelIn | None = None,
+                 expected: int | None = Depends(if_match_version)) -> AppointmentPublic:
     return public(await service.cancel(c, doc, body.reason if body else None, expected), who)
 
 
 @router.post("/{appointment_id}/no-show", summary="Mark as no-show",
-             description="Also happens automatically when nobody checked in within the branch's `no_show_grace_minutes`.")
-async def no_show(appointment_id: IdPath, c: Ctx, who: Principal = require_roles(*BOOKERS),
+             description="Also happens automatically when nobody checked in within the branch's `no_show_grace_minutes`. "
+                         "A consultant marks only its own appointments (403).")
+async def no_show(doc: Changeable, c: Ctx, who: CurrentPrincipal,
                   expected: int | None = Depends(if_match_version)) -> AppointmentPublic:
-    doc = await _load(c, appointment_id, who)
     return public(await service.no_show(c, doc, expected), who)

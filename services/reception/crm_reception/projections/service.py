@@ -32,6 +32,12 @@ async def close_lead(ctx: ServiceContext, lead_id: str) -> None:
     await ctx.db[LEADS].update_one({"_id": lead_id}, {"$set": {"closed": True}}, upsert=True)
 
 
+async def lead_of_branch(ctx: ServiceContext, branch_id: str, lead_id: str) -> dict | None:
+    """The lead if reception has seen it registered in this branch (open or closed), else None."""
+    lead = await ctx.db[LEADS].find_one({"_id": lead_id})
+    return lead if lead is not None and lead.get("branch_id") == branch_id else None
+
+
 async def open_lead(ctx: ServiceContext, branch_id: str, phone_hash: str) -> dict | None:
     """The open lead of this phone in the branch (at most one, by the leads service's dedup)."""
     index = await ctx.db[LEAD_PHONES].find_one({"_id": f"{branch_id}:{phone_hash}"})

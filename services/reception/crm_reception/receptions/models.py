@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crm_reception.common import BRANCH_FIELD, ID_FIELD, AwareDatetime
+from crm_shared.text import Line, Moment, Paragraph
+from crm_reception.common import BRANCH_FIELD, ID_FIELD
 from crm_reception.receptions.rules import MAX_DURATION
 
 ReceptionClass = Literal["A", "B", "C", "D"]
@@ -16,8 +17,15 @@ Status = Literal["pending", "awaiting_general_manager", "approved", "rejected", 
 
 class Guest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
-    title: str | None = Field(None, max_length=100, examples=["副局长"])
+    name: Line(100)
+    title: Line(100) | None = Field(None, examples=["副局长"])
+
+
+class GuestOut(BaseModel):
+    """A guest as stored: shown as it is, never validated again (a rule tightened later must not break reads)."""
+
+    name: str
+    title: str | None = None
 
 
 class Resource(BaseModel):
@@ -36,9 +44,9 @@ class ReceptionCreate(BaseModel):
     reception_class: ReceptionClass = Field(alias="class", description="A VIP/government/top management; B major or "
                                             "likely-to-sign; C regular, early stage; D vendors, general.")
     guests: list[Guest] = Field(min_length=1, max_length=100)
-    arrive_at: AwareDatetime
-    leave_at: AwareDatetime
-    purpose: str = Field(min_length=1, max_length=2000)
+    arrive_at: Moment
+    leave_at: Moment
+    purpose: Paragraph(2000)
     resources: list[Resource] = Field(default_factory=list, max_length=10)
     budget_per_head: float | None = Field(None, ge=0, le=100000, description="CNY; defaults to the class maximum.")
     host_id: str | None = Field(None, description="Who hosts; the requester by default.", **ID_FIELD)
@@ -56,26 +64,26 @@ class ReceptionCreate(BaseModel):
 
 class Approval(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(None, max_length=1000)
+    note: Paragraph(1000) | None = None
 
 
 class Rejection(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Paragraph(1000)
 
 
 class FollowUpTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=200)
-    owner_id: str | None = Field(None, **ID_FIELD)
-    due: AwareDatetime | None = None
+    title: Line(200)
+    owner_id: str | None = Field(None, description="Staff of the reception's branch.", **ID_FIELD)
+    due: Moment | None = None
 
 
 class Feedback(BaseModel):
     """接待信息反馈表: what happened, what it cost, what follows."""
 
     model_config = ConfigDict(extra="forbid")
-    summary: str = Field(min_length=1, max_length=4000)
+    summary: Paragraph(4000)
     spent: float | None = Field(None, ge=0, le=10_000_000, description="Total spent, CNY.")
     follow_ups: list[FollowUpTask] = Field(default_factory=list, max_length=20)
 
@@ -88,7 +96,7 @@ class ReceptionPublic(BaseModel):
     status: Status
     host_id: str
     requested_by: str
-    guests: list[Guest]
+    guests: list[GuestOut]
     arrive_at: datetime
     leave_at: datetime
     purpose: str

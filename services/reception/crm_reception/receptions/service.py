@@ -17,11 +17,12 @@ from crm_shared.events.reception import (
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
-from crm_reception.common import utc
+from crm_reception.common import MANAGERS, STAFF, require_member, utc
 from crm_reception.receptions import rules
 from crm_reception.receptions.models import Approval, Feedback, ReceptionCreate
 
 RECEPTIONS, RESOURCE_SLOTS = "receptions", "resource_slots"
+HOSTS = ("consultant", *MANAGERS)  # who may host, and so file the feedback
 
 
 def receptions(ctx: ServiceContext) -> Aggregate:
@@ -66,6 +67,9 @@ async def release_resources(ctx: ServiceContext, doc: dict) -> None:
 
 
 async def request(ctx: ServiceContext, body: ReceptionCreate, who: Principal, now: datetime) -> dict:
+    if body.host_id is not None:
+        await require_member(ctx, body.branch_id, body.host_id, "unknown-host", ["body", "host_id"], roles=HOSTS,
+                             field="host_id")
     b = await ctx.state.directory.branch(body.branch_id)
     cls = body.reception_class
     pol = rules.policy(cls, b.raw_settings)
@@ -124,10 +128,14 @@ async def reject(ctx: ServiceContext, doc: dict, reason: str, who: Principal, ex
 
 
 async def file_feedback(ctx: ServiceContext, doc: dict, body: Feedback, who: Principal) -> dict:
-    if who.sub != doc["host_id"] and who.role not in ("manager", "admin"):
+    if who.sub != doc["host_id"] and who.role not in MANAGERS:
         raise Forbidden("only the host or a manager files the feedback")
     if doc["status"] != "approved":
         raise Conflict("wrong-status", f"feedback is for approved receptions; this one is {doc['status']}")
+    for i, task in enumerate(body.follow_ups):
+        if task.owner_id is not None:
+            await require_member(ctx, doc["branch_id"], task.owner_id, "unknown-owner",
+                                 ["body", "follow_ups", i, "owner_id"], roles=STAFF, field="owner_id")
     feedback = {**body.model_dump(), "by": who.sub, "at": utcnow()}
     return await _change(ctx, doc, None, {"$set": {"status": "completed", "feedback": feedback}},
                          event_data(ReceptionCompleted, doc, spent=body.spent))

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from crm_shared.errors import Forbidden, Invalid
-from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_reception.common import BranchPath, Ctx, sane_date
+from crm_shared.errors import Forbidden
+from crm_shared.http.auth import Principal, require_roles
+from crm_shared.text import Day
+from crm_reception.common import READERS, STAFF, BranchPath, Ctx, require_member
 from crm_reception.rotation import rules, service
 from crm_reception.rotation.models import QueueChange, RotationPublic
 
 router = APIRouter(prefix="/v1/rotation", tags=["rotation"])
-QUEUE_ROLES = ("reception", "consultant", "manager", "admin")
 
 
 @router.get("/{branch_id}", summary="Today's rotation (轮排) queue and who is next",
-            description="Queue of present consultants, longest-waiting first; `next` skips busy ones.")
-async def show(branch_id: BranchPath, c: Ctx, who: CurrentPrincipal,
-               day: date | None = Query(None, alias="date", description="Branch-local day; today by default.")) -> RotationPublic:
+            description="Queue of present consultants, longest-waiting first; `next` skips busy ones. Staff and "
+                        "integrators; partners 403 (the front-desk queue is internal to the office).")
+async def show(branch_id: BranchPath, c: Ctx, who: Principal = require_roles(*READERS),
+               day: Annotated[Day | None, Query(alias="date", description="Branch-local day; today by default.")] = None,
+               ) -> RotationPublic:
     who.require_branch(branch_id)
-    if who.role == "partner":  # the front-desk queue is internal to the office
-        raise Forbidden("partners do not see the consultant rotation")
-    doc = await service.load(c, branch_id, sane_date(day) if day else await service.today(c, branch_id), create=False)
+    doc = await service.load(c, branch_id, day or await service.today(c, branch_id), create=False)
     return RotationPublic(**service.public(doc))
 
 
@@ -36,23 +36,23 @@ def _may_change(who: Principal, consultant_id: str) -> None:
              description="Joining puts the consultant behind everyone present; joining twice changes nothing. "
                          "Only active consultants of the branch (from `staff.joined`) may join.")
 async def join(branch_id: BranchPath, body: QueueChange, c: Ctx,
-               who: Principal = require_roles(*QUEUE_ROLES)) -> RotationPublic:
+               who: Principal = require_roles(*STAFF)) -> RotationPublic:
     who.require_branch(branch_id)
     _may_change(who, body.consultant_id)
-    if not await c.state.directory.is_active(branch_id, body.consultant_id, "consultant"):
-        raise Invalid("not an active consultant of this branch", kind="unknown-consultant",
-                      consultant_id=body.consultant_id)
+    await require_member(c, branch_id, body.consultant_id, "unknown-consultant", ["body", "consultant_id"])
     day = await service.today(c, branch_id)
     doc, _ = await service.apply(c, branch_id, day, lambda s: (rules.join(s, body.consultant_id), None))
     return RotationPublic(**service.public(doc))
 
 
 @router.post("/{branch_id}/leave", summary="A consultant leaves today's queue",
-             description="The consultant stops receiving walk-ins; a visitor they are serving stays theirs.")
+             description="The consultant stops receiving walk-ins; a visitor they are serving stays theirs. "
+                         "422 `unknown-consultant` for anyone who never was a consultant of the branch.")
 async def leave(branch_id: BranchPath, body: QueueChange, c: Ctx,
-                who: Principal = require_roles(*QUEUE_ROLES)) -> RotationPublic:
+                who: Principal = require_roles(*STAFF)) -> RotationPublic:
     who.require_branch(branch_id)
     _may_change(who, body.consultant_id)
+    await require_member(c, branch_id, body.consultant_id, "unknown-consultant", ["body", "consultant_id"], active=False)
     day = await service.today(c, branch_id)
     doc, _ = await service.apply(c, branch_id, day, lambda s: (rules.leave(s, body.consultant_id), None))
     return RotationPublic(**service.public(doc))

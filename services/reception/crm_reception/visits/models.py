@@ -7,12 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_shared.text import Line, Paragraph
 from crm_reception.common import BRANCH_FIELD, ID_FIELD
 
 
 class VisitorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100, examples=["李女士"])
+    name: Line(100) = Field(examples=["李女士"])
     phone: str = Field(min_length=3, max_length=40, description="Normalised to E.164; only its mask and hash are kept.")
 
 
@@ -26,8 +27,8 @@ class VisitCreate(BaseModel):
 
 class VisitEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    outcome: str | None = Field(None, max_length=100, examples=["interested", "deposit", "not_interested"])
-    note: str | None = Field(None, max_length=2000)
+    outcome: Line(100) | None = Field(None, examples=["interested", "deposit", "not_interested"])
+    note: Paragraph(2000) | None = None
 
 
 class VisitorOut(BaseModel):
