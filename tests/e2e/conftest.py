@@ -20,6 +20,9 @@ from tests.support.runtime import bearer, eventually, isolated_settings, running
 
 
 @dataclass
+UNKNOWN_YET = {"unknown-consultant", "unknown-lead", "unknown-host"}
+
+
 class Floor:
     """One branch with its people, and a client that acts as any of them."""
 
@@ -38,11 +41,12 @@ class Floor:
         return r.json() if r.content and r.headers.get("content-type", "").endswith("json") else r
 
     async def call_once_known(self, method: str, path: str, role: str, sub: str | None = None, timeout: float = 20.0, **kw):
-        """A call naming staff that another service learns of from `staff.joined`: retried while
-        that service answers `/unknown-consultant` (it has not seen the event yet)."""
+        """A call naming staff or a lead that another service learns of from events (`staff.joined`,
+        `lead.registered`): retried while that service answers `/unknown-<what>` (not seen yet)."""
         async def attempt():
             r = await self.client.request(method, path, headers=self.as_(role, sub), **kw)
-            return None if r.status_code == 422 and r.json().get("type", "").endswith("/unknown-consultant") else r
+            unknown = r.status_code == 422 and r.json().get("type", "").rsplit("/", 1)[-1] in UNKNOWN_YET
+            return None if unknown else r
 
         r = await self.until(attempt, f"{path} to know the staff", timeout)
         assert r.status_code in (200, 201, 202), f"{method} {path} as {role}: {r.status_code} {r.text[:500]}"
