@@ -89,3 +89,42 @@ async def test_sheets_above_the_default_body_limit_are_accepted(urls):
         too_big = await o.client.post("/v1/leads", content=b"x" * 1_500_000,
                                       headers=o.manager | {"content-type": "application/json"})
         assert too_big.status_code == 413
+
+
+def _xlsx(rows: list[list], sheet_xml=None) -> bytes:
+    """A workbook of `rows`; `sheet_xml` rewrites the sheet's XML (None: drops it)."""
+    import zipfile
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buf, out = io.BytesIO(), io.BytesIO()
+    book.save(buf)
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zin, zipfile.ZipFile(out, "w") as zout:
+        for item in zin.infolist():
+            content = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = sheet_xml(content) if sheet_xml else None
+            if content is not None:
+                zout.writestr(item, content)
+    return out.getvalue()
+
+
+async def test_a_workbook_broken_part_way_or_without_a_sheet_is_a_4xx_or_a_bad_row(urls):
+    """Issue 14: these answered 500 (a parse error mid-sheet, no active sheet, a bad cell reference)."""
+    async with office(urls) as o:
+        rows = [["name", "phone"]] + [[f"客户{i}", new_phone()] for i in range(40)]
+        broken = {
+            "truncated": lambda xml: xml[: len(xml) * 2 // 3],
+            "bad cell reference": lambda xml: xml.replace(b'<c r="A30"', b'<c r="ZZZZZZZ30"', 1),
+        }
+        for what, change in broken.items():
+            r = await o.client.post("/v1/leads/import", data={"branch_id": "b1"}, headers=o.manager,
+                                    files={"file": ("x.xlsx", _xlsx(rows, change), "application/octet-stream")})
+            assert r.status_code == 200, (what, r.text)
+            out = r.json()
+            assert out["created"] >= 1 and out["rows"][-1]["status"] == "invalid", (what, out["rows"][-1])
+            assert "XLSX" in out["rows"][-1]["error"]
+        r = await o.client.post("/v1/leads/import", data={"branch_id": "b1"}, headers=o.manager,
+                                files={"file": ("x.xlsx", _xlsx(rows, None), "application/octet-stream")})
+        assert r.status_code == 422 and r.json()["type"].endswith("/unreadable-file"), r.text

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path
+from pydantic import AfterValidator, Field
 
 from crm_shared.branches import BranchSettings
 from crm_shared.errors import NotFound
 from crm_shared.http.auth import Principal
 from crm_shared.plugins import ServiceContext, context_of
+from crm_shared.text import clean_line
 
 from crm_leads.assigners.base import Assigner
 
@@ -23,8 +26,21 @@ IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 ID_FIELD = dict(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 BRANCH_FIELD = dict(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", max_length=63)
 MANAGERS = ("manager", "admin")
+STAFF_READERS = ("consultant", "reception", "integrator", *MANAGERS)
+"""Who reads the staff list (names, work phones): everyone but partners."""
 OPEN_STATUSES = ("new", "contacted", "visited", "negotiating")
 BRANCH_CACHE_SECONDS = 5.0  # another replica's settings change reaches this one within this time
+
+
+def _no_hidden_characters(value: str) -> str:
+    """An address is one visible token: no spaces, controls or zero-width characters anywhere in it."""
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value):
+        raise ValueError("an email address holds no spaces, control or invisible characters")
+    return value
+
+
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(clean_line),
+                  AfterValidator(_no_hidden_characters)]
 
 
 def seeded_id(seed: str, at: datetime) -> str:

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from crm_shared.errors import Conflict, Forbidden
-from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.text import Line
 
 from crm_leads.audit import service
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, MANAGERS, Ctx, IdPath
@@ -21,10 +22,11 @@ router = APIRouter(tags=["privacy"])
             description="The owning consultant, managers and the front desk. Every reveal writes an audit "
             "record (who, what, when, why) before the number is returned.")
 async def reveal_phone(
-    lead_id: IdPath, c: Ctx, who: Principal = require_roles("consultant", "reception", *MANAGERS),
-    reason: Annotated[str | None, Query(max_length=200, description="Why the number is needed.")] = None,
+    lead_id: IdPath, c: Ctx, who: CurrentPrincipal,
+    reason: Annotated[Line(200) | None, Query(description="Why the number is needed.")] = None,
 ) -> dict:
     lead = await get_scoped(c, lead_id, who)
+    who.require_role("consultant", "reception", *MANAGERS)
     if who.role == "consultant" and lead.get("owner_id") != who.sub:
         raise Forbidden("a consultant sees full numbers only on leads it owns")
     phone = lead["customer"].get("phone")

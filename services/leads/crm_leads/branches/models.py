@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crm_shared.branches import BranchSettings, valid_timezone
+from crm_shared.text import Line
 
 from crm_leads.context import BRANCH_FIELD
 
@@ -14,7 +15,7 @@ class BranchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str = Field(description="Slug, e.g. `sz-bay`.", examples=["sz-bay"], **BRANCH_FIELD)
-    name: str = Field(min_length=1, max_length=200, examples=["深圳湾售楼处"])
+    name: Line(200) = Field(examples=["深圳湾售楼处"])
     timezone: str | None = Field(None, max_length=64, examples=["Asia/Shanghai"],
                                  description="IANA zone; daily rules use it. Omitted: `CRM_DEFAULT_TIMEZONE` (Asia/Shanghai).")
     settings: BranchSettings = Field(default_factory=BranchSettings, description="Missing fields take defaults.")

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_shared.text import Line
+
 from crm_leads.context import BRANCH_FIELD
 from crm_leads.leads.models import Gender
 
@@ -16,7 +18,7 @@ ReportStatus = Literal["accepted", "confirmed", "expired", "rejected"]
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch_id: str = Field(**BRANCH_FIELD)
-    customer_name: str = Field(min_length=1, max_length=100)
+    customer_name: Line(100)
     gender: Gender | None = None
     phone: str = Field(min_length=3, max_length=40, description="Full number, or masked 3+4 like `138****5678`.",
                        examples=["13812345678", "138****5678"])

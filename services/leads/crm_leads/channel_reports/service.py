@@ -1,4 +1,5 @@
-"""Channel reports: first report wins, validity window, confirmation by visit, expiry."""
+"""Channel reports: first report wins, the office's own customers are not claimable, validity
+window, confirmation by visit, expiry."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ from datetime import datetime
 from pymongo.errors import DuplicateKeyError
 
 from crm_shared.aggregates import event
-from crm_shared.errors import Conflict, Invalid
+from crm_shared.errors import Conflict, Invalid, NotFound
 from crm_shared.events.leads import ChannelReportAccepted, ChannelReportConfirmed, ChannelReportExpired, ChannelReportRejected
+from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.phones import InvalidPhone, mask, normalize, parse_masked, phone_hash
 from crm_shared.plugins import ServiceContext
 
-from crm_leads.channel_reports import rules
-from crm_leads.channel_reports.matching import CLAIMS
+from crm_leads.channel_reports import known, rules
+from crm_leads.channel_reports.matching import CLAIMS, CUSTOMER_KNOWN, release_claims
 from crm_leads.channel_reports.models import ReportIn, ReportOut
 from crm_leads.context import OPEN_STATUSES, Branch
 from crm_leads.leads import dedup
@@ -22,6 +24,19 @@ from crm_leads.leads import dedup
 
 def public(doc: dict) -> ReportOut:
     return ReportOut(id=doc["_id"], **{k: doc.get(k) for k in ReportOut.model_fields if k != "id"})
+
+
+async def get_scoped(ctx: ServiceContext, report_id: str, who: Principal, roles: tuple[str, ...] = ()) -> dict:
+    """The report if in the caller's branches (else 404, whatever the role), then the role (403, when
+    `roles` are given); a partner sees only its own (another partner's is 404)."""
+    doc = await ctx.aggregate("channel_reports").find_one({"_id": report_id})
+    if doc is None or not who.sees_branch(doc["branch_id"]):
+        raise NotFound("channel report")
+    if roles:
+        who.require_role(*roles)
+    if who.role == "partner" and doc["partner_id"] != who.sub:
+        raise NotFound("channel report")
+    return doc
 
 
 def _phone(ctx: ServiceContext, text: str) -> tuple[str | None, str]:
@@ -72,7 +87,8 @@ async def _take_claims(ctx: ServiceContext, keys: list[str], report_id: str, now
 
 
 async def submit(ctx: ServiceContext, branch: Branch, body: ReportIn, partner_id: str, now: datetime | None = None) -> dict:
-    """Accept the report, or store it as rejected and raise 409 `/report-conflict`."""
+    """Accept the report, or store it as rejected and raise 409: `/report-conflict` (an open lead or a
+    live report names the customer) or `/customer-known` (booked or seen by the office before now)."""
     now = now or utcnow()
     digest, masked = _phone(ctx, body.phone)
     _id = uuid7()
@@ -81,14 +97,19 @@ async def submit(ctx: ServiceContext, branch: Branch, body: ReportIn, partner_id
            "status": "accepted", "expires_at": rules.expires_at(now, branch.settings), "protection_until": None,
            "first_visit_at": None, "lead_id": None, "reason": None, "created_at": now}
     lead = await _open_lead(ctx, branch.id, digest, masked, body.customer_name)
-    holder = None if lead else await _take_claims(ctx, rules.claim_keys(branch.id, digest, masked, body.customer_name), _id, now)
-    if lead or holder:
-        reason = "open_lead" if lead else "reported_first"
+    office = not lead and await known.known_before(ctx, branch.id, digest, masked, body.customer_name, now)
+    holder = None if lead or office else await _take_claims(
+        ctx, rules.claim_keys(branch.id, digest, masked, body.customer_name), _id, now)
+    if lead or office or holder:
+        reason = "open_lead" if lead else CUSTOMER_KNOWN if office else "reported_first"
         doc |= {"status": "rejected", "reason": reason}
         data = ChannelReportRejected(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"], reason=reason)
     else:
         data = ChannelReportAccepted(report_id=_id, partner_id=partner_id, expires_at=doc["expires_at"])
     doc = await ctx.aggregate("channel_reports").insert(doc, event(data, branch.id, _id))
+    if office:
+        raise Conflict("customer-known", "the office already has this customer: booked or seen at the front desk "
+                       "before this report", report_id=_id, reason=CUSTOMER_KNOWN)
     if doc["status"] == "rejected":
         raise Conflict("report-conflict", "the customer already has an open lead or a live report in the branch",
                        report_id=_id, reason=doc["reason"])
@@ -122,6 +143,5 @@ async def expire(ctx: ServiceContext, now: datetime) -> int:
         done = await reports.update({"_id": doc["_id"], "status": "accepted"}, {"$set": {"status": "expired"}}, env)
         if done is not None:
             count += 1
-            keys = rules.claim_keys(doc["branch_id"], doc.get("phone_hash"), doc["phone_masked"], doc["customer_name"])
-            await ctx.db[CLAIMS].delete_many({"_id": {"$in": keys}, "report_id": doc["_id"]})
+            await release_claims(ctx, doc)
     return count

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from crm_shared.aggregates import hidden
-from crm_shared.errors import NotFound
-from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, idempotent
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 
@@ -23,11 +22,14 @@ READERS = ("partner", *MANAGERS)
 @router.post("/v1/channel-reports", status_code=201, response_model=ReportOut, summary="Report a customer (渠道报备)",
              description="Partner. Accepted only when no open lead and no live report names the customer in the "
              "branch (full numbers match on the number, masked `138****5678` on mask + name): first report wins. "
-             "Otherwise 409 `/report-conflict` (the rejected report is kept). Valid `report_valid_days`.",
-             responses={409: {"description": "`/report-conflict` with `report_id`."}})
-async def submit(body: ReportIn, c: Ctx, response: Response, who: Principal = require_roles("partner"),
+             "Otherwise 409 `/report-conflict` (the rejected report is kept). A customer the office already knew "
+             "(an appointment booked or a visit before the report) is the office's: 409 `/customer-known`, the "
+             "report kept as rejected with reason `customer_known`. Valid `report_valid_days`.",
+             responses={409: {"description": "`/report-conflict` or `/customer-known`, with `report_id` and `reason`."}})
+async def submit(body: ReportIn, c: Ctx, response: Response, who: CurrentPrincipal,
                  key: str | None = Depends(idempotency_key)) -> ReportOut:
     branch = await load_branch(c, body.branch_id, who)
+    who.require_role("partner")
 
     async def create() -> ReportOut:
         return service.public(await service.submit(c, branch, body, who.sub))
@@ -49,9 +51,7 @@ async def list_reports(
     return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
 
 
-@router.get("/v1/channel-reports/{report_id}", response_model=ReportOut, summary="One channel report")
-async def get_report(report_id: IdPath, c: Ctx, who: Principal = require_roles(*READERS)) -> ReportOut:
-    doc = await c.aggregate("channel_reports").find_one({"_id": report_id})
-    if doc is None or not who.sees_branch(doc["branch_id"]) or (who.role == "partner" and doc["partner_id"] != who.sub):
-        raise NotFound("channel report")
-    return service.public(doc)
+@router.get("/v1/channel-reports/{report_id}", response_model=ReportOut, summary="One channel report",
+            description="A partner reads only its own (another's is 404); managers every report of their branches.")
+async def get_report(report_id: IdPath, c: Ctx, who: CurrentPrincipal) -> ReportOut:
+    return service.public(await service.get_scoped(c, report_id, who, READERS))

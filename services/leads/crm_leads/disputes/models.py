@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crm_shared.text import Paragraph
+
 from crm_leads.context import ID_FIELD
 
 
@@ -14,7 +16,7 @@ class DisputeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     report_id: str | None = Field(None, **ID_FIELD)
     lead_id: str | None = Field(None, **ID_FIELD)
-    claim: str = Field(min_length=1, max_length=2000, description="What the disputing party claims and why.")
+    claim: Paragraph(2000) = Field(description="What the disputing party claims and why.")
 
     @model_validator(mode="after")
     def _target(self) -> "DisputeIn":
@@ -26,7 +28,7 @@ class DisputeIn(BaseModel):
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     winner: str | None = Field(description="The partner credited, or null for nobody (the office).", **ID_FIELD)
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Paragraph(2000)
 
 
 class DisputeOut(BaseModel):

@@ -8,32 +8,36 @@ from fastapi import APIRouter, Depends, Query
 
 from crm_shared.aggregates import hidden
 from crm_shared.errors import Invalid, NotFound
-from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.plugins import ServiceContext
 
+from crm_leads.channel_reports import service as reports
 from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
 from crm_leads.disputes import service
 from crm_leads.disputes.models import DecisionIn, DisputeIn, DisputeOut
 
 router = APIRouter(tags=["attribution disputes"])
+RAISERS = ("partner", *MANAGERS)
 
 
 @router.post("/v1/attribution-disputes", status_code=201, response_model=DisputeOut, summary="Dispute an attribution",
              description="Partner (on its own report) or manager. The decision is due within "
-             "`dispute_decision_working_days` working days of the branch.")
-async def open_dispute(body: DisputeIn, c: Ctx, who: Principal = require_roles("partner", *MANAGERS)) -> DisputeOut:
-    report = lead = None
-    if who.role == "partner" and not body.report_id:
+             "`dispute_decision_working_days` working days of the branch. Both ids must exist in one branch "
+             "of the caller's (404 otherwise); a `lead_id` beside a `report_id` must be that report's lead once "
+             "it has one, and for a partner always (422 `lead-mismatch`).")
+async def open_dispute(body: DisputeIn, c: Ctx, who: CurrentPrincipal) -> DisputeOut:
+    if who.role == "partner" and not body.report_id:  # a rule of the request's shape: says nothing of any lead
         raise Invalid("a partner disputes through its own report: give report_id", kind="report-required")
-    if body.report_id:
-        report = await c.aggregate("channel_reports").find_one({"_id": body.report_id})
-        if report is None or not who.sees_branch(report["branch_id"]) or (who.role == "partner" and report["partner_id"] != who.sub):
-            raise NotFound("channel report")
-    if body.lead_id:
-        lead = await c.db.leads.find_one({"_id": body.lead_id}, projection={"branch_id": 1})
-        if lead is None or not who.sees_branch(lead["branch_id"]) or (report and lead["branch_id"] != report["branch_id"]):
-            raise NotFound("lead")
+    report = await reports.get_scoped(c, body.report_id, who) if body.report_id else None
+    lead = await c.db.leads.find_one({"_id": body.lead_id}, projection={"branch_id": 1}) if body.lead_id else None
+    if body.lead_id and (lead is None or not who.sees_branch(lead["branch_id"])
+                         or (report and lead["branch_id"] != report["branch_id"])):
+        raise NotFound("lead")
+    who.require_role(*RAISERS)
+    linked = report.get("lead_id") if report else None
+    if report and body.lead_id and body.lead_id != linked and (linked or who.role == "partner"):  # partners see no leads
+        raise Invalid("lead_id is not the lead of this report", kind="lead-mismatch", loc=["body", "lead_id"])
     branch = await load_branch(c, (report or lead)["branch_id"], who)
     lead_id = body.lead_id or (report or {}).get("lead_id")
     return service.public(await service.raise_dispute(c, branch, report, lead_id, body.claim, who))
@@ -41,29 +45,34 @@ async def open_dispute(body: DisputeIn, c: Ctx, who: Principal = require_roles("
 
 @router.get("/v1/attribution-disputes", summary="Disputes of a branch")
 async def list_disputes(c: Ctx, branch_id: Annotated[str, Query(**BRANCH_FIELD)],
-                        who: Principal = require_roles("partner", *MANAGERS), page: PageParams = Depends(page_params)) -> dict:
+                        who: Principal = require_roles(*RAISERS), page: PageParams = Depends(page_params)) -> dict:
     who.require_branch(branch_id)
     query = {"branch_id": branch_id} | ({"raised_by": who.sub} if who.role == "partner" else {})
     docs, nxt = await fetch_page(c.db.disputes, query, page, descending=True, projection=hidden())
     return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
 
 
-async def _scoped(c: ServiceContext, dispute_id: str, who: Principal) -> dict:
+async def _scoped(c: ServiceContext, dispute_id: str, who: Principal, *roles: str) -> dict:
+    """The dispute if in the caller's branches (else 404, whatever the role), then the role (403);
+    a partner sees only those it raised (404)."""
     doc = await c.aggregate("disputes").find_one({"_id": dispute_id})
-    if doc is None or not who.sees_branch(doc["branch_id"]) or (who.role == "partner" and doc["raised_by"] != who.sub):
+    if doc is None or not who.sees_branch(doc["branch_id"]):
+        raise NotFound("dispute")
+    who.require_role(*roles)
+    if who.role == "partner" and doc["raised_by"] != who.sub:
         raise NotFound("dispute")
     return doc
 
 
 @router.get("/v1/attribution-disputes/{dispute_id}", response_model=DisputeOut, summary="One dispute")
-async def get_dispute(dispute_id: IdPath, c: Ctx, who: Principal = require_roles("partner", *MANAGERS)) -> DisputeOut:
-    return service.public(await _scoped(c, dispute_id, who))
+async def get_dispute(dispute_id: IdPath, c: Ctx, who: CurrentPrincipal) -> DisputeOut:
+    return service.public(await _scoped(c, dispute_id, who, *RAISERS))
 
 
 @router.post("/v1/attribution-disputes/{dispute_id}/decision", response_model=DisputeOut, summary="Decide a dispute",
              description="Manager: `winner` (partner id, or null for nobody) and `reason`; records who and when, "
              "and moves the lead's attribution to the winner.")
-async def decide(dispute_id: IdPath, body: DecisionIn, c: Ctx, who: Principal = require_roles(*MANAGERS)) -> DisputeOut:
-    doc = await _scoped(c, dispute_id, who)
+async def decide(dispute_id: IdPath, body: DecisionIn, c: Ctx, who: CurrentPrincipal) -> DisputeOut:
+    doc = await _scoped(c, dispute_id, who, *MANAGERS)
     branch = await load_branch(c, doc["branch_id"])
     return service.public(await service.decide(c, branch, doc, body, who))

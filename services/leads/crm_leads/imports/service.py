@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from crm_shared.errors import Conflict, Forbidden, Invalid
 from crm_shared.http.auth import Principal
 from crm_shared.plugins import ServiceContext
+from crm_shared.text import clean_line, clean_paragraph
 
 from crm_leads.context import Branch
 from crm_leads.leads import service as leads
@@ -48,27 +49,49 @@ def csv_rows(stream: IO[bytes]) -> Iterator[dict[str, Any] | BadRow]:
         yield row
 
 
-def xlsx_rows(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+def xlsx_rows(stream: IO[bytes]) -> Iterator[dict[str, Any] | BadRow]:
+    """Rows of the active sheet; a sheet that breaks part-way (bad XML, a bad cell reference) ends
+    with one bad row, and the rows before it count."""
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
+        if book.active is None:
+            raise ValueError("no worksheet")
+        rows = book.active.iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
     except Exception as exc:  # any unreadable workbook is the caller's input error
         raise Invalid(f"not a readable XLSX workbook: {type(exc).__name__}", kind="unreadable-file") from None
-    rows = book.active.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-    for values in rows:
-        if values and any(v not in (None, "") for v in values):
-            yield dict(zip(header, values, strict=False))
-    book.close()
+    try:
+        while (values := next(rows, None)) is not None:
+            if values and any(v not in (None, "") for v in values):
+                yield dict(zip(header, values, strict=False))
+    except Exception as exc:  # the parser's error, whatever its type, is about the file
+        yield BadRow(f"unreadable XLSX from this row on: {type(exc).__name__}")
+    finally:
+        book.close()
+
+
+def cell(field: str, value: Any) -> str | None:
+    """A cell as text: empty or spaces is no value; otherwise printable text (`clean_line`; the
+    interest column may span lines), or BadRow naming the column."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    text = str(value)
+    if not text.strip():
+        return None
+    try:
+        return clean_paragraph(text) if field == "interest" else clean_line(text)
+    except ValueError as exc:
+        raise BadRow(f"{field}: {exc}") from None
 
 
 def to_request(branch_id: str, raw: dict[str, Any], default_channel: str) -> LeadCreate:
     row: dict[str, Any] = {}
     for header, value in raw.items():
         field = COLUMNS.get(str(header or "").strip().lower()) or COLUMNS.get(str(header or "").strip())
-        if field and value not in (None, ""):
-            row[field] = str(value).strip() if not hasattr(value, "isoformat") else value.isoformat()[:10]
+        if field and value is not None and (text := cell(field, value)) is not None:
+            row[field] = text
     if "gender" in row:
         row["gender"] = GENDERS.get(row["gender"].lower(), row["gender"].lower())
     if "grade" in row:
@@ -103,6 +126,8 @@ async def import_rows(ctx: ServiceContext, branch: Branch, rows: Iterator[dict[s
             outcome = {"status": "created", "lead_id": lead["_id"]}
         except ValidationError as exc:
             outcome = {"status": "invalid", "error": _why(exc)}
+        except BadRow as exc:  # a cell of unprintable text
+            outcome = {"status": "invalid", "error": str(exc)}
         except Conflict as exc:  # a duplicate, or the phone changing hands while the row was stored
             if exc.kind == "duplicate-lead":
                 outcome = {"status": "duplicate", "existing_lead_id": exc.fields.get("existing_lead_id")}

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from crm_shared.events.leads import Channel
-from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal
 
 from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, load_branch
 from crm_leads.imports import service
@@ -22,10 +22,10 @@ router = APIRouter(tags=["import"])
              "the answer lists each row as created, duplicate (with `existing_lead_id`) or invalid (with why).")
 async def import_leads(
     c: Ctx, file: Annotated[UploadFile, File(description="The sheet.")],
-    branch_id: Annotated[str, Form(**BRANCH_FIELD)], channel: Annotated[Channel, Form()] = "import",
-    who: Principal = require_roles("consultant", "reception", *MANAGERS),
+    who: CurrentPrincipal, branch_id: Annotated[str, Form(**BRANCH_FIELD)], channel: Annotated[Channel, Form()] = "import",
 ) -> dict:
     branch = await load_branch(c, branch_id, who)
+    who.require_role("consultant", "reception", *MANAGERS)
     head = await file.read(4)
     await file.seek(0)
     name = (file.filename or "").lower()

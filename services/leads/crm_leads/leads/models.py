@@ -5,33 +5,33 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crm_shared.events.leads import Channel, Grade
+from crm_shared.text import Day, Line, Moment, Paragraph
 
-from crm_leads.context import BRANCH_FIELD, ID_FIELD
+from crm_leads.context import BRANCH_FIELD, ID_FIELD, Email
 
 Status = Literal["new", "contacted", "visited", "negotiating", "won", "lost"]
 OpenStatus = Literal["new", "contacted", "visited", "negotiating"]
 Gender = Literal["male", "female", "other", "unknown"]
 FollowUpKind = Literal["call", "sms", "wechat", "visit", "email", "other"]
-EMAIL = dict(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100, examples=["王先生"])
+    name: Line(100) = Field(examples=["王先生"])
     phone: str = Field(min_length=3, max_length=40, examples=["13812345678"], description="Any format; stored as E.164.")
     gender: Gender | None = None
-    email: str | None = Field(None, **EMAIL)
-    birthday: date | None = None
+    email: Email | None = None
+    birthday: Day | None = None
 
 
 class SourceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: Channel
-    campaign: str | None = Field(None, max_length=200)
-    referrer: str | None = Field(None, max_length=200)
+    campaign: Line(200) | None = None
+    referrer: Line(200) | None = None
     partner_id: str | None = Field(None, **ID_FIELD)
 
 
@@ -44,15 +44,15 @@ class LeadCreate(BaseModel):
     source: SourceIn
     grade: Grade | None = None
     owner_id: str | None = Field(None, description="Default: the registering consultant, else the assigner.", **ID_FIELD)
-    interest: str | None = Field(None, max_length=1000, description="What the customer is interested in.")
+    interest: Paragraph(1000) | None = Field(None, description="What the customer is interested in.")
 
 
 class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: Line(100) | None = None
     gender: Gender | None = None
-    email: str | None = Field(None, **EMAIL)
-    birthday: date | None = None
+    email: Email | None = None
+    birthday: Day | None = None
 
 
 class LeadPatch(BaseModel):
@@ -62,28 +62,22 @@ class LeadPatch(BaseModel):
     grade: Grade | None = None
     status: OpenStatus | None = None
     customer: CustomerPatch | None = None
-    next_follow_up_at: datetime | None = None
-    interest: str | None = Field(None, max_length=1000)
-
-    @model_validator(mode="after")
-    def _aware(self) -> "LeadPatch":
-        if self.next_follow_up_at is not None and self.next_follow_up_at.tzinfo is None:
-            raise ValueError("next_follow_up_at needs a UTC offset")
-        return self
+    next_follow_up_at: Moment | None = None
+    interest: Paragraph(1000) | None = None
 
 
 class FollowUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: FollowUpKind
-    note: str = Field("", max_length=2000)
-    outcome: str | None = Field(None, max_length=200)
-    next_follow_up_at: datetime | None = Field(None, description="Default: the grade's cadence from now.")
+    note: Paragraph(2000) | Literal[""] = Field("", description="What was said; empty or blank is no note.")
+    outcome: Line(200) | None = None
+    next_follow_up_at: Moment | None = Field(None, description="Default: the grade's cadence from now.")
 
-    @model_validator(mode="after")
-    def _aware(self) -> "FollowUpIn":
-        if self.next_follow_up_at is not None and self.next_follow_up_at.tzinfo is None:
-            raise ValueError("next_follow_up_at needs a UTC offset")
-        return self
+    @field_validator("note", mode="before")
+    @classmethod
+    def _blank_note(cls, v: object) -> object:
+        """Forms send an empty note as "" (or spaces): that is no note, not a bad one."""
+        return "" if isinstance(v, str) and not v.strip() else v
 
 
 class AssignIn(BaseModel):
@@ -94,12 +88,12 @@ class AssignIn(BaseModel):
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["won", "lost"]
-    reason: str | None = Field(None, min_length=1, max_length=500)
+    reason: Line(500) | None = None
     amount: float | None = Field(None, ge=0, le=1e12)
 
     @model_validator(mode="after")
     def _reason_for_lost(self) -> "CloseIn":
-        if self.outcome == "lost" and not (self.reason or "").strip():
+        if self.outcome == "lost" and not self.reason:
             raise ValueError("reason is required when the lead is lost")
         return self
 

@@ -44,13 +44,17 @@ def public(doc: dict, now: datetime | None = None) -> LeadOut:
 
 
 async def get_scoped(ctx: ServiceContext, lead_id: str, who: Principal) -> dict:
-    """The lead if the caller's branches include it; otherwise 404, never 403."""
-    if who.role in ("partner", "integrator"):
-        raise Forbidden("partners and integrators do not read leads")
+    """The lead if the caller's branches include it (else 404, whatever the role); then the role (403)."""
     doc = await ctx.aggregate("leads").find_one({"_id": lead_id})
     if doc is None or not who.sees_branch(doc["branch_id"]):
         raise NotFound("lead")
+    require_lead_reader(who)
     return doc
+
+
+def require_lead_reader(who: Principal) -> None:
+    if who.role in ("partner", "integrator"):
+        raise Forbidden("partners and integrators do not read leads")
 
 
 def normalized_masked(ctx: ServiceContext, raw: str) -> tuple[str, str]:
@@ -62,12 +66,14 @@ def normalized_masked(ctx: ServiceContext, raw: str) -> tuple[str, str]:
 
 
 async def choose_owner(ctx: ServiceContext, branch: Branch, requested: str | None, who: Principal) -> str | None:
+    """The named owner, else a consultant itself, else the assigner's pick; a named or registering
+    consultant must be active staff of this branch (422 `invalid-owner`)."""
+    if requested is not None and who.role == "consultant" and requested != who.sub:
+        raise Forbidden("a consultant registers leads for itself")
+    if requested is None and who.role == "consultant":
+        requested = who.sub
     if requested is not None:
-        if who.role == "consultant" and requested != who.sub:
-            raise Forbidden("a consultant registers leads for itself")
         return (await active_consultant(ctx, requested, branch.id))["_id"]
-    if who.role == "consultant":
-        return who.sub
     return await ctx.state.assigner.choose(ctx, branch.id)
 
 

@@ -1,6 +1,7 @@
 """Reception's `visit.checked_in`: walk-ins become leads, returning visitors mark their lead
-visited, and a matching channel report is confirmed. Redelivery has no second effect: the new
-lead's id is seeded by the visit id and every update is guarded by the visit id."""
+visited, a matching channel report is confirmed (unless the office knew the customer before it),
+and the office knows the visitor from then on. Redelivery has no second effect: the new lead's id
+is seeded by the visit id, every update is guarded by the visit id, and knowing keeps the earliest time."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from crm_shared.ids import utcnow
 from crm_shared.phones import unseal
 from crm_shared.plugins import ServiceContext
 
-from crm_leads.channel_reports import matching
+from crm_leads.channel_reports import known, matching
 from crm_leads.channel_reports.service import confirm
 from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, seeded_id
 from crm_leads.leads import dedup, rules
 from crm_leads.leads.service import insert_seeded
+from crm_leads.staff import service as staff
+from crm_leads.staff.service import may_own_leads
 
 SLIM = {"follow_ups": 0}
 
@@ -38,11 +41,13 @@ async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitChe
         await _mark_visited(ctx, branch, lead["_id"], data.visit_id, env.time)
     if report is not None:
         await _attribute(ctx, branch, report, lead["_id"], env.time, data.visit_id)
+    await known.learn(ctx, branch.id, v.phone_hash, v.phone_masked, v.name, env.time)
 
 
 async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: VisitCheckedIn, lead_id: str, report: dict | None) -> dict:
     v, now = data.visitor, env.time
-    owner = data.consultant_id or await ctx.state.assigner.choose(ctx, branch.id)
+    named = await staff.get(ctx, data.consultant_id, branch.id) if data.consultant_id else None  # this branch's, active
+    owner = named["_id"] if may_own_leads(named) else await ctx.state.assigner.choose(ctx, branch.id)
     source = {"channel": "partner" if report else "walk_in", "campaign": None, "referrer": None,
               "partner_id": report["partner_id"] if report else None}
     doc = {

@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from crm_shared.errors import Forbidden
-from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal
 from crm_shared.http.concurrency import idempotency_key, idempotent, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.ids import utcnow
 from crm_shared.phones import InvalidPhone, normalize, phone_hash
+from crm_shared.plugins import ServiceContext
+from crm_shared.text import Line
 
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, MANAGERS, OPEN_STATUSES, Ctx, IdPath, load_branch
 from crm_leads.leads import changes, service
@@ -27,10 +28,10 @@ DUPLICATE = {409: {"description": "`/duplicate-lead` with `existing_lead_id`."}}
              description="Dedup on the E.164 phone: an open lead with the phone in the branch gives 409 "
              "`/duplicate-lead` naming it, and the contact is counted on it. Without `owner_id` a consultant's "
              "lead is its own; otherwise the configured assigner picks. Accepts `Idempotency-Key`.")
-async def register(body: LeadCreate, c: Ctx, response: Response,
-                   who: Principal = require_roles("consultant", "reception", *MANAGERS),
+async def register(body: LeadCreate, c: Ctx, response: Response, who: CurrentPrincipal,
                    key: str | None = Depends(idempotency_key)) -> LeadOut:
     branch = await load_branch(c, body.branch_id, who)
+    who.require_role("consultant", "reception", *MANAGERS)
 
     async def create() -> LeadOut:
         return service.public(await service.register(c, branch, body, who))
@@ -38,7 +39,7 @@ async def register(body: LeadCreate, c: Ctx, response: Response,
     return await idempotent(c.db, who.sub, key, body, response, create)
 
 
-def _text_query(c, q: str) -> dict:
+def _text_query(c: ServiceContext, q: str) -> dict:
     try:
         return {"phone_hash": phone_hash(normalize(q, c.settings.default_region), c.settings.phone_hash_key)}
     except InvalidPhone:
@@ -53,13 +54,10 @@ async def list_leads(
     status: Status | None = None, grade: Grade | None = None,
     owner_id: Annotated[str | None, Query(**ID_FIELD)] = None,
     overdue: bool | None = None, pool: bool | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    q: Annotated[Line(100) | None, Query(description="A full phone number, or part of the name.")] = None,
 ) -> dict:
-    if who.role in ("partner", "integrator"):
-        raise Forbidden("partners and integrators do not read leads")
-    if branch_id is not None:
-        who.require_branch(branch_id)
-    query: dict = {"branch_id": branch_id} if branch_id else ({} if "*" in who.branches else {"branch_id": {"$in": who.branches}})
+    query = who.branch_filter(branch_id)
+    service.require_lead_reader(who)
     query |= {k: v for k, v in (("status", status), ("grade", grade), ("owner_id", owner_id)) if v is not None}
     if pool is not None:
         query["in_pool"] = pool

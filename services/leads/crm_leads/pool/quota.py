@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from crm_shared.errors import Forbidden
+from crm_shared.errors import Forbidden, NotFound
 from crm_shared.http.auth import CurrentPrincipal
 from crm_shared.ids import utcnow
 
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, MANAGERS, Ctx, load_branch
 from crm_leads.leads import rules
 from crm_leads.pool.service import CLAIM_COUNTERS
+from crm_leads.staff import service as staff
 
 router = APIRouter(tags=["pool"])
 
@@ -32,11 +33,13 @@ class PoolQuota(BaseModel):
             "counter that `POST /v1/leads/{id}/claim` uses.")
 async def pool_quota(c: Ctx, who: CurrentPrincipal, branch_id: Annotated[str, Query(**BRANCH_FIELD)],
                      staff_id: Annotated[str | None, Query(**ID_FIELD)] = None) -> PoolQuota:
+    branch = await load_branch(c, branch_id, who)
     if who.role not in ("consultant", *MANAGERS):
         raise Forbidden("only consultants and managers claim from the pool")
-    branch = await load_branch(c, branch_id, who)
     if staff_id and staff_id != who.sub and who.role not in MANAGERS:
         raise Forbidden("a consultant sees only its own quota")
+    if staff_id and await staff.get(c, staff_id, branch.id) is None:
+        raise NotFound("staff")
     staff_id = staff_id or who.sub
     day = rules.claim_day(utcnow(), branch.timezone)
     counter = await c.db[CLAIM_COUNTERS].find_one({"_id": f"{branch.id}:{staff_id}:{day}"})

@@ -17,6 +17,7 @@ from crm_shared.plugins import ServiceContext
 from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default
 from crm_leads.leads import rules
 from crm_leads.leads.changes import require_open
+from crm_leads.staff.service import active_consultant
 
 SLIM = {"follow_ups": 0}
 CLAIM_COUNTERS = "pool_claims"
@@ -70,10 +71,12 @@ async def _take_quota(ctx: ServiceContext, branch: Branch, staff_id: str, now: d
 
 
 async def claim(ctx: ServiceContext, branch: Branch, doc: dict, staff_id: str, now: datetime | None = None) -> dict:
-    """Take a lead from the pool within the daily limit, never one this consultant lost recently."""
+    """Take a lead from the pool within the daily limit, never one this consultant lost recently;
+    only the branch's own active consultants claim (422 `invalid-owner`)."""
     now = now or utcnow()
     if doc["status"] not in OPEN_STATUSES or not doc.get("in_pool"):
         raise Conflict("not-claimable", "the lead is not in the public pool")
+    await active_consultant(ctx, staff_id, branch.id)
     if not rules.may_claim((doc.get("pool_history") or {}).get(staff_id), now, branch.settings):
         raise Conflict("not-claimable", "you lost this lead to the pool too recently to claim it back")
     key = await _take_quota(ctx, branch, staff_id, now)

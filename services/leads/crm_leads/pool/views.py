@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal
 from crm_shared.http.concurrency import if_match_version
 
 from crm_leads.context import MANAGERS, Ctx, IdPath, load_branch
@@ -22,9 +22,9 @@ Expected = Annotated[int | None, Depends(if_match_version)]
 
 @router.post("/v1/leads/{lead_id}/assign", response_model=LeadOut, summary="Give a lead to a consultant",
              description="Manager. Also the way to adopt a leaver's orphans from the pool (认养孤儿).")
-async def assign(lead_id: IdPath, body: AssignIn, c: Ctx, expected: Expected,
-                 who: Principal = require_roles(*MANAGERS)) -> LeadOut:
+async def assign(lead_id: IdPath, body: AssignIn, c: Ctx, expected: Expected, who: CurrentPrincipal) -> LeadOut:
     doc = await service.get_scoped(c, lead_id, who)
+    who.require_role(*MANAGERS)
     branch = await load_branch(c, doc["branch_id"])
     owner = await active_consultant(c, body.owner_id, branch.id)
     return service.public(await pool.assign(c, branch, doc, owner["_id"], "manual", expected))
@@ -42,7 +42,8 @@ async def release(lead_id: IdPath, c: Ctx, expected: Expected, who: CurrentPrinc
 @router.post("/v1/leads/{lead_id}/claim", response_model=LeadOut, summary="Claim a lead from the pool",
              description="Consultant, at most `pool_claims_per_day` per branch-local day; 409 when not claimable "
              "(not in the pool, lost by you to the pool recently, claimed concurrently, or over the limit).")
-async def claim(lead_id: IdPath, c: Ctx, who: Principal = require_roles("consultant")) -> LeadOut:
+async def claim(lead_id: IdPath, c: Ctx, who: CurrentPrincipal) -> LeadOut:
     doc = await service.get_scoped(c, lead_id, who)
+    who.require_role("consultant")
     branch = await load_branch(c, doc["branch_id"])
     return service.public(await pool.claim(c, branch, doc, who.sub))

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm_leads.context import BRANCH_FIELD, ID_FIELD
+from crm_shared.text import Line
+
+from crm_leads.context import BRANCH_FIELD, ID_FIELD, Email
 
 StaffRole = Literal["consultant", "manager", "reception"]
 
@@ -14,10 +16,10 @@ StaffRole = Literal["consultant", "manager", "reception"]
 class StaffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch_id: str = Field(**BRANCH_FIELD)
-    name: str = Field(min_length=1, max_length=100)
+    name: Line(100)
     role: StaffRole
     phone: str | None = Field(None, max_length=40, description="Work phone; normalised to E.164.")
-    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: Email | None = None
 
 
 class StaffLeave(BaseModel):

@@ -38,10 +38,14 @@ async def get(ctx: ServiceContext, staff_id: str, branch_id: str | None = None) 
     return doc
 
 
+def may_own_leads(doc: dict | None) -> bool:
+    return doc is not None and bool(doc.get("active")) and doc.get("role") in ("consultant", "manager")
+
+
 async def active_consultant(ctx: ServiceContext, staff_id: str, branch_id: str) -> dict:
     """The staff member who may own leads in the branch, or 422 naming the problem."""
     doc = await get(ctx, staff_id, branch_id)
-    if doc is None or not doc.get("active") or doc.get("role") not in ("consultant", "manager"):
+    if not may_own_leads(doc):
         raise Invalid("owner_id is not an active consultant of this branch", kind="invalid-owner")
     return doc
 

@@ -10,8 +10,9 @@ from crm_shared.aggregates import hidden
 from crm_shared.errors import Invalid, NotFound
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
+from crm_shared.plugins import ServiceContext
 
-from crm_leads.context import BRANCH_FIELD, MANAGERS, Ctx, IdPath, load_branch
+from crm_leads.context import BRANCH_FIELD, MANAGERS, STAFF_READERS, Ctx, IdPath, load_branch
 from crm_leads.pool import service as pool
 from crm_leads.staff import service
 from crm_leads.staff.models import LeaveOut, StaffIn, StaffLeave, StaffOut
@@ -21,14 +22,16 @@ router = APIRouter(tags=["staff"])
 
 @router.post("/v1/staff", status_code=201, response_model=StaffOut, summary="Add a staff member",
              description="Admin or manager. Publishes `staff.joined` (with work email/phone for notify).")
-async def add_staff(body: StaffIn, c: Ctx, who: Principal = require_roles(*MANAGERS)) -> StaffOut:
+async def add_staff(body: StaffIn, c: Ctx, who: CurrentPrincipal) -> StaffOut:
     await load_branch(c, body.branch_id, who)
+    who.require_role(*MANAGERS)
     return await service.join(c, body)
 
 
-@router.get("/v1/staff", summary="Staff of a branch")
+@router.get("/v1/staff", summary="Staff of a branch", description="Anyone but partners (names and work phones "
+            "are the office's, not a channel agency's).")
 async def list_staff(
-    c: Ctx, who: CurrentPrincipal, branch_id: Annotated[str, Query(**BRANCH_FIELD)],
+    c: Ctx, branch_id: Annotated[str, Query(**BRANCH_FIELD)], who: Principal = require_roles(*STAFF_READERS),
     page: PageParams = Depends(page_params),
 ) -> dict:
     who.require_branch(branch_id)
@@ -36,12 +39,19 @@ async def list_staff(
     return {"items": [service.public(d) for d in docs], "next_cursor": nxt}
 
 
-@router.get("/v1/staff/{staff_id}", response_model=StaffOut, summary="One staff member")
-async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut:
+async def _scoped(c: ServiceContext, staff_id: str, who: Principal, *roles: str) -> dict:
+    """The staff member if in the caller's branches (else 404, whatever the role), then the role (403)."""
     doc = await service.get(c, staff_id)
     if doc is None or not who.sees_branch(doc["branch_id"]):
         raise NotFound("staff")
-    return service.public(doc)
+    who.require_role(*roles)
+    return doc
+
+
+@router.get("/v1/staff/{staff_id}", response_model=StaffOut, summary="One staff member",
+            description="Anyone but partners.")
+async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut:
+    return service.public(await _scoped(c, staff_id, who, *STAFF_READERS))
 
 
 @router.post(
@@ -50,12 +60,9 @@ async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut
     "when the manager chooses one. Repeatable: a repeat re-runs the orphan sweep.",
 )
 async def leave(
-    staff_id: IdPath, c: Ctx, who: Principal = require_roles(*MANAGERS),
-    body: Annotated[StaffLeave | None, Body()] = None,
+    staff_id: IdPath, c: Ctx, who: CurrentPrincipal, body: Annotated[StaffLeave | None, Body()] = None,
 ) -> LeaveOut:
-    doc = await service.get(c, staff_id)
-    if doc is None or not who.sees_branch(doc["branch_id"]):
-        raise NotFound("staff")
+    doc = await _scoped(c, staff_id, who, *MANAGERS)
     if body and body.owner_id == staff_id:
         raise Invalid("a leaver cannot inherit its own leads", kind="invalid-owner")
     heir = await service.active_consultant(c, body.owner_id, doc["branch_id"]) if body and body.owner_id else None
