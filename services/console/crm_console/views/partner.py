@@ -49,6 +49,9 @@ i18n.register({
     "partner.err.conflict": {"zh-CN": "报备未通过：该客户在本案场已有跟进中的客户或他人的有效报备（先报先得）。本次报备已记为“未通过”。",
                              "en": "Report refused: the customer already has an open lead or another partner's live "
                                    "report in this branch (first report wins). It is listed as refused."},
+    "partner.err.known": {"zh-CN": "报备未通过：案场在您报备之前已接待或预约过该客户（非渠道首报），已记为驳回。",
+                          "en": "Report refused: the sales office had already booked or received this customer before "
+                                "your report. It is listed as refused."},
     "partner.err.phone": {"zh-CN": "手机号格式不正确：请填写11位手机号，或前三后四隐号（如 138****5678）。",
                           "en": "Invalid phone: give a full mobile number or the masked form 138****5678."},
     "partner.err.name": {"zh-CN": "请填写客户姓名（最多100字）。", "en": "Give the customer's name (at most 100 characters)."},
@@ -62,6 +65,8 @@ def readable(s: Screen, exc: ApiError) -> str:
     fields = {str(e.get("loc", [""])[-1]) for e in exc.errors}
     if exc.kind == "report-conflict":
         return s.t("partner.err.conflict")
+    if exc.kind == "customer-known":
+        return s.t("partner.err.known")
     if exc.status == 422 and "phone" in fields:
         return s.t("partner.err.phone")
     if exc.status == 422 and "customer_name" in fields:
