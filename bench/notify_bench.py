@@ -10,7 +10,7 @@ the planner's `keyed` (the document an `appointment.scheduled` plans, a day ahea
 
 Per send, on the store: the claim (one findAndModify on `due_slot`), the duplicate window and rate
 window inserts, the console record, the provider reference, the outcome update with its
-notification.sent event (6 writes), 2 opt-out reads, and a share of the relay's batched removal of
+notification.sent event (6 writes), 1 opt-out read, and a share of the relay's batched removal of
 published events; 1 publish. The dev store lets one write through at a time, so sends/s there is
 about raw insert_one/s / 10, however many dispatchers share it.
 """

@@ -24,14 +24,14 @@ async def _post(client, settings, body, role="manager"):
 async def test_channel_opt_out_suppresses_transactional_and_can_be_withdrawn(urls):
     async with notify_running(urls) as (settings, ctx, client):
         h = bearer(settings, "consultant", [BRANCH])
-        r = await client.post("/v1/opt-outs", json={"channel": "sms", "to": "13800138000"}, headers=h)
+        r = await client.post("/v1/opt-outs", json={"branch_id": BRANCH, "channel": "sms", "to": "13800138000"}, headers=h)
         assert r.status_code == 200 and r.json()["to"] == PHONE
         mid = await _post(client, settings, sms())
         assert (await dispatch_due(ctx, utcnow())).outcomes == {"suppressed": 1}
         doc = await ctx.db.messages.find_one({"_id": mid})
         assert doc["status"] == "suppressed" and "opted out" in doc["error"]
         assert await sent_by_console(ctx) == []
-        r = await client.request("DELETE", "/v1/opt-outs", json={"channel": "sms", "to": PHONE},
+        r = await client.request("DELETE", "/v1/opt-outs", json={"branch_id": BRANCH, "channel": "sms", "to": PHONE},
                                  headers=bearer(settings, "manager", [BRANCH]))
         assert r.status_code == 200
         await _post(client, settings, sms(body="再次问候"))
@@ -42,7 +42,7 @@ async def test_marketing_opt_out_leaves_transactional_alone(urls):
     async with notify_running(urls) as (settings, ctx, client):
         await client.post("/v1/contacts", json={"branch_id": BRANCH, "name": "王先生", "phone": PHONE, "consent": {"sms": True}},
                           headers=bearer(settings, "manager", [BRANCH]))
-        await client.post("/v1/opt-outs", json={"channel": "sms", "to": PHONE, "category": "marketing"},
+        await client.post("/v1/opt-outs", json={"branch_id": BRANCH, "channel": "sms", "to": PHONE, "category": "marketing"},
                           headers=bearer(settings, "manager", [BRANCH]))
         await _post(client, settings, sms(category="marketing", body="优惠活动"))
         await _post(client, settings, sms(body="预约确认"))
@@ -68,7 +68,8 @@ async def test_marketing_needs_consent_and_carries_a_working_unsubscribe_link(ur
         assert link.startswith("https://crm.test/v1/opt-outs/unsubscribe?token=")
         url = urlparse(link)
         r = await client.get(f"{url.path}?{url.query}")  # public: no bearer
-        assert r.status_code == 200 and r.json() == {"channel": "sms", "to": PHONE, "category": "marketing", "status": "opted_out"}
+        assert r.status_code == 200 and r.json() == {"branch_id": BRANCH, "channel": "sms", "to": PHONE, "category": "marketing",
+                                                     "note": None, "status": "opted_out"}
         bad = await client.get(f"{url.path}?{url.query[:-3]}abc")
         assert bad.status_code == 400
         await _post(client, settings, sms(category="marketing", body="清明特惠"))
@@ -117,9 +118,9 @@ async def test_opt_out_bad_input(urls):
         h = bearer(settings, "manager", [BRANCH])
         for body in ({"channel": "sms", "to": {"$ne": 1}}, {"channel": "sms", "to": "123"}, {"channel": "fax", "to": PHONE},
                      {"channel": "sms", "to": PHONE, "extra": True}, {"channel": "email", "to": "nope"}):
-            r = await client.post("/v1/opt-outs", json=body, headers=h)
+            r = await client.post("/v1/opt-outs", json=body | {"branch_id": BRANCH}, headers=h)
             assert r.status_code == 422, (body, r.text)
-        assert (await client.post("/v1/opt-outs", json={"channel": "sms", "to": PHONE})).status_code == 401
+        assert (await client.post("/v1/opt-outs", json={"branch_id": BRANCH, "channel": "sms", "to": PHONE})).status_code == 401
         assert await ctx.db.optouts.count_documents({}) == 0
 
 

@@ -52,8 +52,9 @@ def test_sandbox_blocks_attribute_escapes_and_huge_output():
 
 
 def test_unsubscribe_link_round_trips_and_rejects_tampering():
-    token = sign("k", "sms", "+8613800138000", "marketing")
-    assert verify("k", token) == ("sms", "+8613800138000", "marketing")
+    token = sign("k", "sms", "+8613800138000", "marketing", "sz-bay")
+    assert verify("k", token) == ("sms", "+8613800138000", "marketing", "sz-bay")
+    assert verify("k", sign("k", "sms", "+8613800138000", "marketing")).branch_id == "*", "a link without a branch"
     with pytest.raises(BadToken):
         verify("other-key", token)
     payload, mac = token.split(".")

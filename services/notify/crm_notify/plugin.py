@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter
 
 from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.directory import Directory
 from crm_shared.events import registry
 from crm_shared.plugins import ServiceContext, ServicePlugin
-from crm_shared.timers import Timer
+from crm_shared.timers import Retention, Timer
 from crm_notify.campaigns.views import router as campaigns_router
 from crm_notify.contacts.views import router as contacts_router
 from crm_notify.dispatch.janitor import expire
-from crm_notify.dispatch.service import dispatch
+from crm_notify.dispatch.service import PROVIDER_REFS, dispatch
 from crm_notify.messages.service import MESSAGES
 from crm_notify.messages.views import router as messages_router
+from crm_notify.optouts.service import OPTOUTS, adopt_unscoped
 from crm_notify.optouts.views import router as optouts_router
 from crm_notify.providers import registry as providers
+from crm_notify.providers.console import ConsoleSettings
 from crm_notify.providers.views import router as providers_router
 from crm_notify.runtime import NotifyRuntime
 from crm_notify.settings import NotifySettings
 from crm_notify.subscriptions import table
 from crm_notify.templates.views import router as templates_router
-from crm_notify.triggers.birthdays import plan_birthdays
+from crm_notify.triggers.appointments import APPOINTMENTS
+from crm_notify.triggers.birthdays import RUNS, plan_birthdays
 
 
 class NotifyService(ServicePlugin):
@@ -53,12 +58,26 @@ class NotifyService(ServicePlugin):
             Timer("janitor", cfg.janitor_interval_seconds, expire),
         ]
 
+    def retention(self, ctx: ServiceContext) -> list[Retention]:
+        """Records that grow with every send or day, deleted by the platform's clean-up; the rate and
+        duplicate windows are the janitor's (their keep follows each window's length)."""
+        cfg: NotifySettings = ctx.config
+        console = ConsoleSettings.model_validate(cfg.providers.get("console", {})).collection
+        return [
+            Retention(console, "at", timedelta(days=cfg.console_outbox_retention_days)),
+            Retention(PROVIDER_REFS, "at", timedelta(days=cfg.provider_refs_retention_days)),
+            Retention(RUNS, "at", timedelta(days=cfg.birthday_runs_retention_days)),
+            Retention(APPOINTMENTS, "start", timedelta(days=cfg.appointment_state_retention_days)),
+        ]
+
     async def startup(self, ctx: ServiceContext) -> None:
         db = ctx.db
         await db[MESSAGES].create_index([("due_slot", 1), ("due_at", 1)])  # due-job discovery, on both stores
         await db[MESSAGES].create_index([("status", 1), ("due_at", 1)])
         await db[MESSAGES].create_index([("branch_id", 1), ("status", 1)])
         await db["contacts"].create_index([("branch_id", 1), ("birthday_md", 1)])
+        await db[OPTOUTS].create_index([("to", 1)])  # a recipient's opt-outs, read before each send
+        await adopt_unscoped(db)
         directory = Directory(db, ctx.config.default_timezone)
         await directory.ensure_indexes()
         ctx.state = NotifyRuntime(await providers.build(ctx.config, db), directory)

@@ -66,5 +66,20 @@ class NotifySettings(ServiceSettings):
     janitor_interval_seconds: float = Field(3600.0, gt=0, title="Janitor period",
                                             description="How often ended rate and duplicate windows are deleted.")
 
+    console_outbox_retention_days: float = Field(
+        7, gt=0, title="Console record retention",
+        description="What the console provider recorded (development sends) is deleted after this.")
+    provider_refs_retention_days: float = Field(
+        30, gt=0, title="Provider reference retention",
+        description="A provider's message id leads a delivery receipt back to its message this long after the send; "
+        "a later receipt is answered `unknown`. Providers report within hours, at most 72 hours.")
+    birthday_runs_retention_days: float = Field(
+        7, ge=2, title="Birthday run retention",
+        description="The record that a branch's greetings of a day were planned; it must outlive the day.")
+    appointment_state_retention_days: float = Field(
+        30, gt=0, title="Appointment state retention",
+        description="What notify remembers of an appointment (newest event, messages planned) is deleted this long "
+        "after its start: its reminders are all due before it, and its messages stay.")
+
     def signature_for(self, branch_id: str | None) -> str:
         return self.sms_signatures.get(branch_id or "", self.sms_signature)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crm_shared.events import BRANCH_ID_PATTERN
+from crm_shared.text import Line, Moment
 from crm_notify.messages.models import Channel, DataKey, DataValue, normalize_recipient
 from crm_notify.templates.models import KEY_PATTERN, Locale
 
@@ -30,13 +31,13 @@ class Audience(BaseModel):
 class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch_id: str = Field(pattern=BRANCH_ID_PATTERN)
-    name: str = Field("campaign", min_length=1, max_length=100)
+    name: Line(100) = "campaign"
     template: str = Field(max_length=64, pattern=KEY_PATTERN, examples=["holiday_greeting"])
     channel: Channel = "sms"
     locale: Locale = "zh-CN"
     data: dict[DataKey, DataValue] = Field(default_factory=dict, max_length=50)
     audience: Audience
-    send_at: AwareDatetime
+    send_at: Moment = Field(description="When to send (UTC offset required; 2000-2200).")
 
     @model_validator(mode="after")
     def _recipients(self) -> "CampaignIn":

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 
 from crm_shared.errors import Invalid
-from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal, Principal
 from crm_shared.http.concurrency import idempotency_key, idempotent
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
+from crm_notify.access import EDITORS, allow
 from crm_notify.campaigns.models import MAX_AUDIENCE, CampaignIn, CampaignOut
 from crm_notify.contacts.service import consented
 from crm_notify.dispatch.render import render_message
@@ -22,11 +23,10 @@ router = APIRouter(tags=["campaigns"])
 
 @router.post("/v1/campaigns", status_code=201, response_model=CampaignOut, summary="Schedule a marketing campaign")
 async def create_campaign(
-    body: CampaignIn, ctx: Ctx, response: Response,
-    who: Principal = require_roles("manager", "admin"),
+    body: CampaignIn, ctx: Ctx, response: Response, who: CurrentPrincipal,
     key: str | None = Depends(idempotency_key),
 ) -> CampaignOut:
-    who.require_branch(body.branch_id)
+    allow(who, body.branch_id, EDITORS)
     return await idempotent(ctx.db, who.sub, key, body, response, lambda: _create(ctx, body, who))
 
 

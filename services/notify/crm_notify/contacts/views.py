@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from crm_shared.events import BRANCH_ID_PATTERN
-from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal
+from crm_shared.ids import utcnow
+from crm_shared.text import Line
+from crm_notify.access import SENDERS, allow
 from crm_notify.contacts import service
 from crm_notify.messages.models import normalize_recipient
 from crm_notify.runtime import Ctx
 
 router = APIRouter(tags=["contacts"])
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
+def _lived(day: date) -> date:
+    """A birthday of someone alive: from 1900 to today (a day of slack for time zones ahead of UTC)."""
+    if not EARLIEST_BIRTHDAY <= day <= utcnow().date() + timedelta(days=1):
+        raise ValueError(f"a birthday lies between {EARLIEST_BIRTHDAY.year} and today")
+    return day
+
+
+Birthday = Annotated[date, AfterValidator(_lived)]
 
 
 class Consent(BaseModel):
@@ -25,10 +40,10 @@ class Consent(BaseModel):
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch_id: str = Field(pattern=BRANCH_ID_PATTERN)
-    name: str = Field(min_length=1, max_length=100)
+    name: Line(100)
     phone: str | None = Field(None, max_length=40)
     email: str | None = Field(None, max_length=254)
-    birthday: date | None = None
+    birthday: Birthday | None = None
     consent: Consent = Field(default_factory=Consent, description="Marketing consent per channel (birthdays, campaigns).")
 
     @model_validator(mode="after")
@@ -41,8 +56,8 @@ class ContactIn(BaseModel):
 
 
 @router.post("/v1/contacts", status_code=200, summary="Create or update a contact and its marketing consent")
-async def upsert_contact(body: ContactIn, ctx: Ctx, who: Principal = require_roles("admin", "manager", "integrator")) -> dict:
-    who.require_branch(body.branch_id)
+async def upsert_contact(body: ContactIn, ctx: Ctx, who: CurrentPrincipal) -> dict:
+    allow(who, body.branch_id, SENDERS)
     doc = await service.upsert(ctx.db, body.branch_id, body.name, body.phone, body.email, body.birthday,
                                body.consent.model_dump())
     return {"id": doc["id"], "branch_id": body.branch_id, "consent": doc["consent"]}

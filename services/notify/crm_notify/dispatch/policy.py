@@ -1,4 +1,4 @@
-"""Policy before each send: opt-out, consent, quiet hours, duplicates, per-recipient rate limit.
+"""Policy before each send: the branch's opt-outs, consent, quiet hours, duplicates, per-recipient rate limit.
 
 Each check answers with a decision; the dispatcher applies it in one conditional write.
 """
@@ -33,7 +33,7 @@ SEND = Decision("send")
 
 async def before_render(db: Any, config: NotifySettings, doc: dict, branch: BranchFacts, now: datetime) -> Decision:
     channel, to, category = doc["channel"], doc["to"], doc["category"]
-    if await is_opted_out(db, channel, to, category):
+    if await is_opted_out(db, doc["branch_id"], channel, to, category):
         return Decision("suppress", f"recipient opted out of {channel}")
     if category == "marketing" and not await has_consent(db, doc["branch_id"], channel, to):
         return Decision("suppress", "no marketing consent")

@@ -27,7 +27,8 @@ async def render_message(db, config: NotifySettings, doc: dict, branch: BranchFa
     variables = {"branch_name": branch.name, **(doc.get("data") or {})}
     link = None
     if doc["category"] == "marketing":
-        link = unsubscribe_url(config.public_base_url, config.unsubscribe_secret, channel, doc["to"], "marketing")
+        link = unsubscribe_url(config.public_base_url, config.unsubscribe_secret, channel, doc["to"], "marketing",
+                               doc["branch_id"])
         variables["unsubscribe_url"] = link
     if doc.get("body") is not None:
         subject, text, source = doc.get("subject"), doc["body"], ""

@@ -32,10 +32,11 @@ from crm_notify.dispatch.render import render_message
 from crm_notify.dispatch.rules import retry_at
 from crm_notify.messages.service import MESSAGES, PENDING, message_event
 from crm_notify.messages.slots import SLOT_FIELD, slot_for, slot_of
-from crm_notify.providers.base import Outgoing, PermanentError, TransientError
+from crm_notify.providers.base import Outgoing, PermanentError, TransientError, printable
 from crm_notify.templates.engine import RenderError
 
 log = logging.getLogger("crm.notify.dispatch")
+PROVIDER_REFS = "provider_refs"
 
 
 @dataclass
@@ -138,8 +139,9 @@ async def _hold(ctx: ServiceContext, doc: dict, now: datetime, decision: policy.
 
 
 async def _fail(ctx: ServiceContext, doc: dict, now: datetime, provider: str, error: str, attempts: int, inc: bool) -> str:
-    await _finish(ctx, doc, now, {"status": "failed", "error": error[:500], "provider": provider},
-                  _event(NotificationFailed, doc, attempts, error[:500]), inc_attempts=inc)
+    error = printable(error)[:500]
+    await _finish(ctx, doc, now, {"status": "failed", "error": error, "provider": provider},
+                  _event(NotificationFailed, doc, attempts, error), inc_attempts=inc)
     return "failed"
 
 
@@ -171,11 +173,11 @@ async def process(ctx: ServiceContext, doc: dict, now: datetime, cache: dict | N
         error = str(exc) if isinstance(exc, TransientError) else f"{type(exc).__name__}: {exc}"
         if attempts >= cfg.max_attempts:
             return await _fail(ctx, doc, now, provider.name, error, attempts, inc=True)
-        await _finish(ctx, doc, now, {"status": "queued", "error": error[:500], "provider": provider.name,
+        await _finish(ctx, doc, now, {"status": "queued", "error": printable(error)[:500], "provider": provider.name,
                                       "due_at": retry_at(now, attempts, cfg.backoff_base_seconds, cfg.backoff_cap_seconds)},
                       inc_attempts=True)
         return "retry"
-    await _index_refs(db, provider.name, result.provider_message_ids, doc["_id"])
+    await _index_refs(db, provider.name, result.provider_message_ids, doc["_id"], now)
     await _finish(ctx, doc, now, {
         "status": "sent", "error": None, "provider": provider.name, "provider_message_ids": result.provider_message_ids,
         "segments": rendered.segments, "parts": result.parts, "sent_at": now, "subject_sent": rendered.subject,
@@ -183,11 +185,12 @@ async def process(ctx: ServiceContext, doc: dict, now: datetime, cache: dict | N
     return "sent"
 
 
-async def _index_refs(db: Any, provider: str, refs: list[str], message_id: str) -> None:
-    """Receipts name the provider's id; this `_id` lookup leads back to the message."""
+async def _index_refs(db: Any, provider: str, refs: list[str], message_id: str, now: datetime) -> None:
+    """Receipts name the provider's id; this `_id` lookup leads back to the message (kept
+    `provider_refs_retention_days`)."""
     for ref in refs:
         try:  # an insert, not an upsert: the dev store scans the collection on every update
-            await db["provider_refs"].insert_one({"_id": f"{provider}:{ref}", "message_id": message_id})
+            await db[PROVIDER_REFS].insert_one({"_id": f"{provider}:{ref}", "message_id": message_id, "at": now})
         except DuplicateKeyError:
             pass
 

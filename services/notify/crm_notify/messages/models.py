@@ -1,4 +1,5 @@
-"""Message request/response models; every string is bounded, every enum a Literal."""
+"""Message request/response models; every string is bounded, every enum a Literal, what people
+type is printable text (`crm_shared.text`) and times lie within the supported range."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.phones import InvalidPhone, normalize
+from crm_shared.text import Line, Moment, Paragraph, clean_paragraph
 from crm_notify.templates.models import KEY_PATTERN, Locale
 
 Channel = Literal["sms", "email"]
@@ -17,9 +19,17 @@ Category = Literal["transactional", "marketing"]
 Status = Literal["scheduled", "queued", "sent", "delivered", "failed", "cancelled", "suppressed"]
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
+
+
+def _template_text(value: str) -> str:
+    """A template variable is printable text like any other; empty stays allowed (a name may be unknown)."""
+    return value if value == "" else clean_paragraph(value)
+
+
 DataKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-Scalar = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
-DataValue = Scalar | Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(max_length=50)]
+Scalar = Annotated[str, StringConstraints(max_length=1000), AfterValidator(_template_text)] | int | float | bool | None
+DataValue = Scalar | Annotated[list[Annotated[str, StringConstraints(max_length=200), AfterValidator(_template_text)]],
+                               Field(max_length=50)]
 
 
 def normalize_recipient(channel: str, to: str, region: str = "CN") -> str:
@@ -45,11 +55,11 @@ class MessageIn(BaseModel):
     to: str = Field(min_length=3, max_length=254, description="E.164 phone (sms) or email address.")
     template: str | None = Field(None, max_length=64, pattern=KEY_PATTERN)
     data: dict[DataKey, DataValue] = Field(default_factory=dict, max_length=50)
-    body: str | None = Field(None, min_length=1, max_length=2000, description="Literal text instead of a template.")
-    subject: str | None = Field(None, max_length=300, description="Email subject with a literal body.")
+    body: Paragraph(2000) | None = Field(None, description="Literal text instead of a template.")
+    subject: Line(300) | None = Field(None, description="Email subject with a literal body.")
     category: Category = "transactional"
     locale: Locale = "zh-CN"
-    send_at: AwareDatetime | None = Field(None, description="Schedule for later (UTC offset required).")
+    send_at: Moment | None = Field(None, description="Schedule for later (UTC offset required; 2000-2200).")
 
     @model_validator(mode="after")
     def _check(self) -> "MessageIn":

@@ -92,13 +92,19 @@ async def cancel(ctx: ServiceContext, ids: list[str], reason: str, now: datetime
     return cancelled
 
 
-def public(doc: dict, reveal: bool) -> dict:
-    to = doc.get("to") or ""
-    if not reveal and doc.get("channel") == "sms" and to.startswith("+"):
+def shown_recipient(channel: str, to: str | None, reveal: bool) -> str:
+    """A phone as its mask (`138****8000`) unless the caller's role reveals recipients."""
+    to = to or ""
+    if not reveal and channel == "sms" and to.startswith("+"):
         try:
-            to = mask(to)
+            return mask(to)
         except Exception:
-            to = "****"
+            return "****"
+    return to
+
+
+def public(doc: dict, reveal: bool) -> dict:
+    to = shown_recipient(doc["channel"], doc.get("to"), reveal)
     return {
         "id": doc["_id"], "branch_id": doc["branch_id"], "kind": doc["kind"], "channel": doc["channel"], "to": to,
         "template": doc.get("template"), "category": doc["category"], "status": doc["status"], "due_at": doc["due_at"],

@@ -7,6 +7,7 @@ message ids, raises `TransientError` (retry with backoff) or `PermanentError` (f
 from __future__ import annotations
 
 import hmac
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -58,6 +59,16 @@ class Receipt:
 
 class ProviderError(Exception):
     pass
+
+
+def printable(text: str) -> str:
+    """A provider's words as stored text: control characters become spaces, surrogate and unassigned
+    ones U+FFFD, so an error a provider sent can never break an export or a report later."""
+    def one(ch: str) -> str:
+        category = unicodedata.category(ch)
+        return " " if category == "Cc" else "\ufffd" if category in ("Cs", "Co", "Cn") else ch
+
+    return "".join(map(one, text)).strip()
 
 
 class TransientError(ProviderError):

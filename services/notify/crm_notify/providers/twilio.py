@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 
 from pydantic import Field, model_validator
 
-from crm_notify.providers.base import Outgoing, PermanentError, ProviderSettings, Receipt, SendResult
+from crm_notify.providers.base import Outgoing, PermanentError, ProviderSettings, Receipt, SendResult, printable
 from crm_notify.providers.http_sms import HttpSmsProvider
 
 FINAL = {"delivered": "delivered", "undelivered": "failed", "failed": "failed"}
@@ -69,4 +69,4 @@ class TwilioProvider(HttpSmsProvider):
         if not status or not sid:
             return []
         error = form.get("ErrorCode") or None
-        return [Receipt(sid, status, error=f"twilio error {error}" if error else None)]  # type: ignore[arg-type]
+        return [Receipt(sid, status, error=printable(f"twilio error {error}")[:500] if error else None)]  # type: ignore[arg-type]

@@ -11,9 +11,10 @@ from crm_shared.events.notify import NotificationDelivered, NotificationFailed
 from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
+from crm_notify.dispatch.service import PROVIDER_REFS
 from crm_notify.messages.service import MESSAGES, message_event
 from crm_notify.providers.base import Receipt
-from crm_notify.providers.receipts import BadReceipt, ReceiptsIn
+from crm_notify.providers.receipts import BadReceipt, request_schema
 from crm_notify.providers.registry import receipt_provider
 from crm_notify.runtime import Ctx
 
@@ -38,7 +39,7 @@ def _complete(doc: dict, parts: dict[str, int]) -> bool:
 
 
 async def apply_receipt(ctx: ServiceContext, provider: str, r: Receipt) -> str:
-    ref = await ctx.db["provider_refs"].find_one({"_id": f"{provider}:{r.provider_message_id}"})
+    ref = await ctx.db[PROVIDER_REFS].find_one({"_id": f"{provider}:{r.provider_message_id}"})
     if ref is None:
         return "unknown"
     mid, now = ref["message_id"], utcnow()
@@ -69,7 +70,7 @@ async def apply_receipt(ctx: ServiceContext, provider: str, r: Receipt) -> str:
              description="Generic JSON `{receipts: [{provider_message_id, status, part?, parts?, error?}]}` "
                          "with header X-Receipt-Token, or the provider's own callback (Twilio: form + X-Twilio-Signature).",
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": ReceiptsIn.model_json_schema()},
+                 "application/json": {"schema": request_schema()},
                  "application/x-www-form-urlencoded": {"schema": {"type": "object", "description": "Twilio status callback"}},
              }}})
 async def receipts(name: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")], request: Request, ctx: Ctx) -> dict[str, Any]:

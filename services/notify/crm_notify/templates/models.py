@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm_shared.events import BRANCH_ID_PATTERN
+from crm_shared.text import Line, Paragraph
 
 Locale = Literal["zh-CN", "en"]
 ChannelName = Literal["sms", "email"]
@@ -19,8 +20,8 @@ class TemplateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: ChannelName
     locale: Locale = "zh-CN"
-    subject: str | None = Field(None, max_length=300, description="Email subject (Jinja2).")
-    body: str = Field(min_length=1, max_length=5000, description="Jinja2 text, rendered in a sandbox.")
+    subject: Line(300) | None = Field(None, description="Email subject (Jinja2), one line.")
+    body: Paragraph(5000) = Field(description="Jinja2 text, rendered in a sandbox; line breaks and tabs are kept.")
     branch_id: str | None = Field(None, pattern=BRANCH_ID_PATTERN, description="Override for one branch; omit for all.")
 
 

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path, Query
 
 from crm_shared.errors import Forbidden, Invalid
 from crm_shared.events import BRANCH_ID_PATTERN
-from crm_shared.http.auth import Principal, require_roles
+from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
+from crm_notify.access import EDITORS, allow
 from crm_notify.runtime import Ctx
 from crm_notify.templates import service
 from crm_notify.templates.models import KEY_PATTERN, TemplateIn, TemplateOut
@@ -27,10 +28,10 @@ def _out(t: service.ResolvedTemplate, segments: int | None = None, warnings: lis
 async def put_template(
     body: TemplateIn, ctx: Ctx,
     key: Annotated[str, Path(max_length=64, pattern=KEY_PATTERN)],
-    who: Principal = require_roles("admin", "manager"),
+    who: CurrentPrincipal,
 ) -> TemplateOut:
     if body.branch_id:
-        who.require_branch(body.branch_id)
+        allow(who, body.branch_id, EDITORS)
     elif who.role != "admin":
         raise Forbidden("only an admin may change a template for every branch; give branch_id")
     subject = body.subject if body.channel == "email" else None
@@ -48,7 +49,7 @@ async def put_template(
 
 @router.get("/v1/templates", summary="Templates in effect: built-ins, global and branch overrides")
 async def list_templates(
-    ctx: Ctx, who: Principal = require_roles("admin", "manager"),
+    ctx: Ctx, who: Principal = require_roles(*EDITORS),
     branch_id: Annotated[str | None, Query(pattern=BRANCH_ID_PATTERN)] = None,
     key: Annotated[str | None, Query(max_length=64, pattern=KEY_PATTERN)] = None,
 ) -> dict:

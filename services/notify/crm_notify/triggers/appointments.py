@@ -101,7 +101,7 @@ async def on_rescheduled(ctx: ServiceContext, env: Envelope, data: AppointmentSc
 
 
 async def on_cancelled(ctx: ServiceContext, env: Envelope, data: AppointmentCancelled) -> None:
-    if not await _advance(ctx.db, env, data.appointment_id, {"status": "cancelled", "branch_id": env.branch_id}):
+    if not await _advance(ctx.db, env, data.appointment_id, {"start": data.start, "status": "cancelled", "branch_id": env.branch_id}):
         return
     state = await ctx.db[APPOINTMENTS].find_one({"_id": data.appointment_id}) or {}
     await cancel(ctx, list(state.get("message_ids", [])), "appointment cancelled")

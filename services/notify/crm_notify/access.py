@@ -1,0 +1,22 @@
+"""Who may use notify: the roles per kind of call, judged after the branch scope.
+
+Out of scope is 404 whatever the role (a 403 would confirm that another branch's object or
+name exists); a role that may not do this in its own branch is 403. Partners (channel
+agencies) use nothing of notify: messages, templates, contacts and opt-outs are the office's.
+"""
+
+from __future__ import annotations
+
+from crm_shared.http.auth import Principal, Role
+
+READERS: tuple[Role, ...] = ("admin", "manager", "consultant", "reception", "integrator")
+SENDERS: tuple[Role, ...] = ("admin", "manager", "integrator")
+EDITORS: tuple[Role, ...] = ("admin", "manager")
+REVEAL: tuple[Role, ...] = ("admin", "manager", "integrator", "reception")
+"""Roles that see full recipients; the others see phone masks."""
+
+
+def allow(who: Principal, branch_id: str, roles: tuple[Role, ...], what: str = "branch") -> None:
+    """The branch first (404 when it is not the caller's), then the role (403)."""
+    who.require_branch(branch_id, what)
+    who.require_role(*roles)
