@@ -168,6 +168,11 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             ctx._timers.start([*plugin.timers(ctx), *_platform_timers(plugin, ctx)])
         app.state.mongo, app.state.nc, app.state.js = mongo, nc, js
         await broker.start()
+        for plugin in plugins:
+            for table in plugin.subscriptions():
+                if table.batch is not None:  # batch tables run their own pull loop (crm_shared.bus.consumers)
+                    contexts[plugin.name].spawn(consumers.consume_batches(contexts[plugin.name], table),
+                                                name=f"consume:{consumers.durable_name(plugin.name, table)}")
         log.info("started", extra={"services": [p.name for p in plugins]})
         try:
             yield

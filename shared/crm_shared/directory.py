@@ -79,7 +79,11 @@ class Directory:
             "active": isinstance(data, StaffJoined)})
 
     async def branch(self, branch_id: str) -> BranchFacts:
-        doc = await self.branches.find_one({"_id": branch_id}) or {}
+        return self.facts(branch_id, await self.branches.find_one({"_id": branch_id}))
+
+    def facts(self, branch_id: str, doc: dict | None) -> BranchFacts:
+        """A stored branch copy (or None) as facts: for callers that read many copies at once."""
+        doc = doc or {}
         raw = doc.get("settings") or {}
         try:
             settings = BranchSettings.from_event(raw)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from crm_reports.plugin import ReportsService
+from crm_reports.settings import ReportsSettings
 from tests.support.runtime import eventually, isolated_settings, publish_event, running
 
 
 @pytest.fixture
 async def reports(urls):
     settings = isolated_settings(*urls)
-    async with running([ReportsService(digest_interval_seconds=None)], settings) as (app, client):
+    async with running([ReportsService(ReportsSettings(digest=False))], settings) as (app, client):
         yield settings, app.state.contexts["reports"], client
 
 

@@ -7,7 +7,7 @@ import json
 from crm_reports import generations
 from crm_reports.digest.job import run_digest
 from crm_reports.projections.buckets import read_days
-from crm_reports.subscriptions import project
+from crm_reports.projections.subscribers import project
 from crm_shared.events import parse
 from tests.reports.builders import BRANCH, at, registered, scripted_day
 from tests.reports.conftest import publish_all
@@ -26,16 +26,19 @@ async def snapshot(client, auth) -> dict:
 
 
 async def test_every_projection_applied_twice_counts_once(reports):
-    """A crash between a handler's write and the inbox record replays the event into the handler."""
+    """A crash between a handler's write and the inbox record replays the event into the handler;
+    a failed batch is retried one event per call: in a batch or alone, each event counts once."""
     _, ctx, _ = reports
     g = await generations.current(ctx.db)
-    envs = scripted_day()
-    for env in envs:
-        await project(g, *parse(env.model_dump_json()))
-    once = await read_days(g, BRANCH, at("2026-03-01T00:00:00").date(), at("2026-03-31T00:00:00").date())
-    for env in reversed(envs):
-        await project(g, *parse(env.model_dump_json()))
-    assert await read_days(g, BRANCH, at("2026-03-01T00:00:00").date(), at("2026-03-31T00:00:00").date()) == once
+    events = [parse(env.model_dump_json()) for env in scripted_day()]
+    tz = ctx.config.default_timezone
+    days = (at("2026-03-01T00:00:00").date(), at("2026-03-31T00:00:00").date())
+    await project(g, events, tz)
+    once = await read_days(g, BRANCH, *days)
+    for event in events:
+        await project(g, [event], tz)
+    await project(g, events[::-1], tz)
+    assert await read_days(g, BRANCH, *days) == once
     assert once["2026-03-10"]["new_leads"] == 4 and once["2026-03-10"]["funnel"]["total"]["won"] == 2
 
 
@@ -91,11 +94,16 @@ async def test_a_second_rebuild_while_one_runs_is_refused(reports):
     settings, ctx, client = reports
     await publish_all(settings, ctx, scripted_day()[:3])
     admin = bearer(settings, "admin", ["*"])
-    from crm_shared import leases
-    assert await leases.acquire(ctx.db, "reports-rebuild", "someone-else", 60)
+    first = await client.post("/v1/reports/rebuild", headers=admin)
+    assert first.status_code == 202
     r = await client.post("/v1/reports/rebuild", headers=admin)
     assert r.status_code == 409 and r.json()["type"].endswith("/rebuild-running")
-    assert (await client.get("/v1/reports/rebuild", headers=admin)).json()["building"] is None
+    assert (await client.get("/v1/reports/rebuild", headers=admin)).json()["building"] == first.json()["generation"]
+
+    async def done():
+        return (await client.get("/v1/reports/rebuild", headers=admin)).json()["last"]["state"] == "done"
+
+    assert await eventually(done, timeout=30)
 
 
 async def test_digest_at_branch_time_once_per_day_through_the_outbox(reports):
@@ -126,43 +134,66 @@ async def _outbox_empty(ctx, digest_id):
     return not doc.get("pending_events")
 
 
-async def test_a_rebuild_interrupted_by_a_crash_is_abandoned_at_start(urls):
+async def test_a_rebuild_interrupted_by_a_crash_resumes_where_it_stopped(urls):
+    """A replica died mid-rebuild: 20 messages recorded as replayed, the next pass's counters
+    written but not its leads. The next start's rebuild timer carries on from message 21."""
+    from crm_reports.generations import Generation
     from crm_reports.plugin import ReportsService
+    from crm_reports.projections.window import Window
     from crm_reports.rebuild.replay import STATUS
+    from crm_reports.settings import ReportsSettings
+    from crm_shared.ids import utcnow
     from tests.support.runtime import isolated_settings, running
 
     settings = isolated_settings(*urls)
-    async with running([ReportsService(digest_interval_seconds=None)], settings) as (app, _):
+    auth, admin = bearer(settings, "manager", [BRANCH]), bearer(settings, "admin", ["*"])
+    async with running([ReportsService(ReportsSettings(digest=False, rebuild_interval_seconds=3600))], settings) as (app, client):
         ctx = app.state.contexts["reports"]
-        await generations.start_building(ctx.db, "gdead")
-        await ctx.db.meta.update_one({"_id": STATUS}, {"$set": {"generation": "gdead", "state": "running"}}, upsert=True)
-        await ctx.db.gdead_buckets.insert_one({"_id": "x"})
-    async with running([ReportsService(digest_interval_seconds=None)], settings) as (app, _):
-        ctx = app.state.contexts["reports"]
-        assert (await generations.pointer(ctx.db))["building"] is None
-        assert (await ctx.db.meta.find_one({"_id": STATUS}))["state"] == "failed"
-        assert await ctx.db.gdead_buckets.count_documents({}) == 0
+        await publish_all(settings, ctx, scripted_day())
+        live = await snapshot(client, auth)
+        events = [parse(m.data) for m in await stream_messages(settings)]
+        tz, g = ctx.config.default_timezone, Generation(ctx.db, "gdead")
+        await generations.start_building(ctx.db, g.name)
+        await project(g, events[:20], tz)
+        crashed = Window(g, tz, fresh=True)
+        await crashed.apply(events[20:30])
+        await crashed.changes.write(g.buckets)
+        await ctx.db.meta.insert_one({"_id": STATUS, "generation": g.name, "state": "running", "started_at": utcnow(),
+                                      "finished_at": None, "events": 20, "up_to_sequence": len(events), "replayed": 20,
+                                      "error": None})
+        await ctx.db.leases.update_one({"_id": "reports:rebuild"}, {"$set": {"until": utcnow()}})  # it ran out
+    async with running([ReportsService(ReportsSettings(digest=False))], settings) as (app, client):
+        async def switched():
+            s = (await client.get("/v1/reports/rebuild", headers=admin)).json()
+            return s if s["current"] == "gdead" and s["last"]["state"] == "done" else None
+
+        status = await eventually(switched, timeout=30)
+        assert status and status["building"] is None and status["last"]["events"] == len(events)
+        assert await snapshot(client, auth) == live
 
 
-async def test_buffered_replay_changes_count_once_next_to_live_writes(reports):
+async def test_batched_changes_count_once_next_to_live_writes(reports):
     from datetime import date
 
     from crm_reports.generations import Generation
-    from crm_reports.projections.buckets import Changes, apply
+    from crm_reports.projections.changes import DayChanges
 
     _, ctx, _ = reports
-    live = Generation(ctx.db, "gbuf")
+    g = Generation(ctx.db, "gbuf")
     day = date(2026, 3, 10)
-    await apply(live, BRANCH, day, "t:e1", {"visits": 1})  # the live consumer got there first
-    buffered = Generation(ctx.db, "gbuf", memo={}, buffer=Changes())
+    live = DayChanges()
+    live.add(BRANCH, day, "t:e1", {"visits": 1})  # the live consumer got there first
+    await live.write(g.buckets)
+    batch = DayChanges(fresh=True)  # a replay's window: inserts first, finds the day exists
     for token in ("t:e1", "t:e2", "t:e2", "t:e3"):
-        await apply(buffered, BRANCH, day, token, {"visits": 1}, {"max_missed": 2})
-    assert buffered.buffer.size == 3
-    await buffered.buffer.flush(buffered)
-    other_day = Generation(ctx.db, "gbuf", memo={}, buffer=Changes())
-    await apply(other_day, BRANCH, date(2026, 3, 11), "t:e4", {"visits": 2})
-    await other_day.buffer.flush(other_day)
-    days = await read_days(live, BRANCH, day, date(2026, 3, 11))
+        batch.add(BRANCH, day, token, {"visits": 1}, {"max_missed": 2})
+    assert len(batch.pending[f"{BRANCH}:2026-03-10"].changes) == 3
+    await batch.write(g.buckets)
+    other_day = DayChanges()  # a live window: updates first, finds the day missing
+    other_day.add(BRANCH, date(2026, 3, 11), "t:e4", {"visits": 2})
+    other_day.add(BRANCH, day, "t:e3", {"visits": 1})
+    await other_day.write(g.buckets)
+    days = await read_days(g, BRANCH, day, date(2026, 3, 11))
     assert days == {"2026-03-10": {"visits": 3, "max_missed": 2}, "2026-03-11": {"visits": 2}}
 
 

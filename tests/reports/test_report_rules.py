@@ -17,7 +17,7 @@ from crm_reports.queries import rules
 from crm_reports.queries.boards import month_of, previous_period, week_of
 from crm_reports.queries.params import check_range
 from crm_reports.queries.tally import merge, rate
-from crm_shared.http.problems import Problem
+from crm_shared.errors import Invalid
 
 
 @pytest.mark.parametrize("text", ["a.b", "$x", "100%.$", "价格.太高", "plain"])
@@ -105,9 +105,9 @@ def test_board_periods():
 
 def test_date_range_rules():
     check_range(date(2026, 1, 1), date(2026, 12, 31))
-    with pytest.raises(Problem):
+    with pytest.raises(Invalid):
         check_range(date(2026, 1, 2), date(2026, 1, 1))
-    with pytest.raises(Problem):
+    with pytest.raises(Invalid):
         check_range(date(2025, 1, 1), date(2026, 1, 2))
 
 

@@ -1,27 +1,28 @@
 """Generations of read models: live projections write to the current one (and to the one
 a rebuild is filling); reads use the current one; a rebuild switches the pointer when done.
 
-Each generation has its own collections (`<gen>_buckets`, `<gen>_leads`, ...), so an old
-one is dropped whole and a new one starts empty.
+Each generation has its own collections (`<gen>_buckets`, `<gen>_leads`, and the branch and
+staff directory `<gen>_branches`, `<gen>_staff`), so an old one is dropped whole and a new
+one starts empty.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from crm_shared.branches import DEFAULT_TIMEZONE, BranchSettings
+from crm_shared.directory import Directory
 
 META = "meta"
 POINTER = "generation"
 FIRST = "g0"
 KINDS = ("buckets", "leads", "branches", "staff")
+POINTER_TTL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -30,21 +31,6 @@ class Generation:
 
     db: AsyncDatabase
     name: str
-    memo: dict[str, dict[str, Any]] | None = field(default=None, compare=False)
-    buffer: Any = field(default=None, compare=False)
-
-    def for_one_event(self) -> "Generation":
-        """A view for one event: each branch read once, bucket changes written together at
-        the end (a replay partition keeps its own memo and buffer for all its events)."""
-        if self.memo is not None:
-            return self
-        from crm_reports.projections.buckets import Changes
-
-        return Generation(self.db, self.name, {}, Changes())
-
-    def forget_branch(self, branch_id: str) -> None:
-        if self.memo is not None:
-            self.memo.pop(branch_id, None)
 
     def col(self, kind: str) -> AsyncCollection:
         return self.db[f"{self.name}_{kind}"]
@@ -58,40 +44,24 @@ class Generation:
         return self.col("leads")
 
     @property
-    def branches(self) -> AsyncCollection:
-        return self.col("branches")
-
-    @property
     def staff(self) -> AsyncCollection:
         return self.col("staff")
 
-    async def branch(self, branch_id: str) -> dict[str, Any]:
-        """The branch as last configured; defaults when it was never configured."""
-        if self.memo is not None and branch_id in self.memo:
-            return self.memo[branch_id]
-        doc = await self.branches.find_one({"_id": branch_id}) or {
-            "_id": branch_id, "timezone": DEFAULT_TIMEZONE, "settings": {}, "configured": False}
-        if self.memo is not None:
-            self.memo[branch_id] = doc
-        return doc
-
-    async def timezone(self, branch_id: str) -> str:
-        return (await self.branch(branch_id)).get("timezone") or DEFAULT_TIMEZONE
-
-    async def settings(self, branch_id: str) -> BranchSettings:
-        return settings_of(await self.branch(branch_id))
+    def directory(self, default_timezone: str) -> Directory:
+        """This generation's copy of the branch and staff directory (crm_shared.directory)."""
+        return Directory(self.db, default_timezone, branches=f"{self.name}_branches", staff=f"{self.name}_staff")
 
     async def drop(self) -> None:
         for kind in KINDS:
             await self.col(kind).drop()
 
 
-def settings_of(branch: dict[str, Any]) -> BranchSettings:
-    """The branch's settings; the defaults when its stored settings do not validate."""
-    try:
-        return BranchSettings.from_event(branch.get("settings") or {})
-    except ValidationError:
-        return BranchSettings()
+@dataclass
+class PointerCache:
+    """The pointer as this process last read it, kept POINTER_TTL_SECONDS (lives in `ctx.state`)."""
+
+    until: float = 0.0
+    doc: dict[str, Any] | None = None
 
 
 async def ensure_pointer(db: AsyncDatabase) -> None:
@@ -109,11 +79,7 @@ async def current(db: AsyncDatabase) -> Generation:
     return Generation(db, (await pointer(db))["current"])
 
 
-POINTER_TTL_SECONDS = 2.0
-_cached: dict[str, tuple[float, dict[str, Any]]] = {}
-
-
-async def active(db: AsyncDatabase) -> list[Generation]:
+async def active(db: AsyncDatabase, cache: PointerCache) -> list[Generation]:
     """Where a live event goes: the current generation and the one being rebuilt, if any.
 
     The pointer is cached for POINTER_TTL_SECONDS per process. That is safe because a rebuild
@@ -122,10 +88,9 @@ async def active(db: AsyncDatabase) -> list[Generation]:
     names the new generation as `building`; old generations are dropped much later.
     """
     now = time.monotonic()
-    hit = _cached.get(db.name)
-    if hit is None or hit[0] < now:
-        hit = _cached[db.name] = (now + POINTER_TTL_SECONDS, await pointer(db))
-    doc = hit[1]
+    if cache.doc is None or cache.until < now:
+        cache.doc, cache.until = await pointer(db), now + POINTER_TTL_SECONDS
+    doc = cache.doc
     names = [doc["current"]] + ([doc["building"]] if doc.get("building") and doc["building"] != doc["current"] else [])
     return [Generation(db, n) for n in names]
 

@@ -19,8 +19,8 @@ from crm_reports.queries.params import REPORT_NAMES, BranchParam, Format, Report
 from crm_reports.queries.read import build, days_between
 from crm_reports.rebuild import replay
 from crm_shared.branches import local_date
+from crm_shared.errors import Forbidden
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
-from crm_shared.http.problems import forbidden
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext, context_of
 
@@ -62,7 +62,7 @@ def authorize(who: Principal, branch_id: str) -> None:
 def _require_all_branches(who: Principal) -> None:
     """A rebuild replays every branch's read models, so only an admin of all branches may run it."""
     if "*" not in who.branches:
-        raise forbidden("rebuilding the read models needs an admin of all branches")
+        raise Forbidden("rebuilding the read models needs an admin of all branches")
 
 
 def respond(name: str, report: dict[str, Any], fmt: Format, rows: list[dict] | None = None) -> Response:
@@ -115,7 +115,7 @@ async def _board(c: ServiceContext, who: Principal, branch_id: str, kind: str, a
     if anchor and not MIN_YEAR <= anchor.year <= MAX_YEAR:
         raise bad_range(f"dates must fall in the years {MIN_YEAR}..{MAX_YEAR}", "date" if kind == "weekly" else "month")
     g = await generations.current(c.db)
-    day = anchor or local_date(utcnow(), await g.timezone(branch_id))
+    day = anchor or local_date(utcnow(), (await g.directory(c.config.default_timezone).branch(branch_id)).timezone)
     period = boards.week_of(day) if kind == "weekly" else boards.month_of(day)
     previous = boards.previous_period(kind, period[0])
     result = boards.board(kind, period, await days_between(g, branch_id, *period),

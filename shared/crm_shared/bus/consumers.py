@@ -14,16 +14,24 @@ service's whole flow in one place. Per message:
 A crash between a handler's write and the inbox record redelivers the event, so handlers
 that count must also guard their own write (e.g. `$addToSet` of the event id).
 
-A table may instead have one batch handler (`SubscriptionTable(batch=...)`): it gets up to
-`batch_size` events per call, in stream order, so a projection can apply them in one bulk
-write. The guarantees stay per event: events already in the inbox are left out, and a batch
-that raises is retried one event per call, so only the event that fails is retried with
-backoff and dead-lettered. A batch handler must therefore be idempotent per event (a failed
-batch may have applied part of its writes).
+A table may instead have one batch handler (`table.handle_batch(handler, *classes)`): it gets
+up to `batch_size` events per call, in stream order, so a projection can apply them in one
+bulk write. The guarantees stay per event: events already in the inbox (or twice in one
+delivery) are left out, and a batch that raises is retried one event per call, so only the
+event that fails is retried with backoff and dead-lettered. A batch handler must therefore be
+idempotent per event (a failed batch may have applied part of its writes).
+
+A batch table has its own pull loop (`consume_batches`, started by the platform with the
+service): each fetch takes what is waiting, up to `batch_size`, and an idle consumer long-polls.
+Nothing waits to fill a batch, so a trickle of events is handled one by one at once and a
+backlog in full batches. (FastStream's batch subscriber keeps fetching to fill a batch and,
+when a late fetch ends in a bare `asyncio.TimeoutError`, drops what it had collected until
+the ack wait redelivers it.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -32,9 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsRouter, PullSub
-from faststream import Context
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -51,6 +59,7 @@ Handler = Callable[["ServiceContext", Envelope, Any], Awaitable[None]]
 BatchHandler = Callable[["ServiceContext", list[tuple[Envelope, Any]]], Awaitable[None]]
 INBOX = "inbox"
 DEAD_LETTERS_COLLECTION = "dead_letters"
+POLL_SECONDS = 5.0
 log = logging.getLogger("crm.consumer")
 
 
@@ -212,6 +221,7 @@ async def _triage(ctx: "ServiceContext", consumer: str, table: SubscriptionTable
             EVENTS_HANDLED.labels(consumer, env.type, "skipped").inc()
             await raw.ack()
         else:
+            seen.add(inbox_id)  # a second copy in the same delivery (a replay) is left out too
             fresh.append((raw, env, data))
     return fresh
 
@@ -243,7 +253,9 @@ async def process_batch(ctx: "ServiceContext", table: SubscriptionTable, raws: l
     """Handle a batch delivery with the table's batch handler; on failure, one event per call."""
     consumer = durable_name(ctx.name, table)
     fresh = await _triage(ctx, consumer, table, raws)
-    if not fresh:
+    if len(fresh) <= 1:  # nothing to split on failure: the per-event path says it all
+        for raw, env, data in fresh:
+            await _handle_one(ctx, consumer, table, raw, env, data)
         return
     assert table.batch is not None
     token = correlation_id.set(fresh[0][1].correlation_id or fresh[0][1].id)
@@ -259,6 +271,42 @@ async def process_batch(ctx: "ServiceContext", table: SubscriptionTable, raws: l
     await _done(ctx, consumer, [(raw, env) for raw, env, _ in fresh])
 
 
+async def consume_batches(ctx: "ServiceContext", table: SubscriptionTable) -> None:
+    """The pull loop of a batch table, for the life of the service (`ctx.spawn`)."""
+    sub = await ctx.js.pull_subscribe_bind(durable_name(ctx.name, table), stream=ctx.settings.stream_name)
+    try:
+        while True:
+            try:
+                raws = await sub.fetch(batch=table.batch_size, timeout=POLL_SECONDS)
+            except TimeoutError:  # nothing arrived (nats' own timeout error is a subclass)
+                continue
+            except NatsError as exc:  # reconnecting: try again shortly
+                log.warning("batch fetch failed", extra={"consumer": table.consumer, "error": repr(exc)})
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await process_batch(ctx, table, raws)
+            except Exception as exc:  # the store is unreachable: what is not acked comes back
+                log.warning("batch not processed; its events will be redelivered",
+                            extra={"consumer": table.consumer, "error": repr(exc)})
+                await _nak_unsettled(ctx, raws)
+                await asyncio.sleep(1.0)
+    finally:
+        try:
+            await sub.unsubscribe()
+        except Exception:  # the connection is already closing
+            pass
+
+
+async def _nak_unsettled(ctx: "ServiceContext", raws: list[Msg]) -> None:
+    delay = (ctx.settings.consumer_backoff_seconds or [None])[0]
+    for raw in raws:
+        try:
+            await raw.nak(delay=delay)
+        except Exception:  # acked already, or the connection is gone (then the ack wait redelivers)
+            pass
+
+
 async def _raw_body(msg: Any) -> bytes:
     """Skip FastStream's JSON decoding: a malformed body must reach `process` to be dead-lettered."""
     return msg.body
@@ -268,7 +316,10 @@ def bind(
     router: NatsRouter, service: str, table: SubscriptionTable, settings: Settings,
     context: Callable[[], "ServiceContext"],
 ) -> None:
-    """Register the table as one durable pull subscriber on the service's FastStream router."""
+    """Register a per-event table as one durable pull subscriber on the service's FastStream
+    router (a batch table runs `consume_batches` instead, started with the service)."""
+    if table.batch is not None:
+        return
     config = consumer_config(service, table, settings)
     common = dict(
         stream=JStream(settings.stream_name, declare=False),
@@ -279,12 +330,6 @@ def bind(
         title=f"{config.durable_name}:consume",
         description="Handles: " + ", ".join(table.event_types),
     )
-    if table.batch is not None:
-        @router.subscriber(f"{settings.subject_prefix}.>",
-                           pull_sub=PullSub(batch_size=table.batch_size, timeout=0.5, batch=True), **common)
-        async def handle_batch(body: list[bytes], msg: Any = Context("message")) -> None:
-            await process_batch(context(), table, list(msg.raw_message))
-        return
 
     # Long polls: nats-py's batch fetch can end in a bare asyncio.TimeoutError that FastStream
     # 0.7 does not suppress (it restarts the task and logs an ERROR); a 5 s poll makes that

@@ -3,41 +3,44 @@ receptions (count by class, spend against budget, feedback on time)."""
 
 from __future__ import annotations
 
-from crm_reports.generations import Generation
-from crm_reports.projections.buckets import apply, key, local_day
+from typing import TYPE_CHECKING
+
+from crm_reports.projections.buckets import key, text_key
 from crm_shared.branches import add_working_days
 from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadWon
+
+if TYPE_CHECKING:
+    from crm_reports.projections.window import Window
 
 REPORT_STATUSES = {"channel_report.accepted": "accepted", "channel_report.rejected": "rejected",
                    "channel_report.confirmed": "confirmed", "channel_report.expired": "expired"}
 
 
-async def on_channel_report(g: Generation, env: Envelope, data) -> None:
+async def on_channel_report(w: Window, env: Envelope, data) -> None:
     status = REPORT_STATUSES[env.type]
     partner = f"partners.{key(data.partner_id)}"
-    inc = {f"{partner}.{status}": 1}
+    inc, labels = {f"{partner}.{status}": 1}, {}
     if status == "rejected":
-        inc[f"{partner}.reasons.{key(data.reason or 'unknown')}"] = 1
-    day = await local_day(g, env.branch_id, env.time)
-    await apply(g, env.branch_id, day, f"p:{data.report_id}:{status}", inc)
+        reason, labels = text_key(data.reason, "unknown")
+        inc[f"{partner}.reasons.{reason}"] = 1
+    w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"p:{data.report_id}:{status}", inc, labels=labels)
 
 
-async def on_partner_deal(g: Generation, env: Envelope, data: LeadWon) -> None:
+async def on_partner_deal(w: Window, env: Envelope, data: LeadWon) -> None:
     if not data.partner_id:
         return
     partner = f"partners.{key(data.partner_id)}"
-    day = await local_day(g, env.branch_id, env.time)
-    await apply(g, env.branch_id, day, f"p:{data.lead_id}:won", {f"{partner}.deals": 1, f"{partner}.amount": float(data.amount or 0)})
+    w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"p:{data.lead_id}:won",
+            {f"{partner}.deals": 1, f"{partner}.amount": float(data.amount or 0)})
 
 
-async def on_dispute(g: Generation, env: Envelope, data) -> None:
+async def on_dispute(w: Window, env: Envelope, data) -> None:
     counter = "disputes" if env.type == "attribution.disputed" else "disputes_decided"
-    day = await local_day(g, env.branch_id, env.time)
-    await apply(g, env.branch_id, day, f"p:{data.dispute_id}:{counter}", {counter: 1})
+    w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"p:{data.dispute_id}:{counter}", {counter: 1})
 
 
-async def on_reception(g: Generation, env: Envelope, data) -> None:
+async def on_reception(w: Window, env: Envelope, data) -> None:
     status = env.type.removeprefix("reception.")
     cls = f"receptions.{data.reception_class}"
     inc: dict[str, float] = {f"{cls}.{status}": 1}
@@ -47,8 +50,8 @@ async def on_reception(g: Generation, env: Envelope, data) -> None:
         inc |= {f"{cls}.budget": float(budget), f"{cls}.spent": spent}
         if budget and spent > budget:
             inc[f"{cls}.over_budget"] = 1
-        settings, tz = await g.settings(env.branch_id), await g.timezone(env.branch_id)
-        due = add_working_days(data.leave_at or data.arrive_at, settings.feedback_due_working_days, settings, tz)
+        branch = w.branches[env.branch_id]
+        due = add_working_days(data.leave_at or data.arrive_at, branch.settings.feedback_due_working_days,
+                               branch.settings, branch.timezone)
         inc[f"{cls}.feedback_on_time" if env.time <= due else f"{cls}.feedback_late"] = 1
-    day = await local_day(g, env.branch_id, data.arrive_at)
-    await apply(g, env.branch_id, day, f"r:{data.reception_id}:{status}", inc)
+    w.count(env.branch_id, w.local_day(env.branch_id, data.arrive_at), f"r:{data.reception_id}:{status}", inc)

@@ -1,37 +1,32 @@
-"""Branches (time zone, settings) and staff (names, manager e-mails), from their events.
-
-Last writer by event time wins, so a late, older `branch.configured` does not undo a newer one.
-"""
+"""Branches (time zone, settings, name) and staff (names, roles, e-mails) from their events,
+into the generation's copy of the shared directory (crm_shared.directory: the newer event wins)."""
 
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError
+import logging
+from typing import TYPE_CHECKING
 
-from crm_reports.generations import Generation
+from pydantic import ValidationError
+
 from crm_shared.events import Envelope
 from crm_shared.events.leads import BranchConfigured, StaffJoined, StaffLeft
 
+if TYPE_CHECKING:
+    from crm_reports.projections.window import Window
 
-async def _newer_wins(col, _id: str, at, fields: dict) -> None:
+log = logging.getLogger("crm.reports.directory")
+
+
+async def on_directory_event(w: Window, env: Envelope, data: BranchConfigured | StaffJoined | StaffLeft) -> None:
+    """Recorded at once: the window's later events of this branch use its new time zone.
+
+    A `branch.configured` whose settings do not validate is left out, live and in a replay
+    alike (retrying cannot help, and one such event must not stop every future rebuild).
+    """
     try:
-        await col.update_one(
-            {"_id": _id, "$or": [{"at": {"$lt": at}}, {"at": None}]}, {"$set": {**fields, "at": at}}, upsert=True
-        )
-    except DuplicateKeyError:
-        pass  # a newer version is already stored
-
-
-async def on_branch_configured(g: Generation, env: Envelope, data: BranchConfigured) -> None:
-    fields = {"timezone": data.timezone, "settings": data.settings, "name": data.name, "configured": True}
-    await _newer_wins(g.branches, data.branch_id, env.time, fields)
-    g.forget_branch(data.branch_id)
-
-
-async def on_staff_joined(g: Generation, env: Envelope, data: StaffJoined) -> None:
-    fields = {"branch_id": env.branch_id, "role": data.role, "name": data.name, "email": data.email, "active": True}
-    await _newer_wins(g.staff, data.staff_id, env.time, fields)
-
-
-async def on_staff_left(g: Generation, env: Envelope, data: StaffLeft) -> None:
-    fields = {"branch_id": env.branch_id, "role": data.role, "name": data.name, "email": data.email, "active": False}
-    await _newer_wins(g.staff, data.staff_id, env.time, fields)
+        await w.directory.record(env, data)
+    except ValidationError as exc:
+        log.warning("branch settings do not validate; event left out", extra={"event_id": env.id, "error": str(exc)[:500]})
+        return
+    if isinstance(data, BranchConfigured):
+        w.branches[data.branch_id] = await w.directory.branch(data.branch_id)

@@ -1,23 +1,36 @@
 """Funnel (lead -> visit -> deal) by registration cohort, robust to arrival order.
 
 Each lead keeps its facts in `<gen>_leads` (registered: day, channel, consultant; visited;
-won; lost). Whenever a fact arrives, every stage the lead has reached is counted into the
-bucket of its registration day, guarded by `f:<lead>:<stage>`: a visit seen before the
-registration is counted when the registration arrives, and never twice.
+won; lost) and the stages already `counted`. Whenever a fact arrives, every stage the lead
+has reached and not yet counted goes into the bucket of its registration day, guarded by
+`f:<lead>:<stage>`: a visit seen before the registration is counted when the registration
+arrives, and never twice.
+
+A window reads the leads its events touch once (`Cohorts`), merges their facts in stream
+order and writes each lead once, after the counts its facts caused (a crash in between
+recounts into the guarded buckets, never loses). Lead documents carry a version `v`: a
+write that finds another writer got there first (a second replica, or live events written
+into a generation being rebuilt) reads the lead again and merges this window's facts into it.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pymongo import ReturnDocument
+from pymongo import ReplaceOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError
 
-from crm_reports.generations import Generation
-from crm_reports.projections.buckets import apply, key, local_day
+from crm_reports.projections.buckets import key
+from crm_reports.projections.changes import DUPLICATE_KEY, DayChanges
 from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadLost, LeadRegistered, LeadWon
 from crm_shared.events.reception import VisitCheckedIn
+from crm_shared.ids import uuid7
+
+if TYPE_CHECKING:
+    from crm_reports.projections.window import Window
 
 STAGES = ("leads", "visited", "won", "lost")
 GROUPS = ("channel", "consultant")
@@ -37,42 +50,111 @@ def stage_counters(lead: dict[str, Any], stage: str) -> dict[str, int]:
     return inc
 
 
-async def _record(g: Generation, lead_id: str, fields: dict[str, Any]) -> None:
-    """Store the fact, then count the stages not yet marked `counted` (the bucket guard
-    still protects a stage counted just before a crash, before its mark was written)."""
-    lead = await g.leads.find_one_and_update(
-        {"_id": lead_id}, {"$set": fields}, upsert=True, return_document=ReturnDocument.AFTER
-    )
-    todo = [s for s in stages_reached(lead) if s not in (lead.get("counted") or [])]
-    for stage in todo:
-        day = date.fromisoformat(lead["registered_day"])
-        await apply(g, lead["branch_id"], day, f"f:{lead_id}:{stage}", stage_counters(lead, stage))
+def lead_of(data: Any) -> str | None:
+    """The lead whose facts an event changes, if any."""
+    return data.lead_id if isinstance(data, LeadRegistered | VisitCheckedIn | LeadWon | LeadLost) else None
+
+
+class Cohorts:
+    """The leads of a window: as stored (`versions`), as merged (`docs`), facts since the last write.
+
+    `fresh` (a new generation, filled by a replay): a lead this object never wrote is taken as
+    new without a read; one the live consumer wrote meanwhile turns up as a conflict at `write`.
+    """
+
+    def __init__(self, fresh: bool = False) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, int | None] = {}
+        self.facts: dict[str, list[dict[str, Any]]] = {}
+        self.fresh, self.written = fresh, set[str]()
+
+    async def load(self, col: AsyncCollection, ids: list[str]) -> None:
+        missing = [i for i in dict.fromkeys(ids) if i not in self.docs]
+        stored = [i for i in missing if i in self.written] if self.fresh else missing
+        if stored:
+            for doc in await col.find({"_id": {"$in": stored}}).to_list():
+                self.docs[doc["_id"]], self.versions[doc["_id"]] = doc, doc.get("v")
+        for i in missing:
+            self.docs.setdefault(i, {"_id": i})
+
+    def record(self, lead_id: str, fields: dict[str, Any], changes: DayChanges) -> None:
+        self.docs[lead_id].update(fields)
+        self.facts.setdefault(lead_id, []).append(fields)
+        _count(self.docs[lead_id], changes)
+
+    def forget(self) -> None:
+        """Drop the leads read so far (nothing is pending after a write)."""
+        self.docs, self.versions = {}, {}
+
+    async def write(self, col: AsyncCollection) -> list[str]:
+        """Store every lead with new facts; returns the leads another writer changed first."""
+        stamp, conflicts = uuid7(), []
+        new = [i for i in self.facts if i not in self.versions]
+        old = [i for i in self.facts if i in self.versions]
+        if new:
+            try:
+                await col.insert_many([{**self.docs[i], "v": 1, "w": stamp} for i in new], ordered=False)
+            except BulkWriteError as exc:
+                for err in exc.details.get("writeErrors", []):
+                    if err.get("code") != DUPLICATE_KEY:
+                        raise
+                    conflicts.append(new[err["index"]])
+        if old:
+            ops = [ReplaceOne({"_id": i, "v": self.versions[i]}, {**self.docs[i], "v": (self.versions[i] or 0) + 1, "w": stamp})
+                   for i in old]
+            if (await col.bulk_write(ops, ordered=False)).matched_count < len(ops):
+                took = {d["_id"] for d in await col.find({"_id": {"$in": old}, "w": stamp}, projection={"_id": 1}).to_list()}
+                conflicts += [i for i in old if i not in took]
+        for i in new + old:
+            if i not in conflicts:
+                self.versions[i] = (self.versions.get(i) or 0) + 1
+                self.docs[i] |= {"v": self.versions[i], "w": stamp}
+                del self.facts[i]
+                if self.fresh:
+                    self.written.add(i)
+        return conflicts
+
+    async def reload(self, col: AsyncCollection, ids: list[str], changes: DayChanges) -> None:
+        """Read leads another writer changed, merge this window's facts again, count what that adds."""
+        stored = {d["_id"]: d for d in await col.find({"_id": {"$in": ids}}).to_list()}
+        for i in ids:
+            doc = self.docs[i] = stored.get(i) or {"_id": i}
+            if i in stored:
+                self.versions[i] = doc.get("v")
+            else:
+                self.versions.pop(i, None)
+            for fields in self.facts[i]:
+                doc.update(fields)
+            _count(doc, changes)
+
+
+def _count(lead: dict[str, Any], changes: DayChanges) -> None:
+    counted = lead.get("counted") or []
+    todo = [s for s in stages_reached(lead) if s not in counted]
     if todo:
-        mark = lambda: g.leads.update_one({"_id": lead_id}, {"$addToSet": {"counted": {"$each": todo}}})  # noqa: E731
-        if g.buffer is not None:
-            g.buffer.after.append(mark)
-        else:
-            await mark()
+        day = date.fromisoformat(lead["registered_day"])
+        for stage in todo:
+            changes.add(lead["branch_id"], day, f"f:{lead['_id']}:{stage}", stage_counters(lead, stage))
+        lead["counted"] = counted + todo
 
 
-async def on_lead_registered(g: Generation, env: Envelope, data: LeadRegistered) -> None:
-    day = await local_day(g, env.branch_id, env.time)
-    await _record(g, data.lead_id, {
-        "branch_id": env.branch_id, "registered_day": day.isoformat(), "channel": data.source.channel,
-        "consultant": data.owner_id or "unassigned", "partner_id": data.source.partner_id,
+async def on_lead_registered(w: Window, env: Envelope, data: LeadRegistered) -> None:
+    w.cohorts.record(data.lead_id, {
+        "branch_id": env.branch_id, "registered_day": w.local_day(env.branch_id, env.time).isoformat(),
+        "channel": data.source.channel, "consultant": data.owner_id or "unassigned", "partner_id": data.source.partner_id,
         # a lead registered by the front desk's check-in was born visited (its visit event had no lead yet)
         **({"visited": True} if data.status == "visited" else {}),
-    })
+    }, w.changes)
 
 
-async def on_visit_checked_in(g: Generation, env: Envelope, data: VisitCheckedIn) -> None:
+async def on_visit_checked_in(w: Window, env: Envelope, data: VisitCheckedIn) -> None:
     if data.lead_id:
-        await _record(g, data.lead_id, {"visited": True})
+        w.cohorts.record(data.lead_id, {"visited": True}, w.changes)
 
 
-async def on_lead_won(g: Generation, env: Envelope, data: LeadWon) -> None:
-    await _record(g, data.lead_id, {"won": True})
+async def on_lead_won(w: Window, env: Envelope, data: LeadWon) -> None:
+    w.cohorts.record(data.lead_id, {"won": True}, w.changes)
 
 
-async def on_lead_lost(g: Generation, env: Envelope, data: LeadLost) -> None:
-    await _record(g, data.lead_id, {"lost": True})
+async def on_lead_lost(w: Window, env: Envelope, data: LeadLost) -> None:
+    w.cohorts.record(data.lead_id, {"lost": True}, w.changes)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import TYPE_CHECKING
 
-from crm_reports.generations import Generation
-from crm_reports.projections.buckets import apply, key, local_day
+from crm_reports.projections.buckets import key, text_key
 from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadFollowUpOverdue, LeadGraded, LeadLost, LeadWon
+
+if TYPE_CHECKING:
+    from crm_reports.projections.window import Window
 
 TOKEN = "o"
 GRADE_RANK = {"O": 0, "A": 1, "B": 2, "C": 3}
@@ -34,35 +36,34 @@ def grade_direction(previous: str | None, grade: str) -> str:
     return "down" if GRADE_RANK[grade] > GRADE_RANK[previous] else "same"
 
 
-async def _count(g: Generation, env: Envelope, inc: dict, maximum: dict | None = None) -> None:
-    day = await local_day(g, env.branch_id, env.time)
-    await apply(g, env.branch_id, day, f"{TOKEN}:{env.id}", inc, maximum)
+def _count(w: Window, env: Envelope, inc: dict, labels: dict[str, str] | None = None) -> None:
+    w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"{TOKEN}:{env.id}", inc, labels=labels)
 
 
-async def on_lead_won(g: Generation, env: Envelope, data: LeadWon) -> None:
+async def on_lead_won(w: Window, env: Envelope, data: LeadWon) -> None:
     inc = {"deals": 1, "deal_amount": float(data.amount or 0), f"deals_by_consultant.{key(data.owner_id or 'unassigned')}": 1}
-    await _count(g, env, inc)
+    _count(w, env, inc)
 
 
-async def on_lead_lost(g: Generation, env: Envelope, data: LeadLost) -> None:
-    reason, stage = key(data.reason.strip() or "unknown"), key(data.status_before or "unknown")
-    await _count(g, env, {"lost.total": 1, f"lost.reason.{reason}": 1, f"lost.matrix.{reason}.{stage}": 1})
+async def on_lead_lost(w: Window, env: Envelope, data: LeadLost) -> None:
+    reason, labels = text_key(data.reason, "unknown")
+    stage = key(data.status_before or "unknown")
+    _count(w, env, {"lost.total": 1, f"lost.reason.{reason}": 1, f"lost.matrix.{reason}.{stage}": 1}, labels)
 
 
-async def on_lead_graded(g: Generation, env: Envelope, data: LeadGraded) -> None:
+async def on_lead_graded(w: Window, env: Envelope, data: LeadGraded) -> None:
     direction = grade_direction(data.previous_grade, data.grade)
-    await _count(g, env, {f"grades.moves.{key(data.previous_grade or 'none')}>{data.grade}": 1, f"grades.{direction}": 1})
+    _count(w, env, {f"grades.moves.{key(data.previous_grade or 'none')}>{data.grade}": 1, f"grades.{direction}": 1})
 
 
-async def on_overdue(g: Generation, env: Envelope, data: LeadFollowUpOverdue) -> None:
-    tz_day = await local_day(g, env.branch_id, env.time)
-    due_day: date = await local_day(g, env.branch_id, data.due_at)
+async def on_overdue(w: Window, env: Envelope, data: LeadFollowUpOverdue) -> None:
+    day, due_day = w.local_day(env.branch_id, env.time), w.local_day(env.branch_id, data.due_at)
     owner = f"overdue.{key(data.owner_id or 'unassigned')}"
     inc = {
         f"{owner}.events": 1,
         f"{owner}.missed.{missed_bucket(data.missed_count)}": 1,
-        f"{owner}.age.{age_bucket(max((tz_day - due_day).days, 0))}": 1,
+        f"{owner}.age.{age_bucket(max((day - due_day).days, 0))}": 1,
     }
     if data.missed_count == 1:
         inc[f"{owner}.new"] = 1
-    await apply(g, env.branch_id, tz_day, f"{TOKEN}:{env.id}", inc, {f"{owner}.max_missed": data.missed_count})
+    w.count(env.branch_id, day, f"{TOKEN}:{env.id}", inc, {f"{owner}.max_missed": data.missed_count})

@@ -3,22 +3,25 @@ appointments, follow-ups and pool moves, counted on the branch-local date of the
 
 from __future__ import annotations
 
-from crm_reports.generations import Generation
-from crm_reports.projections.buckets import apply, key, local_day
+from typing import TYPE_CHECKING
+
+from crm_reports.projections.buckets import key, text_key
 from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadFollowedUp, LeadRegistered
 from crm_shared.events.reception import VisitCheckedIn, VisitEnded
+
+if TYPE_CHECKING:
+    from crm_reports.projections.window import Window
 
 TOKEN = "t"
 UNASSIGNED = "unassigned"
 
 
-async def _count(g: Generation, env: Envelope, inc: dict[str, float]) -> None:
-    day = await local_day(g, env.branch_id, env.time)
-    await apply(g, env.branch_id, day, f"{TOKEN}:{env.id}", inc)
+def _count(w: Window, env: Envelope, inc: dict[str, float], labels: dict[str, str] | None = None) -> None:
+    w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"{TOKEN}:{env.id}", inc, labels=labels)
 
 
-async def on_lead_registered(g: Generation, env: Envelope, data: LeadRegistered) -> None:
+async def on_lead_registered(w: Window, env: Envelope, data: LeadRegistered) -> None:
     channel = data.source.channel
     inc = {
         "new_leads": 1,
@@ -30,19 +33,20 @@ async def on_lead_registered(g: Generation, env: Envelope, data: LeadRegistered)
         inc["calls"] = 1
     if channel == "walk_in":
         inc["walk_in_leads"] = 1
-    await _count(g, env, inc)
+    _count(w, env, inc)
 
 
-async def on_visit_checked_in(g: Generation, env: Envelope, data: VisitCheckedIn) -> None:
+async def on_visit_checked_in(w: Window, env: Envelope, data: VisitCheckedIn) -> None:
     inc = {"visits": 1, f"visits_by_consultant.{key(data.consultant_id or UNASSIGNED)}": 1}
     inc["appointment_arrivals" if data.appointment_id else "walk_ins"] = 1
     if data.returning:
         inc["returning_visits"] = 1
-    await _count(g, env, inc)
+    _count(w, env, inc)
 
 
-async def on_visit_ended(g: Generation, env: Envelope, data: VisitEnded) -> None:
-    await _count(g, env, {"visits_ended": 1, f"visit_outcomes.{key(data.outcome or 'none')}": 1})
+async def on_visit_ended(w: Window, env: Envelope, data: VisitEnded) -> None:
+    outcome, labels = text_key(data.outcome, "none")
+    _count(w, env, {"visits_ended": 1, f"visit_outcomes.{outcome}": 1}, labels)
 
 
 APPOINTMENT_COUNTERS = {
@@ -53,27 +57,27 @@ APPOINTMENT_COUNTERS = {
 }
 
 
-async def on_appointment(g: Generation, env: Envelope, data) -> None:
+async def on_appointment(w: Window, env: Envelope, data) -> None:
     inc = {APPOINTMENT_COUNTERS[env.type]: 1}
     if env.type == "appointment.scheduled":
         inc[f"appointments_by_consultant.{key(data.consultant_id)}"] = 1
-    await _count(g, env, inc)
+    _count(w, env, inc)
 
 
-async def on_followed_up(g: Generation, env: Envelope, data: LeadFollowedUp) -> None:
+async def on_followed_up(w: Window, env: Envelope, data: LeadFollowedUp) -> None:
     inc = {"follow_ups": 1, f"follow_ups_by_consultant.{key(data.owner_id or UNASSIGNED)}": 1}
     if data.kind == "call":
         inc["follow_up_calls"] = 1
-    await _count(g, env, inc)
+    _count(w, env, inc)
 
 
 POOL_COUNTERS = {"lead.assigned": "assignments", "lead.released": "pool_released", "lead.claimed": "pool_claimed"}
 
 
-async def on_owner_change(g: Generation, env: Envelope, data) -> None:
-    await _count(g, env, {POOL_COUNTERS[env.type]: 1})
+async def on_owner_change(w: Window, env: Envelope, data) -> None:
+    _count(w, env, {POOL_COUNTERS[env.type]: 1})
 
 
-async def on_notification(g: Generation, env: Envelope, data) -> None:
+async def on_notification(w: Window, env: Envelope, data) -> None:
     status = env.type.removeprefix("notification.")
-    await _count(g, env, {f"notifications.{key(data.channel)}.{key(status)}": 1})
+    _count(w, env, {f"notifications.{key(data.channel)}.{key(status)}": 1})

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query
 
 from crm_shared.events import BRANCH_ID_PATTERN
-from crm_shared.http.problems import Problem
+from crm_shared.errors import Invalid
 
 ReportName = Literal["daily-traffic", "funnel", "grades", "follow-up-compliance", "lost-reasons", "partners", "receptions"]
 REPORT_NAMES: tuple[str, ...] = ReportName.__args__  # type: ignore[attr-defined]
@@ -29,8 +29,8 @@ class ReportQuery:
     group_by: GroupBy
 
 
-def bad_range(detail: str, field: str = "to") -> Problem:
-    return Problem(422, "validation", detail, errors=[{"loc": ["query", field], "msg": detail}])
+def bad_range(detail: str, field: str = "to") -> Invalid:
+    return Invalid(detail, loc=("query", field))
 
 
 def check_range(start: date, end: date) -> None:

@@ -1,40 +1,46 @@
 """Rebuild: replay the CRM stream from the start into a fresh generation, then switch.
 
-While it runs, live events go to both the current and the new generation (see
-`generations.active`), and reads use the current one. The replay reads an ephemeral pull
-consumer (no acks, batches fetched as the store keeps up) up to the stream's last sequence
-as of the start (every later event reaches the new generation through the live consumer),
-through the very projections the live consumer uses (branches in parallel, each branch in
-stream order), then switches the pointer. One rebuild at a time, under a lease; one left
-by a dead process is abandoned at the next start.
+`POST /v1/reports/rebuild` claims the rebuild (one at a time: the `rebuild` status document
+in `meta` says `running`), names a new generation and marks it `building`: from then on live
+events go to both generations (`generations.active`) while reads use the current one. The
+platform timer "rebuild" (leased: one replica at a time) replays it in passes. The first pass
+waits out every replica's cached pointer and fixes the stream's last sequence S (each later
+event reaches the new generation live). Each pass applies the messages after the last one
+replayed, up to `rebuild_window_events` events, in stream order, through the very projections
+the live consumer uses, in one window (each day document and lead written about once a pass),
+reading the next fetch while it projects the last one; then it records how far it got. The
+pass that reaches S switches the pointer. A restarted service, or another replica, resumes
+where the last recorded pass stopped (replaying a stretch twice counts nothing twice); a pass
+that fails abandons the rebuild: the new generation is dropped and the status says why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import zlib
+from typing import Any
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pymongo.errors import DuplicateKeyError
 
 from crm_reports import generations
 from crm_reports.generations import META, Generation
-from crm_reports.projections.buckets import Changes
-from crm_reports.subscriptions import PROJECTIONS, project
-from crm_shared import leases
+from crm_reports.projections.flow import PROJECTIONS
+from crm_reports.projections.window import Window
+from crm_shared.errors import Conflict
 from crm_shared.events import BadEvent, parse
-from crm_shared.http.problems import Problem
 from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
+from crm_shared.timers import AGAIN
 
-LEASE = "reports-rebuild"
-LEASE_SECONDS = 120
+TIMER = "rebuild"
 STATUS = "rebuild"
-PARTITIONS = 8
-FLUSH_EVERY = 2000
+RUNNING = "running"
+INTERNAL = ("_id", "replayed")
 FETCH_BATCH = 256
 FETCH_TIMEOUT = 10.0
+READ_AHEAD = 8
+KEPT_LEADS = 50_000
 log = logging.getLogger("crm.reports.rebuild")
 
 
@@ -42,148 +48,148 @@ async def status(ctx: ServiceContext) -> dict:
     doc = await ctx.db[META].find_one({"_id": STATUS}) or {}
     pointer = await generations.pointer(ctx.db)
     return {"current": pointer["current"], "building": pointer.get("building"),
-            "last": {k: v for k, v in doc.items() if k != "_id"} or None}
+            "last": {k: v for k, v in doc.items() if k not in INTERNAL} or None}
 
 
 async def start(ctx: ServiceContext) -> str:
-    """Begin a rebuild in the background; 409 while another one runs."""
-    owner = uuid7()
-    if not await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS):
-        raise Problem(409, "rebuild-running", "a rebuild is already running")
-    stale = (await generations.pointer(ctx.db)).get("building")
+    """Claim the rebuild and name its generation; `Conflict` while another one runs."""
     name = "g" + uuid7().replace("-", "")[:20]
+    fields = {"generation": name, "state": RUNNING, "started_at": utcnow(), "finished_at": None, "events": 0,
+              "up_to_sequence": None, "replayed": 0, "error": None}
+    if await ctx.db[META].find_one_and_update({"_id": STATUS, "state": {"$ne": RUNNING}}, {"$set": fields}) is None:
+        try:
+            await ctx.db[META].insert_one({"_id": STATUS, **fields})
+        except DuplicateKeyError:
+            raise Conflict("rebuild-running", "a rebuild is already running") from None
+    stale = (await generations.pointer(ctx.db)).get("building")
     await generations.start_building(ctx.db, name)
-    if stale:  # left by a rebuild whose process died (its lease ran out); no longer fed
+    if stale and stale != name:  # left half-built by an older version's rebuild; no longer fed
         await Generation(ctx.db, stale).drop()
-    await ctx.db[META].update_one({"_id": STATUS}, {"$set": {
-        "generation": name, "state": "running", "started_at": utcnow(), "finished_at": None,
-        "events": 0, "up_to_sequence": None, "error": None}}, upsert=True)
-    ctx.spawn(run(ctx, name, owner), name=f"rebuild:{name}")
+    ctx.wake(TIMER)
     return name
 
 
-class Partitions:
-    """Events of one branch in stream order, branches side by side: each projection only
-    depends on the order of its own branch's events (time zone first, then the rest)."""
-
-    def __init__(self, g: Generation, count: int = PARTITIONS) -> None:
-        self.g, self.errors = g, []
-        self.queues = [asyncio.Queue(maxsize=256) for _ in range(count)]
-        self.workers = [asyncio.create_task(self._work(q)) for q in self.queues]
-
-    async def _work(self, queue: asyncio.Queue) -> None:
-        """Project with a partition-wide branch memo and change buffer, flushed every
-        FLUSH_EVERY changes and at the end."""
-        g = Generation(self.g.db, self.g.name, memo={}, buffer=Changes())
-        while (item := await queue.get()) is not None:
-            if self.errors:
-                continue
-            try:
-                await project(g, *item)
-                if g.buffer.size >= FLUSH_EVERY:
-                    await g.buffer.flush(g)
-            except Exception as exc:  # keep draining so the reader never blocks; raised at the end
-                self.errors.append(exc)
-        if not self.errors:
-            try:
-                await g.buffer.flush(g)
-            except Exception as exc:
-                self.errors.append(exc)
-
-    async def put(self, env, data) -> None:
-        await self.queues[zlib.crc32(env.branch_id.encode()) % len(self.queues)].put((env, data))
-
-    async def close(self) -> None:
-        for queue in self.queues:
-            await queue.put(None)
-        await asyncio.gather(*self.workers)
-        if self.errors:
-            raise self.errors[0]
-
-
-async def abandon_interrupted(ctx: ServiceContext) -> None:
-    """At start: a generation left half-built by a dead process (its lease ran out) is dropped,
-    so live events stop going to it; a rebuild still running elsewhere holds the lease."""
-    building = (await generations.pointer(ctx.db)).get("building")
-    owner = uuid7()
-    if not building or not await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS):
-        return
+async def run_pass(ctx: ServiceContext, now: Any) -> Any:
+    """One pass of the rebuild timer: None (nothing to do), AGAIN (more to replay) or the
+    generation just switched to."""
+    doc = await ctx.db[META].find_one({"_id": STATUS})
+    if not doc or doc.get("state") != RUNNING:
+        return None
+    g = Generation(ctx.db, doc["generation"])
     try:
-        await ctx.db[META].update_one({"_id": generations.POINTER, "building": building}, {"$set": {"building": None}})
-        await Generation(ctx.db, building).drop()
-        await ctx.db[META].update_one({"_id": STATUS, "generation": building},
-                                      {"$set": {"state": "failed", "error": "interrupted", "finished_at": utcnow()}})
-    finally:
-        await leases.release(ctx.db, LEASE, owner)
+        upto = doc["up_to_sequence"] if doc.get("up_to_sequence") is not None else await last_sequence(ctx, doc)
+        window = _window(ctx, g, doc["replayed"])
+        seq, projected = await replay(ctx, window, doc["replayed"], upto, ctx.config.rebuild_window_events)
+        moved = await ctx.db[META].update_one(
+            {"_id": STATUS, "generation": g.name, "state": RUNNING, "replayed": doc["replayed"]},
+            {"$set": {"replayed": seq}, "$inc": {"events": projected}})
+        if not moved.matched_count:  # abandoned meanwhile, or a second pass got there first
+            ctx.state.rebuild = None
+            return None
+        ctx.state.rebuild = (g.name, seq, window)
+        if len(window.cohorts.docs) > KEPT_LEADS:
+            window.forget()
+        if seq < upto:
+            return AGAIN
+        await _switch(ctx, g)
+        return g.name
+    except Exception as exc:
+        log.exception("rebuild failed", extra={"generation": g.name})
+        ctx.state.rebuild = None
+        await _abandon(ctx, g, repr(exc))
+        return None
 
 
-async def replay(ctx: ServiceContext, g: Generation, upto: int, owner: str) -> int:
-    """Project every stream message with sequence <= upto into `g`; returns events projected."""
-    if upto == 0:
-        return 0
-    sub = await ctx.js.pull_subscribe(
-        f"{ctx.settings.subject_prefix}.>", stream=ctx.settings.stream_name,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE, inactive_threshold=60.0),
-    )
-    partitions = Partitions(g)
-    projected, renewed, seq = 0, time.monotonic(), 0
+def _window(ctx: ServiceContext, g: Generation, replayed: int) -> Window:
+    """The window of this process's last pass if it stopped where this one starts, else a new one."""
+    held = ctx.state.rebuild
+    if held and held[:2] == (g.name, replayed):
+        return held[2]
+    return Window(g, ctx.config.default_timezone, fresh=True)
+
+
+async def _read(sub: Any, upto: int, limit: int | None, out: asyncio.Queue) -> None:
+    """Fetch and parse messages up to sequence `upto` (whole fetches, until about `limit`
+    events), in stream order, as (last sequence, [(envelope, data)]); then None, or the error."""
+    seq, count, past = 0, 0, False
     try:
-        while seq < upto:
+        while seq < upto and not past and (limit is None or count < limit):
+            events = []
             for msg in await sub.fetch(batch=FETCH_BATCH, timeout=FETCH_TIMEOUT):
-                seq = msg.metadata.sequence.stream
-                if seq > upto:
+                if past := msg.metadata.sequence.stream > upto:
                     break
+                seq = msg.metadata.sequence.stream
                 try:
                     env, data = parse(msg.data)
                 except BadEvent:
                     continue
-                if env.type in PROJECTIONS:
-                    await partitions.put(env, data)
-                    projected += 1
-            if time.monotonic() - renewed > LEASE_SECONDS / 4:
-                await leases.acquire(ctx.db, LEASE, owner, LEASE_SECONDS)
-                renewed = time.monotonic()
+                if type(data) in PROJECTIONS:
+                    events.append((env, data))
+            count += len(events)
+            await out.put((seq, events))
+    except Exception as exc:
+        await out.put(exc)
+        return
+    await out.put(None)
+
+
+async def replay(ctx: ServiceContext, window: Window, after: int, upto: int,
+                 limit: int | None = None) -> tuple[int, int]:
+    """Apply the stream's messages after sequence `after` up to `upto` (about `limit` events at
+    most) to the window and write it; returns the last sequence applied and the events projected."""
+    if after >= upto:
+        return after, 0
+    sub = await ctx.js.pull_subscribe(
+        f"{ctx.settings.subject_prefix}.>", stream=ctx.settings.stream_name,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1,
+                              ack_policy=AckPolicy.NONE, inactive_threshold=60.0),
+    )
+    queue: asyncio.Queue = asyncio.Queue(maxsize=READ_AHEAD)
+    reader = asyncio.create_task(_read(sub, upto, limit, queue))
+    seq, projected = after, 0
+    try:
+        while (item := await queue.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            last, events = item
+            await window.apply(events)
+            seq, projected = last, projected + len(events)
+        await window.flush()
     finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
         await sub.unsubscribe()
-        await partitions.close()
-    return projected
+    return seq, projected
 
 
-async def _abandon(ctx: ServiceContext, g: Generation, error: str, settle: bool = True) -> None:
+async def last_sequence(ctx: ServiceContext, doc: dict) -> int:
+    """The stream's last sequence, fixed once every replica's cached pointer names the new
+    generation as `building` (so each event after it reaches the new generation live)."""
+    waited = (utcnow() - doc["started_at"]).total_seconds()
+    await asyncio.sleep(max(0.0, generations.POINTER_TTL_SECONDS + 0.5 - waited))
+    info = await ctx.js.stream_info(ctx.settings.stream_name)
+    upto = info.state.last_seq if info.state.messages else 0
+    await ctx.db[META].update_one({"_id": STATUS, "generation": doc["generation"], "up_to_sequence": None},
+                                  {"$set": {"up_to_sequence": upto}})
+    return (await ctx.db[META].find_one({"_id": STATUS}))["up_to_sequence"]
+
+
+async def _switch(ctx: ServiceContext, g: Generation) -> None:
+    """Make `g` current; the generation before the previous one is dropped."""
+    before = await generations.pointer(ctx.db)
+    replaced = await generations.switch_to(ctx.db, g.name)
+    if before.get("previous") and before["previous"] not in (g.name, replaced):
+        await Generation(ctx.db, before["previous"]).drop()
+    await ctx.db[META].update_one({"_id": generations.POINTER}, {"$set": {"previous": replaced}})
+    await ctx.db[META].update_one({"_id": STATUS, "generation": g.name},
+                                  {"$set": {"state": "done", "finished_at": utcnow()}})
+    ctx.state.rebuild = None
+
+
+async def _abandon(ctx: ServiceContext, g: Generation, error: str) -> None:
     """Stop feeding a failed generation, then drop it (after cached pointers expire)."""
     await ctx.db[META].update_one({"_id": generations.POINTER, "building": g.name}, {"$set": {"building": None}})
-    if settle:
-        await asyncio.sleep(generations.POINTER_TTL_SECONDS + 0.5)
+    await asyncio.sleep(generations.POINTER_TTL_SECONDS + 0.5)
     await g.drop()
     await ctx.db[META].update_one({"_id": STATUS, "generation": g.name},
                                   {"$set": {"state": "failed", "error": error[:500], "finished_at": utcnow()}})
-
-
-async def last_sequence(ctx: ServiceContext, name: str) -> int:
-    """The stream's last sequence, fixed once every replica's cached pointer names `name`
-    as `building` (so each event after it reaches the new generation live)."""
-    await asyncio.sleep(generations.POINTER_TTL_SECONDS + 0.5)
-    info = await ctx.js.stream_info(ctx.settings.stream_name)
-    upto = info.state.last_seq if info.state.messages else 0
-    await ctx.db[META].update_one({"_id": STATUS, "generation": name}, {"$set": {"up_to_sequence": upto}})
-    return upto
-
-
-async def run(ctx: ServiceContext, name: str, owner: str) -> None:
-    g = Generation(ctx.db, name)
-    try:
-        projected = await replay(ctx, g, await last_sequence(ctx, name), owner)
-        before = await generations.pointer(ctx.db)
-        replaced = await generations.switch_to(ctx.db, name)
-        if before.get("previous") and before["previous"] not in (name, replaced):
-            await Generation(ctx.db, before["previous"]).drop()
-        await ctx.db[META].update_one({"_id": generations.POINTER}, {"$set": {"previous": replaced}})
-        await ctx.db[META].update_one({"_id": STATUS}, {"$set": {"state": "done", "events": projected, "finished_at": utcnow()}})
-    except Exception as exc:
-        log.exception("rebuild failed", extra={"generation": name})
-        await _abandon(ctx, g, repr(exc))
-    except asyncio.CancelledError:  # shutting down mid-rebuild: stop the dual writes, say so
-        await asyncio.shield(_abandon(ctx, g, "cancelled at shutdown", settle=False))
-        raise
-    finally:
-        await leases.release(ctx.db, LEASE, owner)
