@@ -15,7 +15,8 @@ from crm_reports.charts.specs import chart_data
 from crm_reports.exports.files import CSV_MEDIA, XLSX_MEDIA, to_csv, to_xlsx
 from crm_reports.exports.tables import table
 from crm_reports.queries import boards
-from crm_reports.queries.params import REPORT_NAMES, BranchParam, Format, ReportQuery, bad_range, funnel_query, report_query
+from crm_reports.queries.params import (REPORT_NAMES, BranchParam, Format, ReportQuery, bad_range, funnel_query,
+                                        month_anchor, report_query)
 from crm_reports.queries.read import build, days_between
 from crm_reports.rebuild import replay
 from crm_shared.branches import local_date
@@ -23,6 +24,7 @@ from crm_shared.errors import Forbidden
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext, context_of
+from crm_shared.text import Day
 
 Ctx = Annotated[ServiceContext, Depends(context_of("reports"))]
 READERS = ("admin", "manager", "integrator")
@@ -130,7 +132,7 @@ def router() -> APIRouter:
 
     @r.get("/v1/reports/boards/weekly", summary="Weekly board (周看板)", responses=FILE_RESPONSES, response_class=Response)
     async def weekly(c: Ctx, who: CurrentPrincipal, branch_id: BranchParam,
-                     date_: Annotated[date | None, Query(alias="date", description="Any day of the week; default today.")] = None,
+                     date_: Annotated[Day | None, Query(alias="date", description="Any day of the week; default today.")] = None,
                      format: Format = "json") -> Response:
         return await _board(c, who, branch_id, "weekly", date_, format)
 
@@ -138,8 +140,7 @@ def router() -> APIRouter:
     async def monthly(c: Ctx, who: CurrentPrincipal, branch_id: BranchParam,
                       month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM; default this month.")] = None,
                       format: Format = "json") -> Response:
-        anchor = date.fromisoformat(f"{month}-01") if month else None
-        return await _board(c, who, branch_id, "monthly", anchor, format)
+        return await _board(c, who, branch_id, "monthly", month_anchor(month), format)
 
     @r.post("/v1/reports/rebuild", status_code=202, summary="Replay the CRM stream into fresh read models (admin)")
     async def rebuild(c: Ctx, who: Principal = require_roles("admin")) -> dict:

@@ -10,6 +10,7 @@ from fastapi import Depends, Query
 
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.errors import Invalid
+from crm_shared.text import Day, bounded_day
 
 ReportName = Literal["daily-traffic", "funnel", "grades", "follow-up-compliance", "lost-reasons", "partners", "receptions"]
 REPORT_NAMES: tuple[str, ...] = ReportName.__args__  # type: ignore[attr-defined]
@@ -42,12 +43,22 @@ def check_range(start: date, end: date) -> None:
 
 def report_query(
     branch_id: BranchParam,
-    start: Annotated[date, Query(alias="from", description="First branch-local date (inclusive).")],
-    end: Annotated[date, Query(alias="to", description="Last branch-local date (inclusive), at most 366 days on.")],
+    start: Annotated[Day, Query(alias="from", description="First branch-local date (inclusive).")],
+    end: Annotated[Day, Query(alias="to", description="Last branch-local date (inclusive), at most 366 days on.")],
     format: Annotated[Format, Query(description="json (default), csv (UTF-8 with BOM) or xlsx.")] = "json",
 ) -> ReportQuery:
     check_range(start, end)
     return ReportQuery(branch_id, start, end, format, "channel")
+
+
+def month_anchor(month: str | None) -> date | None:
+    """The first day of a `YYYY-MM` month, within the supported years (year 0 is no date at all)."""
+    if month is None:
+        return None
+    try:
+        return bounded_day(date.fromisoformat(f"{month}-01"))
+    except ValueError as exc:
+        raise Invalid(str(exc), loc=("query", "month")) from None
 
 
 def funnel_query(
