@@ -19,10 +19,10 @@ from tests.support.processes import Gateway, routes, service_processes
 from tests.support.runtime import bearer, eventually, isolated_settings, running
 
 
-@dataclass
 UNKNOWN_YET = {"unknown-consultant", "unknown-lead", "unknown-host"}
 
 
+@dataclass
 class Floor:
     """One branch with its people, and a client that acts as any of them."""
 
