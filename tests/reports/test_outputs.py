@@ -30,9 +30,9 @@ async def test_csv_has_bom_chinese_headers_and_the_json_numbers(day):
     assert r.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     header = rows[0]
-    assert header[:2] == ["日期", "新增客户"] and "渠道:电话" in header and "置业顾问:c1" in header
+    assert header[:2] == ["日期", "新增客户"] and "新增客户按渠道：电话" in header and "新增客户按顾问：张三" in header
     first = dict(zip(header, rows[1], strict=True))
-    assert (first["日期"], first["新增客户"], first["渠道:电话"], first["到访"]) == ("2026-03-10", "4", "1", "3")
+    assert (first["日期"], first["新增客户"], first["新增客户按渠道：电话"], first["到访"]) == ("2026-03-10", "4", "1", "3")
     lost = await client.get("/v1/reports/lost-reasons", params={**DAY, "format": "csv"}, headers=auth)
     assert "价格太高" in lost.content.decode("utf-8-sig")
 
@@ -47,7 +47,7 @@ async def test_xlsx_has_header_frozen_panes_and_number_formats(day):
     assert ws.freeze_panes == "B2"
     rate_col = header.index("转化率") + 1
     rows = {ws.cell(row=i, column=1).value: i for i in range(2, ws.max_row + 1)}
-    phone = rows["phone"]
+    phone = rows["电话"]
     assert ws.cell(row=phone, column=2).value == 2 and ws.cell(row=phone, column=2).number_format == "#,##0"
     assert ws.cell(row=phone, column=rate_col).value == 0.5 and ws.cell(row=phone, column=rate_col).number_format == "0.0%"
     traffic = load_workbook(io.BytesIO((await client.get(
@@ -127,7 +127,7 @@ async def test_scope_and_roles(reports):
         assert r.status_code == 422, r.text
     extreme = await client.get("/v1/reports/daily-traffic", params={"branch_id": BRANCH, "from": "9999-12-30", "to": "9999-12-31"},
                                headers=bearer(settings, "admin", ["*"]))
-    assert extreme.status_code == 200 and len(extreme.json()["items"]) == 2
+    assert extreme.status_code == 422, "dates within sane bounds everywhere (2000-2200)"
 
 
 async def test_openapi_documents_the_routes(reports):
