@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient
 
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.observability import PhoneRedactionFilter
+from crm_shared.config import service_settings
 from crm_shared.plugins import ServiceContext, discover
 from tests.support.processes import Gateway, routes, service_processes
 from tests.support.runtime import bearer, eventually, isolated_settings, running
@@ -91,8 +92,12 @@ class System:
             mongo = AsyncMongoClient(self.settings.mongo_url, tz_aware=True)
             nc = await nats.connect(self.settings.nats_url)
             db = mongo[self.settings.database_name(service)]
-            relay = OutboxRelay(db, (), nc.jetstream(), self.settings)
-            self.contexts[service] = ServiceContext(service, self.settings, db, nc.jetstream(), relay)
+            plugin = discover(service)[0]  # a context as the platform makes it: outbox, settings, state
+            relay = OutboxRelay(db, plugin.outbox_collections, nc.jetstream(), self.settings)
+            config = service_settings(plugin.settings_model, service, self.settings, plugin.settings)
+            ctx = ServiceContext(service, self.settings, db, nc.jetstream(), relay, config=config)
+            await plugin.startup(ctx)
+            self.contexts[service] = ctx
             self._owned.append((mongo, nc))
         return self.contexts[service]
 
