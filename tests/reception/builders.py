@@ -26,6 +26,20 @@ def future(hours: float = 24, base: datetime | None = None) -> datetime:
     return b + timedelta(hours=hours)
 
 
+class Clock:
+    """Controlled time for the front desk (`ctx.state.clock`): a day played in minutes, not in real time."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.at = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, minutes: float = 0, seconds: float = 0) -> datetime:
+        self.at += timedelta(minutes=minutes, seconds=seconds)
+        return self.at
+
+
 class Office:
     """One running reception service with helpers that speak as the leads service and as callers."""
 
@@ -78,6 +92,19 @@ class Office:
     async def check_in(self, phone: str | None = None, **extra):
         body = {"branch_id": self.branch, "visitor": {"name": "访客", "phone": phone or new_phone()}, "party_size": 1, **extra}
         return await self.client.post("/v1/visits", json=body, headers=self.auth())
+
+    def controlled_clock(self, start: datetime | None = None) -> Clock:
+        clock = Clock(start)
+        self.ctx.state.clock = clock
+        return clock
+
+    async def visit(self, visit_id: str) -> dict:
+        r = await self.client.get(f"/v1/visits/{visit_id}", headers=self.auth())
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def rotation(self) -> dict:
+        return (await self.client.get(f"/v1/rotation/{self.branch}", headers=self.auth())).json()
 
     async def end(self, visit_id: str, outcome: str = "interested"):
         r = await self.client.post(f"/v1/visits/{visit_id}/end", json={"outcome": outcome}, headers=self.auth())

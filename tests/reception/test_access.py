@@ -35,6 +35,7 @@ WHO: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/visits"): READERS,
     ("GET", "/v1/visits/{visit_id}"): READERS,
     ("POST", "/v1/visits/{visit_id}/end"): STAFF,
+    ("POST", "/v1/visits/{visit_id}/assign"): {"reception", "manager", "admin"},  # the desk hands visitors over
     ("GET", "/v1/rotation/{branch_id}"): READERS,
     ("POST", "/v1/rotation/{branch_id}/join"): STAFF,
     ("POST", "/v1/rotation/{branch_id}/leave"): STAFF,
@@ -72,6 +73,7 @@ async def _floor(o):
         ("POST", "/v1/visits"): ("/v1/visits", None, {"branch_id": b, "visitor": {"name": "v", "phone": new_phone()}}),
         ("GET", "/v1/visits"): ("/v1/visits", {"branch_id": b}, None),
         ("GET", "/v1/visits/{visit_id}"): (f"/v1/visits/{v}", None, None),
+        ("POST", "/v1/visits/{visit_id}/assign"): (f"/v1/visits/{v}/assign", None, {"consultant_id": c2, "reason": "r"}),
         ("POST", "/v1/visits/{visit_id}/end"): (f"/v1/visits/{v}/end", None, {"outcome": "interested"}),
         ("GET", "/v1/rotation/{branch_id}"): (f"/v1/rotation/{b}", None, None),
         ("POST", "/v1/rotation/{branch_id}/join"): (f"/v1/rotation/{b}/join", None, {"consultant_id": c1}),

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from crm_shared import checklist
 from crm_reception.appointments.rules import (
     buckets, claim_ids, free_intervals, interval_problem, no_show_due, overlaps, site_checklist,
 )
@@ -42,9 +43,11 @@ def test_interval_rules():
 
 
 def test_site_checklist_only_for_site_showings():
-    lines = site_checklist("showing", True, 3, 1, 0, None)
-    assert lines[0] == "Hard hats: 3 (one per visitor)"
-    assert "Children (1) and elderly (0)" in lines[1] and "planned in advance" in lines[2]
+    items = site_checklist("showing", True, 3, 1, 0, None)
+    assert items == [{"code": "hard_hats", "count": 3}, {"code": "wait_at_sales_office", "children": 1, "elderly": 0},
+                     {"code": "route_to_plan"}], "codes and numbers, no text"
+    assert checklist.lines(items) == ["安全帽3顶（每位访客一顶）", "儿童1位在售楼处等候，不进入工地", "参观路线由置业顾问提前规划"]
+    assert checklist.lines(items, "en")[0] == "Hard hats: 3 (one per visitor)"
     assert site_checklist("showing", False, 3, 0, 0, None) == []
     assert site_checklist("signing", True, 3, 0, 0, None) == []
 

@@ -5,6 +5,8 @@ import json
 from datetime import timedelta
 
 from crm_reception.appointments.service import mark_no_shows
+from crm_shared.checklist import lines_for
+from crm_shared.events.reception import AppointmentScheduled
 from tests.reception.builders import future, office
 from tests.support.runtime import eventually, stream_messages
 
@@ -127,11 +129,18 @@ async def test_site_showing_carries_its_checklist_in_the_event(urls):
                          route="east gate to tower 3")
         assert r.status_code == 201, r.text
         checklist = r.json()["checklist"]
-        assert checklist[0] == "Hard hats: 4 (one per visitor)"
-        assert any("wait at the sales office" in line for line in checklist)
-        assert any("east gate to tower 3" in line for line in checklist)
+        assert checklist == ["安全帽4顶（每位访客一顶）", "儿童1位、老人1位在售楼处等候，不进入工地", "参观路线：east gate to tower 3"]
+        items = r.json()["site_checklist"]
+        assert items == [{"code": "hard_hats", "count": 4, "children": None, "elderly": None, "route": None},
+                         {"code": "wait_at_sales_office", "count": None, "children": 1, "elderly": 1, "route": None},
+                         {"code": "route_planned", "count": None, "children": None, "elderly": None,
+                          "route": "east gate to tower 3"}]
         msgs = await eventually(lambda: stream_messages(o.settings, subject=f"{o.settings.subject_prefix}.{o.branch}.appointment.scheduled"))
-        assert json.loads(msgs[0].data)["data"]["checklist"] == checklist
+        data = json.loads(msgs[0].data)["data"]
+        assert data["checklist"] == checklist, "Chinese lines for readers of the lines"
+        assert [i["code"] for i in data["site_checklist"]] == ["hard_hats", "wait_at_sales_office", "route_planned"]
+        assert lines_for(AppointmentScheduled.model_validate(data), "en")[0] == "Hard hats: 4 (one per visitor)"
+        assert lines_for(AppointmentScheduled.model_validate(data))[0] == "安全帽4顶（每位访客一顶）"
 
 
 async def test_availability_shows_busy_and_free_time(urls):

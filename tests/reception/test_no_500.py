@@ -56,6 +56,7 @@ async def test_random_and_mutated_bodies_never_500(urls):
                                                          "consultant_id": c1}, "reception"),
             ("POST", "/v1/visits", {"branch_id": o.branch, "visitor": {"name": "x", "phone": "13812345678"},
                                     "party_size": 1, "appointment_id": appt["id"]}, "reception"),
+            ("POST", f"/v1/visits/{visit['id']}/assign", {"consultant_id": c1, "reason": "r"}, "reception"),
             ("POST", f"/v1/visits/{visit['id']}/end", {"outcome": "x", "note": "y"}, "reception"),
             ("POST", f"/v1/rotation/{o.branch}/join", {"consultant_id": c1}, "reception"),
             ("POST", "/v1/receptions", {"branch_id": o.branch, "class": "C", "guests": [{"name": "g"}], "purpose": "p",
@@ -84,7 +85,7 @@ async def test_random_query_strings_never_500(urls):
             ("/v1/appointments", ("branch_id", "consultant_id", "lead_id", "from", "to", "status", "limit", "cursor")),
             ("/v1/appointments/availability", ("branch_id", "consultant_id", "date", "opens", "closes")),
             (f"/v1/appointments/{appt['id']}", ()),
-            ("/v1/visits", ("branch_id", "status", "lead_id")),
+            ("/v1/visits", ("branch_id", "status", "lead_id", "date")),
             (f"/v1/rotation/{o.branch}", ("date",)),
             ("/v1/receptions", ("branch_id", "status")),
         ]

@@ -11,6 +11,7 @@ from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
 from crm_reception.appointments import service as appointments
 from crm_reception.plugin import ReceptionService
+from crm_reception.visits import queue as visitor_queue
 from crm_reception.receptions import service as receptions
 from crm_reception.settings import ReceptionSettings
 from tests.reception.builders import future, office
@@ -33,10 +34,12 @@ def _context(config: ReceptionSettings) -> ServiceContext:
                           config=service_settings(ReceptionSettings, "reception", settings, config))
 
 
-def test_the_two_timers_are_declared_with_the_configured_period():
+def test_the_three_timers_are_declared_with_the_configured_period():
     timers = ReceptionService().timers(_context(ReceptionSettings(timer_seconds=7)))
-    assert [(t.name, t.every, t.leased) for t in timers] == [("no-shows", 7.0, True), ("feedback-overdue", 7.0, True)]
-    assert [t.run for t in timers] == [appointments.mark_no_shows, receptions.flag_overdue_feedback]
+    assert [(t.name, t.every, t.leased) for t in timers] == [
+        ("no-shows", 7.0, True), ("feedback-overdue", 7.0, True), ("visitor-queue", 7.0, True)]
+    assert [t.run for t in timers] == [appointments.mark_no_shows, receptions.flag_overdue_feedback,
+                                       visitor_queue.assign_waiting]
     assert ReceptionService().timers(_context(ReceptionSettings(timers=False))) == []
 
 

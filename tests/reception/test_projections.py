@@ -11,7 +11,7 @@ from tests.support.runtime import eventually, publish_event
 async def test_assignment_arriving_before_registration_is_kept(urls):
     async with office(urls) as o:
         c1, owner = await o.staff(2)
-        await o.join(c1)
+        await o.join(c1, owner)
         phone = new_phone()
         lead_id = uuid7()
         later = datetime.now(UTC) + timedelta(seconds=5)

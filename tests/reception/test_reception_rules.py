@@ -59,11 +59,13 @@ def test_resource_buckets_clash_only_when_times_overlap():
 
 
 def test_feedback_due_in_working_days():
-    settings = BranchSettings()
+    weekdays = [0, 1, 2, 3, 4]  # a branch that does not work weekends (the default is the whole week)
+    settings = BranchSettings(working_days=weekdays)
+    assert feedback_due(datetime(2030, 3, 8, 8, 0, tzinfo=UTC), 2, BranchSettings(), "Asia/Shanghai").date() == date(2030, 3, 10)
     friday_afternoon = datetime(2030, 3, 8, 8, 0, tzinfo=UTC)
     due = feedback_due(friday_afternoon, 2, settings, "Asia/Shanghai")
     assert due == datetime(2030, 3, 12, 15, 59, 59, tzinfo=UTC)  # Tuesday 23:59:59 Shanghai
-    holiday = BranchSettings(holidays=[date(2030, 3, 11)])
+    holiday = BranchSettings(working_days=weekdays, holidays=[date(2030, 3, 11)])
     assert feedback_due(friday_afternoon, 2, holiday, "Asia/Shanghai").date() == date(2030, 3, 13)
-    makeup = BranchSettings(workdays_extra=[date(2030, 3, 9)])
+    makeup = BranchSettings(working_days=weekdays, workdays_extra=[date(2030, 3, 9)])
     assert feedback_due(friday_afternoon, 2, makeup, "Asia/Shanghai").date() == date(2030, 3, 11)

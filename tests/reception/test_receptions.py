@@ -121,6 +121,7 @@ async def test_feedback_completes_and_overdue_feedback_raises_an_event_once(urls
 
 async def test_feedback_deadline_skips_the_weekend(urls):
     async with office(urls) as o:
+        await o.configure(working_days=[0, 1, 2, 3, 4])  # an office closed at weekends (the default is the whole week)
         friday = datetime(2030, 3, 1, 6, 0, tzinfo=UTC)  # 14:00 Friday in Shanghai
         body = reception(o, "D")
         body["arrive_at"], body["leave_at"] = friday.isoformat(), (friday + timedelta(hours=2)).isoformat()

@@ -73,6 +73,7 @@ async def test_text_on_changes_is_refused_too_and_changes_nothing(urls):
         rec = (await o.client.post("/v1/receptions", json=_reception(o), headers=o.auth("consultant", sub=c1))).json()
         cases = [
             (f"/v1/appointments/{appt['id']}/cancel", "reception", {"reason": "r"}, ("reason",), BAD_LINE),
+            (f"/v1/visits/{visit['id']}/assign", "reception", {"consultant_id": c1, "reason": "r"}, ("reason",), BAD_LINE),
             (f"/v1/visits/{visit['id']}/end", "reception", {"outcome": "o", "note": "n"}, ("outcome",), BAD_LINE),
             (f"/v1/visits/{visit['id']}/end", "reception", {"outcome": "o", "note": "n"}, ("note",), BAD_TEXT),
             (f"/v1/receptions/{rec['id']}/approve", "manager", {"note": "n"}, ("note",), BAD_TEXT),

@@ -33,17 +33,23 @@ async def test_walk_ins_follow_the_queue_and_busy_consultants_keep_their_place(u
         assert r.json()["consultant_id"] == c2
 
 
-async def test_nobody_free_is_a_409_that_changes_nothing(urls):
+async def test_nobody_free_records_the_visitor_who_waits_and_gets_the_next_free_consultant(urls):
     async with office(urls) as o:
         (c1,) = await o.staff()
         await o.join(c1)
-        assert (await o.check_in()).status_code == 201
+        first = await o.check_in()
+        assert first.status_code == 201
         before = (await o.client.get(f"/v1/rotation/{o.branch}", headers=o.auth())).json()
         r = await o.check_in()
-        assert r.status_code == 409 and r.json()["type"].endswith("/no-consultant-available")
+        assert r.status_code == 201, "never a refusal that records nothing"
+        waiting = r.json()
+        assert (waiting["status"], waiting["consultant_id"], waiting["queue_position"]) == ("waiting", None, 1)
         after = (await o.client.get(f"/v1/rotation/{o.branch}", headers=o.auth())).json()
-        assert after == before
-        assert await o.db.visits.count_documents({}) == 1
+        assert after == before, "waiting takes nobody's turn"
+        assert await o.db.visits.count_documents({}) == 2
+        await o.end(first.json()["id"])
+        got = (await o.client.get(f"/v1/visits/{waiting['id']}", headers=o.auth())).json()
+        assert (got["status"], got["consultant_id"], got["queue_position"]) == ("open", c1, None)
 
 
 async def test_thirty_walk_ins_with_four_consultants_are_shared_fairly(urls):
@@ -91,7 +97,7 @@ async def test_returning_customer_goes_to_the_owner_without_using_a_turn(urls):
 async def test_reassigned_lead_goes_to_the_new_owner_and_a_closed_lead_is_not_returning(urls):
     async with office(urls) as o:
         c1, old, new = await o.staff(3)
-        await o.join(c1)
+        await o.join(c1, old, new)
         phone = new_phone()
         lead_id = await o.lead(phone, old)
         assigned = await o.emit(LeadAssigned(lead_id=lead_id, owner_id=new, previous_owner_id=old), subject=lead_id)
@@ -130,9 +136,11 @@ async def test_concurrent_check_ins_never_give_one_consultant_two_visitors(urls)
         consultants = await o.staff(6)
         await o.join(*consultants)
         results = await asyncio.gather(*(o.check_in() for _ in range(9)))
-        ok = [r.json()["consultant_id"] for r in results if r.status_code == 201]
+        assert all(r.status_code == 201 for r in results), [r.text for r in results]
+        ok = [r.json()["consultant_id"] for r in results if r.json()["status"] == "open"]
         assert len(ok) == 6 and sorted(ok) == sorted(consultants), "each free consultant got exactly one"
-        assert all(r.status_code == 409 for r in results if r.status_code != 201)
+        waiting = sorted(r.json()["queue_position"] for r in results if r.json()["status"] == "waiting")
+        assert waiting == [1, 2, 3], "the others wait, in order"
         rot = (await o.client.get(f"/v1/rotation/{o.branch}", headers=o.auth())).json()
         assert sorted(rot["busy"]) == sorted(consultants) and rot["next"] is None
 
@@ -171,9 +179,10 @@ async def test_two_replicas_checking_in_at_once_never_double_assign(urls):
                 return {"branch_id": o.branch, "visitor": {"name": "v", "phone": new_phone()}, "party_size": 1}
             calls = [(o.client if i % 2 else other).post("/v1/visits", json=body(), headers=o.auth()) for i in range(12)]
             results = await asyncio.gather(*calls)
-        ok = [r.json()["consultant_id"] for r in results if r.status_code == 201]
+        assert all(r.status_code == 201 for r in results), [r.text for r in results]
+        ok = [r.json()["consultant_id"] for r in results if r.json()["status"] == "open"]
         assert sorted(ok) == sorted(consultants), [r.text for r in results]
-        assert sum(r.status_code == 409 for r in results) == 4
+        assert sum(r.json()["status"] == "waiting" for r in results) == 4
 
 
 async def test_appointment_of_a_consultant_who_left_falls_back_to_the_rotation(urls):
@@ -185,10 +194,10 @@ async def test_appointment_of_a_consultant_who_left_falls_back_to_the_rotation(u
         v = (await o.check_in(appointment_id=appt["id"])).json()
         assert v["consultant_id"] == c1 and v["assigned_by"] == "rotation" and v["appointment_id"] == appt["id"]
         full = await o.check_in()
-        assert full.status_code == 409, "c1 is busy with the first arrival"
+        assert full.status_code == 201 and full.json()["status"] == "waiting", "c1 is busy with the first arrival"
 
 
-async def test_an_arrival_nobody_can_take_is_undone(urls):
+async def test_an_arrival_nobody_can_take_waits_and_keeps_the_appointment(urls):
     async with office(urls) as o:
         c1, gone = await o.staff(2)
         await o.join(c1)
@@ -196,23 +205,23 @@ async def test_an_arrival_nobody_can_take_is_undone(urls):
         await o.leave_company(gone)
         walk_in = (await o.check_in()).json()
         r = await o.check_in(appointment_id=appt["id"])
-        assert r.status_code == 409
+        assert r.status_code == 201 and r.json()["status"] == "waiting" and r.json()["assigned_by"] == "rotation"
         got = (await o.client.get(f"/v1/appointments/{appt['id']}", headers=o.auth())).json()
-        assert got["status"] == "scheduled" and got["visit_id"] is None
+        assert got["status"] == "arrived" and got["visit_id"] == r.json()["id"], "the customer is here"
         await o.end(walk_in["id"])
-        again = await o.check_in(appointment_id=appt["id"])
-        assert again.status_code == 201 and again.json()["consultant_id"] == c1
+        served = (await o.client.get(f"/v1/visits/{r.json()['id']}", headers=o.auth())).json()
+        assert served["status"] == "open" and served["consultant_id"] == c1
 
 
 async def test_openapi_and_asyncapi_document_the_service(urls):
     async with office(urls) as o:
         spec = (await o.client.get("/openapi.json")).json()
-        for path in ("/v1/appointments", "/v1/visits", "/v1/rotation/{branch_id}", "/v1/receptions",
+        for path in ("/v1/appointments", "/v1/visits", "/v1/visits/{visit_id}/assign", "/v1/rotation/{branch_id}", "/v1/receptions",
                      "/v1/receptions/{reception_id}/approve", "/v1/appointments/availability"):
             ops = spec["paths"][path]
             assert all(op.get("summary") for op in ops.values()), path
         asyncapi = (await o.client.get("/asyncapi.json")).text
-        for event_type in ("appointment.scheduled", "visit.checked_in", "reception.feedback_overdue"):
+        for event_type in ("appointment.scheduled", "visit.checked_in", "visit.assigned", "reception.feedback_overdue"):
             assert event_type in asyncapi
 
 

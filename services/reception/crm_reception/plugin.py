@@ -1,5 +1,5 @@
-"""The reception service as a plugin of group `crm.services`: appointments, visits, rotation,
-business receptions, its copy of open leads, and its two timers."""
+"""The reception service as a plugin of group `crm.services`: appointments, visits and the visitor
+queue, rotation, business receptions, its copy of open leads, and its three timers."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from crm_reception.receptions import views as reception_views
 from crm_reception.rotation import views as rotation_views
 from crm_reception.settings import ReceptionSettings
 from crm_reception.state import ReceptionState
+from crm_reception.visits import queue as visitor_queue
 from crm_reception.visits import views as visit_views
 
 
@@ -42,7 +43,8 @@ class ReceptionService(ServicePlugin):
         if not config.timers:
             return []
         return [Timer("no-shows", config.timer_seconds, appointments.mark_no_shows),
-                Timer("feedback-overdue", config.timer_seconds, receptions.flag_overdue_feedback)]
+                Timer("feedback-overdue", config.timer_seconds, receptions.flag_overdue_feedback),
+                Timer("visitor-queue", config.timer_seconds, visitor_queue.assign_waiting)]
 
     async def startup(self, ctx: ServiceContext) -> None:
         await ctx.db.command("ping")
@@ -54,6 +56,10 @@ class ReceptionService(ServicePlugin):
         await ctx.db.rotations.create_index([("branch_id", 1), ("queue", 1)])
         await ctx.db.appointments.create_index([("lead_id", 1)])  # a lead card's appointments
         await ctx.db.visits.create_index([("lead_id", 1)])
+        await ctx.db.visits.create_index([("branch_id", 1), ("rotation_day", 1), ("status", 1)])  # the visitor queue
+        async for old in ctx.db.visits.find({"span_key": {"$exists": False}}, projection={"_id": 1}):
+            await ctx.db.visits.update_one({"_id": old["_id"]}, {"$set": {"span_key": f"legacy:{old['_id']}"}})
+        await ctx.db.visits.create_index([("span_key", 1)], unique=True, name="one_live_visit_per_person")
 
 
 service = ReceptionService()

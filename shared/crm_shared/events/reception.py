@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crm_shared.checklist import ChecklistItem
 from crm_shared.events.envelope import EventData, event
 from crm_shared.events.leads import MaskedCustomer
 
@@ -30,7 +31,11 @@ class _AppointmentChange(EventData):
     end: datetime
     kind: Literal["showing", "office_visit", "signing"]
     party_size: int | None = None
-    checklist: list[str] = Field(default_factory=list, description="Site-visit checklist lines.")
+    checklist: list[str] = Field(default_factory=list, description="Site-visit checklist lines in Chinese (zh-CN); "
+                                 "to show it in another language render `site_checklist` (crm_shared.checklist.lines_for).")
+    site_checklist: list[ChecklistItem] = Field(
+        default_factory=list, description="The site-visit checklist as data (codes and numbers: hard hats per visitor, "
+        "children and elderly waiting at the sales office, the route), for rendering in the reader's language.")
     previous_start: datetime | None = None
     previous_consultant_id: str | None = Field(None, description="Set when a reschedule changes the consultant.")
     reason: str | None = Field(None, description="Why it was cancelled, or `automatic` for a timed no-show.")
@@ -76,6 +81,27 @@ class VisitCheckedIn(EventData):
     returning: bool = False
     appointment_id: str | None = None
     party_size: int | None = None
+    status: Literal["open", "waiting"] | None = Field(
+        None, description="`waiting`: nobody could take the visitor yet (no `consultant_id`); `visit.assigned` follows.")
+    waiting_for: str | None = Field(None, description="While waiting: the consultant the visitor waits for (their "
+                                    "appointment's, their lead's owner, or one the desk named); none for the rotation.")
+
+
+@event("visit.assigned", SOURCE)
+class VisitAssigned(EventData):
+    """A visitor got a consultant after checking in: a waiting visitor when a consultant became free, or a
+    hand-over by the desk to a named consultant (with the desk's `reason`)."""
+
+    visit_id: str
+    consultant_id: str
+    waited_seconds: int = Field(0, ge=0, description="From check-in to this assignment.")
+    reason: str | None = Field(None, description="The desk's reason for a hand-over, as typed.")
+    assigned_by: Literal["rotation", "owner", "appointment", "handover"] | None = Field(
+        None, description="How the consultant was chosen: the rotation's next, the lead's owner, the appointment's "
+        "consultant, or a hand-over by the desk.")
+    previous_consultant_id: str | None = Field(None, description="Set when a hand-over takes the visitor from someone.")
+    lead_id: str | None = None
+    checked_in_at: datetime | None = Field(None, description="When the visitor checked in (their traffic day).")
 
 
 @event("visit.ended", SOURCE)
@@ -97,6 +123,8 @@ class _ReceptionChange(EventData):
     spent: float | None = None
     reason: str | None = Field(None, description="Why it was rejected (reception.rejected).")
     feedback_due_at: datetime | None = Field(None, description="Feedback deadline (working days after the visit).")
+    purpose: str | None = Field(None, examples=["集团领导视察"], description="What the reception is for, for notices "
+                                "that name it (notify).")
 
     participant_ids: list[str] = Field(
         default_factory=list, description="Staff involved besides the host (the approvers), for notices."

@@ -102,5 +102,6 @@ async def idempotent(db: AsyncDatabase, caller: str, key: str | None, body: Base
     except BaseException:
         await store.abandon(caller, key)
         raise
-    await store.finish(caller, key, status, out.model_dump(mode="json", by_alias=True))
+    # a create may answer another status itself (e.g. 200: the object already existed); a replay repeats it
+    await store.finish(caller, key, response.status_code or status, out.model_dump(mode="json", by_alias=True))
     return out

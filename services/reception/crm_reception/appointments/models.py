@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from crm_shared.checklist import ChecklistItem
 from crm_shared.text import Line, Moment, Paragraph, clean_line
 from crm_reception.appointments.rules import interval_problem
 from crm_reception.common import BRANCH_FIELD, ID_FIELD
@@ -90,7 +91,10 @@ class AppointmentPublic(BaseModel):
     end: datetime
     party_size: int
     notes: str | None
-    checklist: list[str]
+    checklist: list[str] = Field(description="The site-visit checklist in Chinese (工地参观须知), one line per point.")
+    site_checklist: list[ChecklistItem] = Field(
+        default_factory=list, description="The same checklist as data (codes and numbers) to render in another "
+        "language (crm_shared.checklist).")
     status: Status
     visit_id: str | None = None
     version: int

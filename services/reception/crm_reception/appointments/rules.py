@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from crm_shared import checklist
+
 SLOT = timedelta(minutes=5)
 MAX_DURATION = timedelta(hours=12)
 OPEN_STATUSES = ("scheduled",)
@@ -43,17 +45,12 @@ def interval_problem(start: datetime, end: datetime) -> str | None:
     return None
 
 
-def site_checklist(kind: str, on_site: bool, party_size: int, children: int, elderly: int, route: str | None) -> list[str]:
-    """What a construction-site showing needs, for the appointment and its reminders."""
+def site_checklist(kind: str, on_site: bool, party_size: int, children: int, elderly: int, route: str | None) -> list[dict]:
+    """What a construction-site showing needs, as data (crm_shared.checklist): for the appointment, its
+    events and reminders, each rendering it in its reader's language."""
     if kind != "showing" or not on_site:
         return []
-    lines = [f"Hard hats: {party_size} (one per visitor)"]
-    if children or elderly:
-        lines.append(f"Children ({children}) and elderly ({elderly}) wait at the sales office, not on site")
-    else:
-        lines.append("Children and elderly wait at the sales office, not on site")
-    lines.append(f"Route planned in advance: {route}" if route else "Route to be planned in advance by the consultant")
-    return lines
+    return [i.model_dump(exclude_none=True) for i in checklist.site_items(party_size, children, elderly, route)]
 
 
 def no_show_due(start: datetime, grace_minutes: int, now: datetime) -> bool:

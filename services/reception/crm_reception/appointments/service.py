@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from crm_shared import checklist
 from crm_shared.aggregates import Aggregate, event
 from crm_shared.branches import at_local
 from crm_shared.errors import Conflict, Invalid, Stale
@@ -32,7 +33,20 @@ def event_data(cls: type, doc: dict, **extra: Any):
     return cls(appointment_id=doc["_id"], consultant_id=doc["consultant_id"], lead_id=doc.get("lead_id"),
                customer=Contact(name=c["name"], phone=c.get("phone"), email=c.get("email")),
                start=doc["start"], end=doc["end"], kind=doc["kind"], party_size=doc.get("party_size"),
-               checklist=doc.get("checklist", []), **extra)
+               checklist=checklist_lines(doc), site_checklist=checklist_items(doc), **extra)
+
+
+def checklist_items(doc: dict) -> list[dict]:
+    """The stored checklist as data; an appointment from before the items has English lines to recover."""
+    if "site_checklist" in doc:
+        return doc["site_checklist"]
+    recovered = checklist.from_legacy(doc.get("checklist") or [])
+    return [i.model_dump(exclude_none=True) for i in recovered or []]
+
+
+def checklist_lines(doc: dict, locale: str = checklist.DEFAULT_LOCALE) -> list[str]:
+    """The checklist as lines in `locale` (Chinese unless asked otherwise)."""
+    return checklist.lines_for({"site_checklist": checklist_items(doc), "checklist": doc.get("checklist")}, locale)
 
 
 async def _require_consultant(ctx: ServiceContext, branch_id: str, consultant_id: str) -> None:
@@ -63,7 +77,8 @@ async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
         "_id": _id, "branch_id": body.branch_id, "consultant_id": body.consultant_id, "lead_id": body.lead_id,
         "customer": {"name": body.customer.name, "phone": phone, "email": body.customer.email},
         "kind": body.kind, "start": body.start, "end": body.end, "party_size": body.party_size, "notes": body.notes,
-        "checklist": rules.site_checklist(body.kind, body.on_site, body.party_size, body.children, body.elderly, body.route),
+        "site_checklist": rules.site_checklist(body.kind, body.on_site, body.party_size, body.children, body.elderly,
+                                               body.route),
         "status": "scheduled", "visit_id": None, "created_at": now, "updated_at": now,
     }
     try:

@@ -26,8 +26,10 @@ def public(doc: dict, who: Principal) -> AppointmentPublic:
     customer = dict(doc["customer"])
     if who.role not in SEES_PHONE and customer.get("phone"):
         customer["phone"] = mask(customer["phone"])
-    return AppointmentPublic(id=doc["_id"], customer=customer,
-                             **{k: doc.get(k) for k in AppointmentPublic.model_fields if k not in ("id", "customer")})
+    return AppointmentPublic(id=doc["_id"], customer=customer, checklist=service.checklist_lines(doc),
+                             site_checklist=service.checklist_items(doc),
+                             **{k: doc.get(k) for k in AppointmentPublic.model_fields
+                                if k not in ("id", "customer", "checklist", "site_checklist")})
 
 
 async def _readable(appointment_id: IdPath, c: Ctx, who: CurrentPrincipal) -> dict:

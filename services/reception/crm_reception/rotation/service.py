@@ -19,7 +19,6 @@ from pymongo.errors import DuplicateKeyError
 
 from crm_shared.branches import local_date
 from crm_shared.errors import Busy
-from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_reception.rotation.rules import RotationState, leave, next_up
 
@@ -50,7 +49,7 @@ def day_id(branch_id: str, day: date) -> str:
 
 async def today(ctx: ServiceContext, branch_id: str, now: datetime | None = None) -> date:
     b = await ctx.state.directory.branch(branch_id)
-    return local_date(now or utcnow(), b.timezone)
+    return local_date(now or ctx.state.clock(), b.timezone)
 
 
 async def load(ctx: ServiceContext, branch_id: str, day: date, create: bool = True) -> dict:

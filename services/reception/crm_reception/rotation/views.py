@@ -12,6 +12,7 @@ from crm_shared.text import Day
 from crm_reception.common import READERS, STAFF, BranchPath, Ctx, require_member
 from crm_reception.rotation import rules, service
 from crm_reception.rotation.models import QueueChange, RotationPublic
+from crm_reception.visits import queue
 
 router = APIRouter(prefix="/v1/rotation", tags=["rotation"])
 
@@ -34,7 +35,9 @@ def _may_change(who: Principal, consultant_id: str) -> None:
 
 @router.post("/{branch_id}/join", summary="A consultant joins today's queue",
              description="Joining puts the consultant behind everyone present; joining twice changes nothing. "
-                         "Only active consultants of the branch (from `staff.joined`) may join.")
+                         "A consultant joining takes the longest-waiting visitor they may serve at once (a visitor "
+                         "waiting for them, or for the rotation). Only active consultants of the branch (from "
+                         "`staff.joined`) may join.")
 async def join(branch_id: BranchPath, body: QueueChange, c: Ctx,
                who: Principal = require_roles(*STAFF)) -> RotationPublic:
     who.require_branch(branch_id)
@@ -42,6 +45,8 @@ async def join(branch_id: BranchPath, body: QueueChange, c: Ctx,
     await require_member(c, branch_id, body.consultant_id, "unknown-consultant", ["body", "consultant_id"])
     day = await service.today(c, branch_id)
     doc, _ = await service.apply(c, branch_id, day, lambda s: (rules.join(s, body.consultant_id), None))
+    if await queue.dispatch(c, branch_id, day):  # the longest-waiting visitors they may take
+        doc = await service.load(c, branch_id, day)
     return RotationPublic(**service.public(doc))
 
 
