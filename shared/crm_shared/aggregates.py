@@ -15,12 +15,13 @@ never return the outbox's own fields (`HIDDEN`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from crm_shared import batching
 from crm_shared.bus.outbox import (LEASE_OWNER, LEASE_UNTIL, OUTBOX_FIELD, OUTBOX_SEQ, OUTBOX_STATE, new_document,
@@ -68,6 +69,33 @@ class Aggregate:
             await self.collection.insert_one(stored)
         self.ctx.inserted(self.name, stored)
         return stored
+
+    async def insert_many(self, items: Sequence[tuple[dict[str, Any], Sequence[Envelope]]]) -> list[dict | DuplicateKeyError]:
+        """Store many new documents, each with its creation events, in one unordered `insert_many`.
+
+        For bulk work (a sheet import) that has its documents at hand: one store command for
+        all of them instead of one grouped insert per document. Returns, in order, each
+        document as stored or the `DuplicateKeyError` that refused it; the others are stored
+        and their events published either way. Any other write error raises after the stored
+        documents' events were handed to the relay.
+        """
+        stored = [new_document(self.ctx.settings, {"version": 1, **doc}, *events) for doc, events in items]
+        outcomes: list[dict | DuplicateKeyError] = list(stored)
+        failure: BulkWriteError | None = None
+        if stored:
+            try:
+                await self.collection.insert_many(stored, ordered=False)
+            except BulkWriteError as exc:
+                for err in exc.details.get("writeErrors", []):
+                    outcomes[err["index"]] = DuplicateKeyError(err.get("errmsg", "duplicate key"), err.get("code"), err)
+                    if err.get("code") != batching.DUPLICATE_KEY:
+                        failure = exc
+        for doc in outcomes:
+            if isinstance(doc, dict):
+                self.ctx.inserted(self.name, doc)
+        if failure is not None:
+            raise failure
+        return outcomes
 
     async def update(self, query: dict[str, Any], update: dict[str, Any], *events: Envelope) -> dict | None:
         """Apply `update` (plus `version` + 1) to the document matching `query`, with its events.

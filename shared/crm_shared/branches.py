@@ -13,7 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from crm_shared.text import Line
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+WHOLE_WEEK = [0, 1, 2, 3, 4, 5, 6]  # sales offices work weekends: Saturday is their busiest day
 
 # A wall-clock time in the branch's zone. JSON Schema's `format: time` demands an offset
 # (RFC 3339), which a branch-local time must not have, so it is documented as a pattern.
@@ -51,6 +54,28 @@ class ReceptionClassOverride(BaseModel):
     needs_general_manager: bool | None = Field(None, description="Second approval step by the general manager.")
 
 
+class LostReason(BaseModel):
+    """One entry of a branch's lost-reason list (流失原因): a stable code and its names, Chinese first."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", examples=["price"],
+                      description="Stable key: what `POST /v1/leads/{id}/close` takes and the report groups by.")
+    zh: Line(40) = Field(examples=["价格"], description="Chinese name, shown first.")
+    en: Line(60) = Field(examples=["Price"], description="English name.")
+    note_required: bool = Field(False, description="Closing with this reason needs a note (其他 other).")
+
+
+DEFAULT_LOST_REASONS = (
+    ("price", "价格", "Price", False), ("location", "位置", "Location", False), ("layout", "户型", "Layout", False),
+    ("competitor", "选择竞品", "Chose a competitor", False), ("financing", "资金/贷款", "Financing", False),
+    ("no_longer_buying", "不再购买", "No longer buying", False), ("other", "其他", "Other", True),
+)
+
+
+def default_lost_reasons() -> list[LostReason]:
+    return [LostReason(code=c, zh=zh, en=en, note_required=n) for c, zh, en, n in DEFAULT_LOST_REASONS]
+
+
 class BranchSettings(BaseModel):
     """Per-branch rules; every field has its documented default (docs/contract.md, "leads")."""
 
@@ -61,16 +86,31 @@ class BranchSettings(BaseModel):
     pool_claims_per_day: int = Field(5, ge=0, le=1000, description="Pool claims per consultant per day.")
     report_valid_days: int = Field(7, ge=1, le=365, description="A channel report's validity.")
     protection_days: int = Field(30, ge=1, le=3650, description="Attribution protection from first visit.")
+    report_lapse_days: int = Field(5, ge=1, le=365, description="A live channel report with no partner follow-up "
+                                   "this long lapses and must be reported again (持续跟进: one entry every 5 days).")
+    renewal_window_days: int = Field(10, ge=1, le=365, description="A confirmation (确认书) may be renewed in its "
+                                     "last this many days.")
+    confirmation_months: int = Field(2, ge=1, le=24, description="Each renewal extends the confirmation by this many "
+                                     "calendar months (branch time).")
+    same_day_grace_minutes: int = Field(60, ge=0, le=1440, description="带团直接进场: a partner may report a customer "
+                                        "this long after the check-in that opened the customer's lead (on the day of "
+                                        "that first visit without limit when the desk recorded the partner on the visit); "
+                                        "the report confirms at once.")
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     no_show_grace_minutes: int = Field(30, ge=0, le=1440, description="After start with no check-in -> no-show.")
     feedback_due_working_days: int = Field(2, ge=1, le=30, description="Reception feedback deadline.")
     dispute_decision_working_days: int = Field(1, ge=1, le=30, description="Attribution dispute deadline.")
     digest_time: LocalTime = Field(time(20, 0), description="Branch-local time of the managers' daily digest.")
-    working_days: list[int] = Field([0, 1, 2, 3, 4], description="ISO weekdays 0=Mon..6=Sun that are working days.")
+    working_days: list[int] = Field(default_factory=lambda: list(WHOLE_WEEK),
+                                    description="Weekdays 0=Mon..6=Sun that are working days (default: the whole week).")
     holidays: list[date] = Field(default_factory=list, max_length=400, description="Non-working dates.")
     workdays_extra: list[date] = Field(default_factory=list, max_length=400, description="Make-up working days (调休).")
     reception_classes: dict[Literal["A", "B", "C", "D"], ReceptionClassOverride] = Field(
         default_factory=dict, description="Overrides of the business-reception class defaults (A 130-150 CNY, 2 days notice...)."
+    )
+    lost_reasons: list[LostReason] = Field(
+        default_factory=default_lost_reasons, min_length=1, max_length=50,
+        description="Why a lead is lost (流失原因), in the order forms show them; closing as lost takes one code.",
     )
 
     @field_validator("working_days")
@@ -79,6 +119,18 @@ class BranchSettings(BaseModel):
         if not v or any(d < 0 or d > 6 for d in v):
             raise ValueError("working_days must be a non-empty list of 0..6")
         return sorted(set(v))
+
+    @field_validator("lost_reasons")
+    @classmethod
+    def _distinct_codes(cls, v: list[LostReason]) -> list[LostReason]:
+        codes = [r.code for r in v]
+        if len(set(codes)) != len(codes):
+            raise ValueError("lost reason codes must be distinct")
+        return v
+
+    def lost_reason(self, code: str | None) -> LostReason | None:
+        """The branch's entry for a code, or None when the list has no such code."""
+        return next((r for r in self.lost_reasons if r.code == code), None)
 
     @classmethod
     def from_event(cls, settings: dict) -> "BranchSettings":

@@ -8,11 +8,11 @@ from tests.console.conftest import shot, untranslated
 
 def _lead(office) -> dict:
     return office.call("POST", "/v1/leads", office.as_("consultant", "consultant1"), json={
-        "branch_id": office.branch, "customer": {"name": "蒋先生", "phone": "+86 139 1234 5678"},
+        "branch_id": office.branch, "customer": {"name": "蒋先生", "phone": "+86 139 1234 5678", "gender": "male"},
         "source": {"channel": "phone"}, "grade": "B", "interest": "三房，预算 500 万"})
 
 
-def test_reveal_is_audited_and_a_lost_close_without_reason_shows_the_api_message(page_for, office):
+def test_reveal_is_audited_and_the_close_form_asks_for_outcome_and_reason(page_for, office):
     lead = _lead(office)
     page = page_for("consultant1")
     page.goto(f"{office.base_url}/console/leads/{lead['id']}")
@@ -43,25 +43,41 @@ def test_reveal_is_audited_and_a_lost_close_without_reason_shows_the_api_message
     assert page.locator("#timeline li.appointment").count() == 1
     assert "10:30" in page.locator("#timeline li.appointment").inner_text()  # branch time, as typed
 
-    # close as lost without a reason: the API's message on the close form, nothing closed
+    # the close form preselects nothing; each missing choice is explained in Chinese, nothing closed
+    assert page.locator("#lead-gender").inner_text() == "男"
+    assert not page.locator("#close-won").is_checked() and not page.locator("#close-lost").is_checked()
+    assert page.locator("#close-reason").input_value() == ""
     page.on("dialog", lambda d: d.accept())
-    page.check("#close-lost")
     page.fill("#close-amount", "12")
     page.click("#close-submit")
     page.wait_for_load_state("networkidle")
-    assert "reason" in page.locator("#close-error").inner_text()
-    assert page.locator("#close-amount").input_value() == "12"
+    assert "请选择结案结果" in page.locator("#close-error").inner_text()
+    page.check("#close-lost")
+    page.click("#close-submit")
+    page.wait_for_load_state("networkidle")
+    assert "请选择流失原因" in page.locator("#close-error").inner_text()
+    assert page.locator("#close-amount").input_value() == "12" and page.locator("#close-lost").is_checked()
+    page.select_option("#close-reason", label="其他")
+    page.click("#close-submit")
+    page.wait_for_load_state("networkidle")
+    assert "需要填写说明" in page.locator("#close-error").inner_text()
     assert office.call("GET", f"/v1/leads/{lead['id']}", office.as_("manager"))["status"] == "contacted"
+    options = page.locator("#close-reason option").all_inner_texts()
+    assert options[1:] == ["价格", "位置", "户型", "选择竞品", "资金/贷款", "不再购买", "其他"]
     shot(page, "30-lead-card")
 
-    page.fill("#close-reason", "预算不足")
+    page.select_option("#close-reason", label="资金/贷款")
+    page.fill("#close-note", "首付不够，明年再看")
     page.fill("#close-amount", "")
     page.click("#close-submit")
     page.wait_for_load_state("networkidle")
     assert page.locator("#lead-status").inner_text() == "已流失"
+    assert page.locator("#lead-lost-reason").inner_text() == "资金/贷款 · 首付不够，明年再看"
+    assert office.call("GET", f"/v1/leads/{lead['id']}", office.as_("manager"))["lost_reason"] == "financing"
     assert untranslated(page) == []
     page.click("a.lang")
     assert page.locator("#lead-status").inner_text() == "Lost"
+    assert page.locator("#lead-lost-reason").inner_text().startswith("Financing")
     assert untranslated(page) == []
 
 

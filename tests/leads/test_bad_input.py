@@ -54,6 +54,11 @@ async def test_bad_writes_on_an_existing_lead_change_nothing(urls):
             ("POST", "/v1/attribution-disputes", {"claim": "no target"}),
             ("POST", "/v1/attribution-disputes", {"report_id": {"$ne": None}, "claim": "x"}),
             ("POST", "/v1/staff", {"branch_id": "b1", "name": "x", "role": "consultant", "phone": "abc"}),
+            ("POST", f"/v1/leads/{lid}/close", {"outcome": "lost", "reason": {"$ne": None}}),
+            ("POST", f"/v1/leads/{lid}/close", {"outcome": "lost", "reason": "price", "note": ["x"]}),
+            ("POST", "/v1/leads/assign", {"branch_id": "b1", "lead_ids": {"$ne": None}, "owner_id": cid}),
+            ("POST", "/v1/leads/assign", {"branch_id": "b1", "lead_ids": [lid], "owner_id": {"$ne": None}}),
+            ("PATCH", f"/v1/staff/{cid}", {"phone": {"$ne": None}}), ("PATCH", f"/v1/staff/{cid}", {"role": "admin"}),
         ]
         for method, path, body in attempts:
             headers = o.as_("partner", "p1") if path == "/v1/channel-reports" else (o.admin if "staff" in path else o.manager)

@@ -21,6 +21,7 @@ lead_like = st.fixed_dictionaries({}, optional={
     "next_follow_up_at": json_values, "phone": json_values, "customer_name": json_values, "claim": json_values,
     "report_id": json_values, "winner": json_values, "note": json_values, "outcome": json_values, "interest": json_values,
     "name": json_values, "role": json_values, "email": json_values, "lead_id": json_values, "id": json_values,
+    "lead_ids": json_values,
 })
 
 
@@ -45,7 +46,7 @@ async def test_no_body_makes_a_500(urls):
         paths = [("POST", "/v1/leads"), ("PATCH", f"/v1/leads/{lid}"), ("POST", f"/v1/leads/{lid}/follow-ups"),
                  ("POST", f"/v1/leads/{lid}/close"), ("POST", f"/v1/leads/{lid}/assign"), ("POST", "/v1/channel-reports"),
                  ("POST", "/v1/attribution-disputes"), ("POST", "/v1/staff"), ("POST", "/v1/branches"),
-                 ("POST", f"/v1/staff/{cid}/leave")]
+                 ("POST", f"/v1/staff/{cid}/leave"), ("POST", "/v1/leads/assign"), ("PATCH", f"/v1/staff/{cid}")]
         for i, body in enumerate(generated):
             method, path = paths[i % len(paths)]
             role = "partner" if "channel" in path else ("admin" if path in ("/v1/branches", "/v1/staff") else "manager")
@@ -71,7 +72,8 @@ async def test_no_query_makes_a_500(urls):
                 assert r.status_code < 500, (path, query, r.text)
 
 
-QUERY = ("branch_id", "q", "status", "owner_id", "staff_id", "lead_id", "reason", "limit", "cursor", "overdue", "pool", "grade")
+QUERY = ("branch_id", "q", "status", "owner_id", "staff_id", "lead_id", "reason", "limit", "cursor", "overdue", "pool", "grade",
+         "channel", "role", "active")
 
 
 def queries(n: int) -> list:

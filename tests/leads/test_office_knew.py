@@ -81,7 +81,7 @@ async def test_a_customer_who_visited_before_is_known_even_after_the_lead_closed
         phone = new_phone()
         await publish_event(o.settings, visit(o, phone, cid, visit_id="v-first"))
         lead = await eventually(lambda: o.ctx.db.leads.find_one({"visits": "v-first"}))
-        r = await o.client.post(f"/v1/leads/{lead['_id']}/close", json={"outcome": "lost", "reason": "budget"},
+        r = await o.client.post(f"/v1/leads/{lead['_id']}/close", json={"outcome": "lost", "reason": "price"},
                                 headers=o.manager)
         assert r.status_code == 200
         r = await report(o, phone, "p1")

@@ -12,7 +12,7 @@ from crm_shared.config import Settings, service_settings
 from crm_shared.plugins import PluginError
 from tests.support.runtime import isolated_settings, running
 
-SCANS = ("overdue", "reclaim", "report-expiry", "dispute-escalation")
+SCANS = ("overdue", "reclaim", "report-expiry", "report-lapse", "dispute-escalation", "import-resume")
 
 
 def test_shipped_assigners_load_and_unknown_fails():

@@ -9,7 +9,7 @@ async def test_phone_reveal_by_role_and_audit(urls):
         phone = new_phone()
         lead = await o.register(o.as_("consultant", owner), phone)
         for role, sub, code in [("consultant", owner, 200), ("manager", "m1", 200), ("reception", "d1", 200),
-                                ("consultant", other, 403), ("partner", "p1", 403), ("integrator", "i1", 403)]:
+                                ("consultant", other, 404), ("partner", "p1", 403), ("integrator", "i1", 403)]:
             r = await o.client.get(f"/v1/leads/{lead['id']}/phone", params={"reason": "call back"}, headers=o.as_(role, sub))
             assert r.status_code == code, (role, r.text)
             if code == 200:

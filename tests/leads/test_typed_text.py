@@ -27,10 +27,14 @@ async def test_closing_lost_with_a_control_character_is_422_and_stores_nothing(u
         for reason in ("a\u0001b", "\u0000", " \u200b ", "\u0085"):
             r = await _send(o, "POST", f"/v1/leads/{lead['id']}/close", {"outcome": "lost", "reason": reason}, me)
             assert r.status_code == 422, (reason, r.text)
+            r = await _send(o, "POST", f"/v1/leads/{lead['id']}/close", {"outcome": "lost", "reason": "other", "note": reason}, me)
+            assert r.status_code == 422, (reason, r.text)
         doc = await o.lead(lead["id"])
         assert doc["version"] == 1 and doc["status"] == "new" and doc.get("lost_reason") is None
-        r = await _send(o, "POST", f"/v1/leads/{lead['id']}/close", {"outcome": "lost", "reason": "  Cafe\u0301 "}, me)
-        assert r.status_code == 200 and r.json()["lost_reason"] == "Caf\u00e9", "NFC and trimmed"
+        r = await _send(o, "POST", f"/v1/leads/{lead['id']}/close",
+                        {"outcome": "lost", "reason": "  other ", "note": "  Cafe\u0301 "}, me)
+        assert r.status_code == 200 and r.json()["lost_note"] == "Caf\u00e9", "NFC and trimmed"
+        assert r.json()["lost_reason"] == "other"
 
 
 async def test_every_typed_field_refuses_unprintable_text(urls):

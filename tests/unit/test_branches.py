@@ -31,7 +31,7 @@ def test_local_date_crosses_midnight_in_branch_time():
 
 
 def test_working_days_skip_weekends_holidays_and_honour_make_up_days():
-    s = BranchSettings(holidays=[date(2026, 11, 30)], workdays_extra=[date(2026, 11, 29)])
+    s = BranchSettings(working_days=[0, 1, 2, 3, 4], holidays=[date(2026, 11, 30)], workdays_extra=[date(2026, 11, 29)])
     friday = at_local(date(2026, 11, 27), time(10), "Asia/Shanghai")
     assert add_working_days(friday, 1, s, "Asia/Shanghai").date() == date(2026, 11, 29)  # Sunday make-up day
     assert add_working_days(friday, 2, s, "Asia/Shanghai").date() == date(2026, 12, 1)  # Monday is a holiday
@@ -58,3 +58,10 @@ def test_reception_class_overrides_are_typed():
         BranchSettings(reception_classes={"E": {"notice_days": 3}})
     with pytest.raises(ValidationError):
         BranchSettings(reception_classes={"A": {"notice_days": "soon"}})
+
+
+def test_sales_offices_work_the_whole_week_by_default():
+    friday = at_local(date(2026, 11, 27), time(10), "Asia/Shanghai")
+    assert BranchSettings().working_days == [0, 1, 2, 3, 4, 5, 6]
+    assert add_working_days(friday, 1, BranchSettings(), "Asia/Shanghai").date() == date(2026, 11, 28)  # Saturday
+    assert add_working_days(friday, 1, BranchSettings(holidays=[date(2026, 11, 28)]), "Asia/Shanghai").date() == date(2026, 11, 29)

@@ -14,7 +14,9 @@ from crm_shared.plugins import ServiceContext
 from crm_shared.timers import Timer
 
 from crm_leads.channel_reports.service import expire
+from crm_leads.channel_reports.upkeep import lapse
 from crm_leads.disputes.service import escalate_overdue
+from crm_leads.imports.service import resume as resume_imports
 from crm_leads.leads import scans
 from crm_leads.settings import LeadsSettings
 
@@ -22,7 +24,9 @@ PASSES = (
     ("overdue", scans.overdue),  # lead.follow_up_overdue, once per missed date
     ("reclaim", scans.reclaim),  # reclaim warnings, then leads without follow-up back to the pool
     ("report-expiry", expire),  # channel reports past validity free the customer
+    ("report-lapse", lapse),  # live channel reports without a partner follow-up in time lapse (report again)
     ("dispute-escalation", escalate_overdue),  # undecided disputes past their working-day deadline
+    ("import-resume", resume_imports),  # sheet imports whose process died mid-job carry on
 )
 
 
@@ -38,4 +42,5 @@ async def due_work(ctx: ServiceContext, now: datetime) -> dict[str, int]:
     overdue = await scans.overdue(ctx, now)
     warned, reclaimed = await scans.reclaim(ctx, now)
     return {"overdue": overdue, "reclaim_warned": warned, "reclaimed": reclaimed,
-            "reports_expired": await expire(ctx, now), "disputes_escalated": await escalate_overdue(ctx, now)}
+            "reports_expired": await expire(ctx, now), "reports_lapsed": await lapse(ctx, now),
+            "disputes_escalated": await escalate_overdue(ctx, now)}

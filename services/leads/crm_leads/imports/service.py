@@ -1,140 +1,212 @@
-"""Import the offices' existing sheets (CSV or XLSX): each row through the same rules as
-registration (dedup, grade, owner), one outcome per row; a bad row never aborts the rest."""
+"""Import jobs: a sheet stored as chunks of rows at upload, then written chunk by chunk in the
+background of the leads service, with progress on the job and one outcome per row.
+
+A job (`lead_imports`) holds the counters and a lease; its rows wait in `lead_import_rows`,
+`CHUNK_ROWS` per document, each row with the lead id it will get. A chunk is written in two
+steps: its leads (one `insert_many`, no events on them), then one write of the chunk that sets
+its outcomes, drops the uploaded cells (the full numbers are not kept) and puts the leads'
+`lead.registered` events in the chunk's outbox. Until that second write the chunk is not done,
+so whatever stops the job in between, the next try finds the leads by their ids and writes
+their events with the outcomes: no lead without its event, none twice. Each lead is written
+once instead of twice (a lead carrying its own event is written again to clear it).
+
+The runner renews the lease after every chunk. If the process dies mid-job the lease runs out
+and the timer `import-resume` carries on from the first chunk not done; a job that fails
+`MAX_ATTEMPTS` times is marked `failed` (the leads of a half-written chunk still get their
+events). When the job ends, `lead_import.finished` tells notify to send the branch's managers
+one summary.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-from typing import IO, Any
+import asyncio
+import logging
+from datetime import datetime, timedelta
 
-from pydantic import ValidationError
-
-from crm_shared.errors import Conflict, Forbidden, Invalid
+from crm_shared.aggregates import event
+from crm_shared.errors import Forbidden, NotFound
+from crm_shared.events.leads import LeadImportFinished
 from crm_shared.http.auth import Principal
+from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
-from crm_shared.text import clean_line, clean_paragraph
 
-from crm_leads.context import Branch
-from crm_leads.leads import service as leads
-from crm_leads.leads.models import LeadCreate
+from crm_leads.context import MANAGERS, Branch, branch_or_default
+from crm_leads.imports import writer
+from crm_leads.imports.rules import Owners, Setting
+from crm_leads.imports.sheets import Sheet
 
-MAX_ROWS = 10_000
-COLUMNS = {  # header as offices write it -> field
-    "name": "name", "姓名": "name", "客户姓名": "name", "customer_name": "name",
-    "phone": "phone", "电话": "phone", "手机": "phone", "手机号": "phone", "联系电话": "phone", "mobile": "phone",
-    "gender": "gender", "性别": "gender", "email": "email", "邮箱": "email", "birthday": "birthday", "生日": "birthday",
-    "grade": "grade", "等级": "grade", "意向等级": "grade", "owner_id": "owner_id", "置业顾问": "owner_id",
-    "channel": "channel", "渠道": "channel", "来源": "channel", "campaign": "campaign", "活动": "campaign",
-    "interest": "interest", "意向": "interest", "备注": "interest",
-}
-GENDERS = {"男": "male", "女": "female", "m": "male", "f": "female"}
-
-
-class BadRow(ValueError):
-    """A row the sheet reader itself could not read; it is reported, the rest goes on."""
+JOBS, CHUNKS = "lead_imports", "lead_import_rows"
+IMPORTERS = ("reception", *MANAGERS)
+CHUNK_ROWS = 500
+INLINE_ROWS = 200  # a sheet this small is written before the upload is answered
+LEASE = timedelta(seconds=120)
+MAX_ATTEMPTS = 3
+KEPT = timedelta(days=30)  # jobs and row outcomes, then deleted (crm_shared.timers.Retention)
+COUNTERS = {"created": "created", "duplicate": "duplicates", "invalid": "invalid"}
+log = logging.getLogger("crm.leads.imports")
 
 
-def csv_rows(stream: IO[bytes]) -> Iterator[dict[str, Any] | BadRow]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
-    reader = csv.DictReader(text)
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # e.g. a cell over the csv module's field limit
-            yield BadRow(f"unreadable CSV row: {exc}")
-            continue
-        yield row
+async def ensure_indexes(ctx: ServiceContext) -> None:
+    await ctx.db[JOBS].create_index([("branch_id", 1), ("state", 1)])
+    await ctx.db[JOBS].create_index([("state", 1)])
+    await ctx.db[CHUNKS].create_index([("job_id", 1)])
 
 
-def xlsx_rows(stream: IO[bytes]) -> Iterator[dict[str, Any] | BadRow]:
-    """Rows of the active sheet; a sheet that breaks part-way (bad XML, a bad cell reference) ends
-    with one bad row, and the rows before it count."""
-    from openpyxl import load_workbook
+def require_importer(who: Principal) -> None:
+    if who.role not in IMPORTERS:
+        raise Forbidden("only the front desk and managers import sheets")
 
+
+async def start(ctx: ServiceContext, branch: Branch, sheet: Sheet, file_name: str, channel: str,
+                who: Principal) -> tuple[dict, list[dict]]:
+    """Store the sheet's rows and the job, leased to this process; the caller runs it (with the chunks, as stored)."""
+    job_id, now = uuid7(), utcnow()
+    rows = [row if "error" in row else {**row, "id": uuid7()} for row in sheet.rows]
+    chunks = [{"_id": f"{job_id}:{k:05d}", "job_id": job_id, "k": k, "rows": rows[i:i + CHUNK_ROWS], "done": False,
+               "results": [], "created_at": now} for k, i in enumerate(range(0, len(rows), CHUNK_ROWS))]
+    await ctx.aggregate(CHUNKS).insert_many([(chunk, ()) for chunk in chunks])
+    job = {
+        "_id": job_id, "branch_id": branch.id, "created_by": who.sub, "created_by_role": who.role, "file_name": file_name,
+        "channel": channel, "state": "running", "total": len(rows), "done": 0, "created": 0, "duplicates": 0,
+        "invalid": 0, "warnings": 0, "chunks": len(chunks), "chunks_done": [], "headers": sheet.headers,
+        "columns": {sheet.headers[i]: f for i, f in sheet.fields.items()}, "ignored": sheet.ignored,
+        "created_at": now, "finished_at": None, "lease_owner": uuid7(), "lease_until": now + LEASE, "attempts": 1,
+    }
+    return await ctx.aggregate(JOBS).insert(job), chunks
+
+
+def _tally(results: list[dict]) -> dict[str, int]:
+    inc = {"done": len(results), "warnings": sum(1 for r in results if r.get("warnings"))}
+    for r in results:
+        inc[COUNTERS[r["status"]]] = inc.get(COUNTERS[r["status"]], 0) + 1
+    return inc
+
+
+async def _setting(ctx: ServiceContext, job: dict, branch: Branch) -> Setting:
+    staff = await ctx.aggregate("staff").find({"branch_id": job["branch_id"]}, {"_id": 1, "name": 1, "role": 1, "active": 1}).to_list()
+    return Setting(region=ctx.settings.default_region, timezone=branch.timezone, now=utcnow(), owners=Owners.of(staff),
+                   default_channel=job["channel"])
+
+
+async def _chunks(ctx: ServiceContext, job_id: str) -> list[str]:
+    return [c["_id"] for c in await ctx.db[CHUNKS].find({"job_id": job_id}, {"_id": 1}).sort("k", 1).to_list()]
+
+
+async def _account(ctx: ServiceContext, job: dict, chunk: dict) -> dict | None:
+    """Add a done chunk's outcomes to the job once (guarded by the chunk number); None when the lease is lost."""
+    if chunk["k"] in job["chunks_done"]:
+        return job
+    return await ctx.aggregate(JOBS).update(
+        {"_id": job["_id"], "lease_owner": job["lease_owner"], "chunks_done": {"$ne": chunk["k"]}},
+        {"$inc": _tally(chunk["results"]), "$push": {"chunks_done": chunk["k"]}, "$set": {"lease_until": utcnow() + LEASE}})
+
+
+async def _close(ctx: ServiceContext, job: dict, chunk: dict, written: tuple[list[dict], list] | None) -> dict | None:
+    """Store a written chunk's outcomes with its leads' events (one write), then count it on the job."""
+    if written is not None:
+        chunk["results"], events = written
+        await ctx.aggregate(CHUNKS).update({"_id": chunk["_id"], "done": False},
+                                           {"$set": {"results": chunk["results"], "done": True, "rows": []}}, *events)
+    return await _account(ctx, job, chunk)
+
+
+async def run(ctx: ServiceContext, job: dict, chunks: list[dict] | None = None) -> dict:
+    """Write every chunk not yet done, under the job's lease; returns the job as it ends (or as left when the lease
+    was lost). `chunks`: as `start` stored them (else read one by one). A chunk's leads are written while the
+    chunk before is being closed (its outcomes and events stored, the job's counters raised)."""
+    if job["attempts"] > MAX_ATTEMPTS:
+        return await _finish(ctx, job, "failed")
+    job_id = job["_id"]
+    branch = await branch_or_default(ctx, job["branch_id"])
+    setting = await _setting(ctx, job, branch)
+    held = {c["_id"]: c for c in chunks or []}
+    closing: asyncio.Future | None = None
     try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-        if book.active is None:
-            raise ValueError("no worksheet")
-        rows = book.active.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
-    except Exception as exc:  # any unreadable workbook is the caller's input error
-        raise Invalid(f"not a readable XLSX workbook: {type(exc).__name__}", kind="unreadable-file") from None
-    try:
-        while (values := next(rows, None)) is not None:
-            if values and any(v not in (None, "") for v in values):
-                yield dict(zip(header, values, strict=False))
-    except Exception as exc:  # the parser's error, whatever its type, is about the file
-        yield BadRow(f"unreadable XLSX from this row on: {type(exc).__name__}")
+        for chunk_id in list(held) if chunks is not None else await _chunks(ctx, job_id):
+            chunk = held.get(chunk_id) or await ctx.aggregate(CHUNKS).find_one({"_id": chunk_id})
+            if chunk is None:
+                continue
+            written = None if chunk["done"] else await writer.write(ctx, job, branch, setting, chunk["rows"])
+            if closing is not None and (job := await closing) is None:  # another process took the job over
+                return await ctx.aggregate(JOBS).find_one({"_id": job_id}) or {"_id": job_id}
+            closing = asyncio.ensure_future(_close(ctx, job, chunk, written))
+        if closing is not None and (job := await closing) is None:
+            return await ctx.aggregate(JOBS).find_one({"_id": job_id}) or {"_id": job_id}
     finally:
-        book.close()
+        if closing is not None and not closing.done():
+            await asyncio.wait([closing])
+    return await _finish(ctx, job, "done")
 
 
-def cell(field: str, value: Any) -> str | None:
-    """A cell as text: empty or spaces is no value; otherwise printable text (`clean_line`; the
-    interest column may span lines), or BadRow naming the column."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()[:10]
-    text = str(value)
-    if not text.strip():
-        return None
-    try:
-        return clean_paragraph(text) if field == "interest" else clean_line(text)
-    except ValueError as exc:
-        raise BadRow(f"{field}: {exc}") from None
-
-
-def to_request(branch_id: str, raw: dict[str, Any], default_channel: str) -> LeadCreate:
-    row: dict[str, Any] = {}
-    for header, value in raw.items():
-        field = COLUMNS.get(str(header or "").strip().lower()) or COLUMNS.get(str(header or "").strip())
-        if field and value is not None and (text := cell(field, value)) is not None:
-            row[field] = text
-    if "gender" in row:
-        row["gender"] = GENDERS.get(row["gender"].lower(), row["gender"].lower())
-    if "grade" in row:
-        row["grade"] = row["grade"].upper()
-    customer = {k: row[k] for k in ("name", "phone", "gender", "email", "birthday") if k in row}
-    return LeadCreate.model_validate({
-        "branch_id": branch_id, "customer": customer, "grade": row.get("grade"), "owner_id": row.get("owner_id"),
-        "interest": row.get("interest"),
-        "source": {"channel": row.get("channel", default_channel), "campaign": row.get("campaign")},
-    })
-
-
-def _why(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-
-
-async def import_rows(ctx: ServiceContext, branch: Branch, rows: Iterator[dict[str, Any] | BadRow], default_channel: str,
-                      who: Principal) -> dict:
-    report: list[dict] = []
-    counts = {"created": 0, "duplicate": 0, "invalid": 0}
-    for number, raw in enumerate(rows, start=2):  # row 1 is the header, as the office sees it in Excel
-        if number - 1 > MAX_ROWS:
-            report.append({"row": number, "status": "invalid", "error": f"more than {MAX_ROWS} rows; the rest was skipped"})
-            counts["invalid"] += 1
-            break
-        if isinstance(raw, BadRow):
-            counts["invalid"] += 1
-            report.append({"row": number, "status": "invalid", "error": str(raw)})
+async def _salvage(ctx: ServiceContext, job: dict) -> dict:
+    """A failed job's chunks not done: leads already stored keep their outcome and get their events; the other rows
+    are reported as not imported."""
+    for chunk_id in await _chunks(ctx, job["_id"]):
+        chunk = await ctx.aggregate(CHUNKS).find_one({"_id": chunk_id})
+        if chunk is None:
             continue
-        try:
-            lead = await leads.register(ctx, branch, to_request(branch.id, raw, default_channel), who)
-            outcome = {"status": "created", "lead_id": lead["_id"]}
-        except ValidationError as exc:
-            outcome = {"status": "invalid", "error": _why(exc)}
-        except BadRow as exc:  # a cell of unprintable text
-            outcome = {"status": "invalid", "error": str(exc)}
-        except Conflict as exc:  # a duplicate, or the phone changing hands while the row was stored
-            if exc.kind == "duplicate-lead":
-                outcome = {"status": "duplicate", "existing_lead_id": exc.fields.get("existing_lead_id")}
-            else:
-                outcome = {"status": "invalid", "error": exc.detail}
-        except (Invalid, Forbidden) as exc:  # the row's phone or owner breaks registration's rules
-            outcome = {"status": "invalid", "error": exc.detail}
-        counts[outcome["status"]] += 1
-        report.append({"row": number, **outcome})
-    return {**counts, "rows": report}
+        if not chunk["done"]:
+            ids = [row["id"] for row in chunk["rows"] if "id" in row]
+            stored = {d["_id"]: d for d in await ctx.aggregate("leads").find({"_id": {"$in": ids}, "import_job_id": job["_id"]},
+                                                                             writer.HOLDER).to_list()}
+            chunk["results"] = [writer.created_from(stored[row["id"]]) if row.get("id") in stored else
+                                {"n": row["n"], "status": "invalid", "reason": {"code": "not_reached"}} for row in chunk["rows"]]
+            await ctx.aggregate(CHUNKS).update({"_id": chunk_id, "done": False},
+                                               {"$set": {"results": chunk["results"], "done": True, "rows": []}},
+                                               *(writer.registered(doc) for doc in stored.values()))
+        job = await _account(ctx, job, chunk) or job
+    return job
+
+
+async def _finish(ctx: ServiceContext, job: dict, state: str) -> dict:
+    if state == "failed":
+        job = await _salvage(ctx, job)
+    now = utcnow()
+    env = event(LeadImportFinished(
+        job_id=job["_id"], state=state, file_name=job.get("file_name") or "", uploaded_by=job["created_by"],
+        total=job["total"], created=job["created"], duplicates=job["duplicates"], invalid=job["invalid"],
+        warnings=job["warnings"], started_at=job["created_at"], finished_at=now,
+    ), job["branch_id"], job["_id"])
+    done = await ctx.aggregate(JOBS).update({"_id": job["_id"], "state": "running", "lease_owner": job["lease_owner"]},
+                                            {"$set": {"state": state, "finished_at": now, "lease_until": None}}, env)
+    return done or await ctx.aggregate(JOBS).find_one({"_id": job["_id"]}) or job
+
+
+async def in_background(ctx: ServiceContext, job: dict, chunks: list[dict] | None = None) -> None:
+    """`run`, logged: a failure leaves the lease to run out and the timer to resume the job."""
+    try:
+        await run(ctx, job, chunks)
+    except Exception:
+        log.exception("import job failed; it resumes when its lease runs out", extra={"job_id": job["_id"]})
+
+
+async def resume(ctx: ServiceContext, now: datetime) -> int:
+    """Timer pass `import-resume`: take over running jobs whose lease ran out (their process died) and finish them."""
+    resumed = 0
+    for job in await ctx.aggregate(JOBS).find({"state": "running"}, {"_id": 1, "lease_until": 1}).to_list():
+        if job.get("lease_until") and job["lease_until"] > now:
+            continue
+        taken = await ctx.aggregate(JOBS).update(
+            {"_id": job["_id"], "state": "running", "lease_until": job.get("lease_until")},
+            {"$set": {"lease_owner": uuid7(), "lease_until": utcnow() + LEASE}, "$inc": {"attempts": 1}})
+        if taken is not None:
+            await in_background(ctx, taken)
+            resumed += 1
+    return resumed
+
+
+async def get_scoped(ctx: ServiceContext, job_id: str, who: Principal) -> dict:
+    """The job if the caller's branch holds it (404), the caller imports (403) and, at the front desk, uploaded it (404)."""
+    job = await ctx.aggregate(JOBS).find_one({"_id": job_id})
+    if job is None or not who.sees_branch(job["branch_id"]):
+        raise NotFound("import")
+    require_importer(who)
+    if who.role == "reception" and job["created_by"] != who.sub:
+        raise NotFound("import")
+    return job
+
+
+async def results(ctx: ServiceContext, job_id: str) -> list[dict]:
+    """Every row's outcome so far, in sheet order."""
+    chunks = await ctx.db[CHUNKS].find({"job_id": job_id, "done": True}, {"results": 1, "k": 1}).sort("k", 1).to_list()
+    return [r for c in chunks for r in c["results"]]

@@ -90,6 +90,8 @@ async def close(ctx: ServiceContext, branch: Branch, doc: dict, body: CloseIn, e
         sets["credited_partner_id"] = partner
         data = LeadWon(lead_id=doc["_id"], owner_id=doc.get("owner_id"), amount=body.amount, partner_id=partner)
     else:
-        sets["lost_reason"] = body.reason
-        data = LeadLost(lead_id=doc["_id"], owner_id=doc.get("owner_id"), reason=body.reason, status_before=doc["status"])
+        rules.require_lost_reason(branch.settings, body.reason, body.note)
+        sets |= {"lost_reason": body.reason, "lost_note": body.note}
+        data = LeadLost(lead_id=doc["_id"], owner_id=doc.get("owner_id"), reason=body.reason, status_before=doc["status"],
+                        note=body.note)
     return await ctx.aggregate("leads").change(doc, expected, {"$set": sets}, event(data, branch.id, doc["_id"]))

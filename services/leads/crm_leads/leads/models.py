@@ -33,6 +33,15 @@ class SourceIn(BaseModel):
     campaign: Line(200) | None = None
     referrer: Line(200) | None = None
     partner_id: str | None = Field(None, **ID_FIELD)
+    referrer_id: str | None = Field(None, description="Channel `referral`: a registered referrer of the branch "
+                                    "(全民营销, `POST /v1/referrers`), credited when this is the customer's first "
+                                    "registration (422 `unknown-referrer`).", **ID_FIELD)
+
+    @model_validator(mode="after")
+    def _referrer_of_referrals(self) -> "SourceIn":
+        if self.referrer_id is not None and self.channel != "referral":
+            raise ValueError("referrer_id names the referrer of a `referral` lead")
+        return self
 
 
 class LeadCreate(BaseModel):
@@ -83,12 +92,15 @@ class FollowUpIn(BaseModel):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     owner_id: str = Field(**ID_FIELD)
+    reason: Line(200) | None = Field(None, description="Why, in the manager's words (event `lead.assigned.note`).")
 
 
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["won", "lost"]
-    reason: Line(500) | None = None
+    reason: Line(500) | None = Field(None, examples=["price"], description="Lost: a code of the branch's "
+                                     "`settings.lost_reasons` (422 `unknown-lost-reason` otherwise).")
+    note: Paragraph(1000) | None = Field(None, description="Lost: required by reasons marked `note_required` (其他).")
     amount: float | None = Field(None, ge=0, le=1e12)
 
     @model_validator(mode="after")
@@ -123,9 +135,12 @@ class LeadOut(BaseModel):
     in_pool: bool
     contact_count: int = 0
     attribution: dict | None = None
-    lost_reason: str | None = None
+    lost_reason: str | None = Field(None, description="A code of the branch's `lost_reasons`.")
+    lost_note: str | None = None
     amount: float | None = None
     version: int
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    registered_at: datetime | None = Field(None, description="When the customer first registered with the office, "
+                                           "when earlier than `created_at` (an imported sheet's 登记日期).")

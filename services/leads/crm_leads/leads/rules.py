@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from crm_shared.branches import BranchSettings, at_local, local_date
+from crm_shared.errors import Invalid
 
 FIRST_CONTACT_GRADE = "O"  # an ungraded lead is followed up as urgently as the hottest grade
 
@@ -55,3 +56,14 @@ def may_claim(lost_to_pool_at: datetime | None, now: datetime, settings: BranchS
 def claim_day(now: datetime, tz: str) -> str:
     """Pool claim limits count per branch-local calendar day."""
     return local_date(now, tz).isoformat()
+
+
+def require_lost_reason(settings: BranchSettings, code: str | None, note: str | None) -> None:
+    """A lost lead names one of the branch's reasons (so the analysis adds up), with a note where it asks for one."""
+    reason = settings.lost_reason(code)
+    if reason is None:
+        allowed = [r.code for r in settings.lost_reasons]
+        raise Invalid(f"reason must be one of the branch's lost reasons: {', '.join(allowed)}", kind="unknown-lost-reason",
+                      loc=["body", "reason"], allowed=allowed)
+    if reason.note_required and not note:
+        raise Invalid(f"the lost reason {code!r} needs a note", kind="note-required", loc=["body", "note"])

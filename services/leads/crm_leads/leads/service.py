@@ -13,13 +13,14 @@ from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import InvalidPhone, normalize_masked, phone_hash
+from crm_shared.phones import InvalidPhone, normalize_masked, pattern_of, phone_hash
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports import matching
 from crm_leads.context import Branch
-from crm_leads.leads import dedup, rules
+from crm_leads.leads import dedup, rules, search
 from crm_leads.leads.models import CustomerOut, LeadCreate, LeadOut
+from crm_leads.referrers import service as referrers
 from crm_leads.staff.service import active_consultant
 
 log = logging.getLogger("crm.leads")
@@ -37,18 +38,21 @@ def public(doc: dict, now: datetime | None = None) -> LeadOut:
         overdue=bool(due and due < now and doc["status"] in ("new", "contacted", "visited", "negotiating") and doc.get("owner_id")),
         **{k: doc.get(k) for k in (
             "branch_id", "status", "grade", "owner_id", "source", "interest", "next_follow_up_at", "missed_count",
-            "in_pool", "contact_count", "attribution", "lost_reason", "amount", "version", "created_at",
-            "updated_at", "closed_at",
+            "in_pool", "contact_count", "attribution", "lost_reason", "lost_note", "amount", "version", "created_at",
+            "updated_at", "closed_at", "registered_at",
         ) if doc.get(k) is not None},
     )
 
 
 async def get_scoped(ctx: ServiceContext, lead_id: str, who: Principal) -> dict:
-    """The lead if the caller's branches include it (else 404, whatever the role); then the role (403)."""
+    """The lead if the caller's branches include it (else 404, whatever the role); then the role (403);
+    then, for a consultant, only its own or the pool's (another consultant's is 404: 撞单 prevention)."""
     doc = await ctx.aggregate("leads").find_one({"_id": lead_id})
     if doc is None or not who.sees_branch(doc["branch_id"]):
         raise NotFound("lead")
     require_lead_reader(who)
+    if not search.visible(doc, who):
+        raise NotFound("lead")
     return doc
 
 
@@ -98,17 +102,21 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
     now = now or utcnow()
     e164, masked = normalized_masked(ctx, body.customer.phone)
     digest = phone_hash(e164, ctx.settings.phone_hash_key)
+    if body.source.referrer_id:
+        await referrers.named(ctx, branch.id, body.source.referrer_id)
     owner = await choose_owner(ctx, branch, body.owner_id, who)
     lead_id = uuid7()
-    report = await matching.live_report(ctx, branch.id, digest, masked, body.customer.name, now)
+    report = await matching.live_report(ctx, branch.id, digest, masked, body.customer.name, now, pattern=pattern_of(e164))
     source = body.source.model_dump()
     attribution = None
     if report is not None:
         attribution = {"partner_id": report["partner_id"], "report_id": report["_id"], "protection_until": report.get("protection_until")}
         source["partner_id"] = source.get("partner_id") or report["partner_id"]
+    elif body.source.referrer_id:  # 全民营销: credited, as this registration is the customer's first
+        attribution = {"referrer_id": body.source.referrer_id}
     customer = body.customer.model_dump(mode="json") | {"phone": e164, "phone_masked": masked}
     doc = {
-        "_id": lead_id, "branch_id": branch.id, "customer": customer, "phone_hash": digest,
+        "_id": lead_id, "branch_id": branch.id, "customer": customer, "phone_hash": digest, search.LAST4: search.last4(e164),
         dedup.FIELD: dedup.open_key(branch.id, digest), "source": source,
         "grade": body.grade, "owner_id": owner, "status": "new", "in_pool": owner is None, "interest": body.interest,
         "next_follow_up_at": rules.next_follow_up(now, body.grade, branch.settings, branch.timezone) if owner else None,

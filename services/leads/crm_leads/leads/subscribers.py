@@ -12,13 +12,13 @@ from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.events.reception import VisitCheckedIn
 from crm_shared.ids import utcnow
-from crm_shared.phones import unseal
+from crm_shared.phones import pattern_of, unseal
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports import known, matching
 from crm_leads.channel_reports.service import confirm
 from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, seeded_id
-from crm_leads.leads import dedup, rules
+from crm_leads.leads import dedup, rules, search
 from crm_leads.leads.service import insert_seeded
 from crm_leads.staff import service as staff
 from crm_leads.staff.service import may_own_leads
@@ -29,7 +29,9 @@ SLIM = {"follow_ups": 0}
 async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitCheckedIn) -> None:
     branch = await branch_or_default(ctx, env.branch_id)
     v = data.visitor
-    report = await matching.live_report(ctx, branch.id, v.phone_hash, v.phone_masked, v.name, env.time)
+    full = unseal(v.phone_sealed, ctx.settings.phone_seal_key)  # the digits a 4+5 mask shows are compared too
+    report = await matching.live_report(ctx, branch.id, v.phone_hash, v.phone_masked, v.name, env.time,
+                                        pattern=pattern_of(full) if full else None)
     lead = None
     if data.lead_id:
         lead = await ctx.aggregate("leads").find_one(
@@ -51,7 +53,7 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
     source = {"channel": "partner" if report else "walk_in", "campaign": None, "referrer": None,
               "partner_id": report["partner_id"] if report else None}
     doc = {
-        "_id": lead_id, "branch_id": branch.id, "phone_hash": v.phone_hash,
+        "_id": lead_id, "branch_id": branch.id, "phone_hash": v.phone_hash, search.LAST4: search.last4(v.phone_masked),
         dedup.FIELD: dedup.open_key(branch.id, v.phone_hash), "source": source, "grade": None,
         "customer": {"name": v.name, "phone": unseal(v.phone_sealed, ctx.settings.phone_seal_key), "phone_masked": v.phone_masked},
         "owner_id": owner, "status": "visited", "in_pool": owner is None, "interest": None,

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from crm_shared.events.leads import Channel
 from crm_shared.http.auth import CurrentPrincipal
 from crm_shared.http.concurrency import idempotency_key, idempotent, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.ids import utcnow
-from crm_shared.phones import InvalidPhone, normalize, phone_hash
-from crm_shared.plugins import ServiceContext
 from crm_shared.text import Line
 
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, MANAGERS, OPEN_STATUSES, Ctx, IdPath, load_branch
-from crm_leads.leads import changes, service
+from crm_leads.leads import changes, search, service
 from crm_leads.leads.models import CloseIn, FollowUpIn, Grade, LeadCreate, LeadOut, LeadPatch, Status
 
 router = APIRouter(tags=["leads"])
@@ -39,26 +37,23 @@ async def register(body: LeadCreate, c: Ctx, response: Response, who: CurrentPri
     return await idempotent(c.db, who.sub, key, body, response, create)
 
 
-def _text_query(c: ServiceContext, q: str) -> dict:
-    try:
-        return {"phone_hash": phone_hash(normalize(q, c.settings.default_region), c.settings.phone_hash_key)}
-    except InvalidPhone:
-        return {"customer.name": {"$regex": re.escape(q)}}
-
-
-@router.get("/v1/leads", summary="List leads", description="Newest first; scoped to the caller's branches. "
-            "`q` matches a full phone number exactly or part of the name.")
+@router.get("/v1/leads", summary="List leads", description="Newest first; scoped to the caller's branches, and for a "
+            "consultant to its own leads and the public pool (another consultant's leads are not listed). `q` matches "
+            "four digits against the end of the number, a partner mask (`138****5678`) or a full number exactly, "
+            "else part of the name.")
 async def list_leads(
     c: Ctx, who: CurrentPrincipal, page: PageParams = Depends(page_params),
     branch_id: Annotated[str | None, Query(**BRANCH_FIELD)] = None,
     status: Status | None = None, grade: Grade | None = None,
     owner_id: Annotated[str | None, Query(**ID_FIELD)] = None,
+    channel: Annotated[Channel | None, Query(description="`source.channel`.")] = None,
     overdue: bool | None = None, pool: bool | None = None,
-    q: Annotated[Line(100) | None, Query(description="A full phone number, or part of the name.")] = None,
+    q: Annotated[Line(100) | None, Query(description="Last four digits, a mask, a full phone number, or part of the name.")] = None,
 ) -> dict:
     query = who.branch_filter(branch_id)
     service.require_lead_reader(who)
-    query |= {k: v for k, v in (("status", status), ("grade", grade), ("owner_id", owner_id)) if v is not None}
+    query |= {k: v for k, v in (("status", status), ("grade", grade), ("owner_id", owner_id), ("source.channel", channel))
+              if v is not None}
     if pool is not None:
         query["in_pool"] = pool
     now = utcnow()
@@ -66,7 +61,10 @@ async def list_leads(
         query |= {"next_follow_up_at": {"$lt": now}, "owner_id": owner_id or {"$ne": None}}
         query.setdefault("status", {"$in": list(OPEN_STATUSES)})
     if q:
-        query |= _text_query(c, q)
+        query |= search.text_query(c, q)
+    query = search.scope(query, who, owner_id, pool)
+    if query is None:
+        return {"items": [], "next_cursor": None}
     docs, nxt = await fetch_page(c.db.leads, query, page, descending=True, projection=service.LISTED)
     return {"items": [service.public(d, now) for d in docs], "next_cursor": nxt}
 
@@ -101,8 +99,10 @@ async def list_follow_ups(lead_id: IdPath, c: Ctx, who: CurrentPrincipal) -> dic
 
 
 @router.post("/v1/leads/{lead_id}/close", response_model=LeadOut, summary="Close as won or lost",
-             description="Owner or manager. `reason` is required for lost. A deal inside a confirmed channel "
-             "report's protection credits the partner (`lead.won.partner_id`). Frees the phone for new leads.")
+             description="Owner or manager. Lost takes `reason`, a code of the branch's `settings.lost_reasons` "
+             "(422 `unknown-lost-reason` naming the `allowed` codes), and `note` where the reason asks for one (422 "
+             "`note-required`, e.g. `other`). A deal inside a confirmed channel report's protection credits the "
+             "partner (`lead.won.partner_id`). Frees the phone for new leads.")
 async def close_lead(lead_id: IdPath, body: CloseIn, c: Ctx, expected: Expected, who: CurrentPrincipal) -> LeadOut:
     doc = await service.get_scoped(c, lead_id, who)
     branch = await load_branch(c, doc["branch_id"])

@@ -42,15 +42,44 @@ async def release(ctx: ServiceContext, branch: Branch, doc: dict, reason: str, e
 
 async def assign(ctx: ServiceContext, branch: Branch, doc: dict, owner_id: str, reason: str,
                  expected: int | None = None, now: datetime | None = None,
-                 announce: type[EventData] = LeadAssigned) -> dict:
+                 announce: type[EventData] = LeadAssigned, note: str | None = None) -> dict:
     require_open(doc)
     now = now or utcnow()
     sets = {"owner_id": owner_id, "in_pool": False, "last_activity_at": now, "missed_count": 0, "reclaim_warned_for": None,
             "next_follow_up_at": rules.next_follow_up(now, doc.get("grade"), branch.settings, branch.timezone),
             "updated_at": now}
-    env = event(announce(lead_id=doc["_id"], owner_id=owner_id, previous_owner_id=doc.get("owner_id"), reason=reason),
-                branch.id, doc["_id"])
+    env = event(announce(lead_id=doc["_id"], owner_id=owner_id, previous_owner_id=doc.get("owner_id"), reason=reason,
+                         note=note), branch.id, doc["_id"])
     return await ctx.aggregate("leads").change(doc, expected, {"$set": sets}, env)
+
+
+async def assign_many(ctx: ServiceContext, branch: Branch, lead_ids: list[str], owner_id: str,
+                      note: str | None) -> list[dict]:
+    """A manager's bulk assignment: each lead its own versioned write and `lead.assigned`, so one
+    lead changed meanwhile is judged again as it is now and never blocks the others."""
+    outcomes = []
+    found = {d["_id"]: d for d in await ctx.aggregate("leads").find({"_id": {"$in": lead_ids}, "branch_id": branch.id},
+                                                                    SLIM).to_list()}
+    for lead_id in lead_ids:
+        outcomes.append(await _assign_one(ctx, branch, found.get(lead_id), lead_id, owner_id, note))
+    return outcomes
+
+
+async def _assign_one(ctx: ServiceContext, branch: Branch, doc: dict | None, lead_id: str, owner_id: str,
+                      note: str | None) -> dict:
+    for _ in range(3):
+        if doc is None:
+            return {"lead_id": lead_id, "outcome": "not_found"}
+        if doc["status"] not in OPEN_STATUSES:
+            return {"lead_id": lead_id, "outcome": "closed", "owner_id": doc.get("owner_id"), "version": doc["version"]}
+        if doc.get("owner_id") == owner_id:
+            return {"lead_id": lead_id, "outcome": "unchanged", "owner_id": owner_id, "version": doc["version"]}
+        try:
+            done = await assign(ctx, branch, doc, owner_id, "manual", note=note)
+            return {"lead_id": lead_id, "outcome": "assigned", "owner_id": owner_id, "version": done["version"]}
+        except Stale:  # changed since read: judge it again as it is now
+            doc = await ctx.aggregate("leads").find_one({"_id": lead_id, "branch_id": branch.id}, SLIM)
+    return {"lead_id": lead_id, "outcome": "busy"}
 
 
 async def _take_quota(ctx: ServiceContext, branch: Branch, staff_id: str, now: datetime) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crm_shared.text import Line
 
@@ -18,8 +18,27 @@ class StaffIn(BaseModel):
     branch_id: str = Field(**BRANCH_FIELD)
     name: Line(100)
     role: StaffRole
-    phone: str | None = Field(None, max_length=40, description="Work phone; normalised to E.164.")
+    phone: str | None = Field(None, max_length=40, description="Work phone; normalised to E.164; one active staff "
+                              "member per phone in a branch (409 `duplicate-staff`).")
     email: Email | None = None
+
+
+class StaffPatch(BaseModel):
+    """Correct a staff member's facts; `phone` or `email` null clears it. Omitted fields stay."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Line(100) | None = None
+    role: StaffRole | None = None
+    phone: str | None = Field(None, max_length=40, description="Work phone; normalised to E.164; unique among the "
+                              "branch's active staff (409 `duplicate-staff`).")
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _no_null_name_or_role(self) -> "StaffPatch":
+        for key in ("name", "role"):
+            if key in self.model_fields_set and getattr(self, key) is None:
+                raise ValueError(f"{key} cannot be cleared")
+        return self
 
 
 class StaffLeave(BaseModel):

@@ -47,6 +47,8 @@ def stage_counters(lead: dict[str, Any], stage: str) -> dict[str, int]:
     inc = {f"funnel.total.{stage}": 1}
     for group in GROUPS:
         inc[f"funnel.{group}.{key(lead.get(group))}.{stage}"] = 1
+    if lead.get("referrer"):  # 全民营销: a referral lead's referrer (referrals -> visits -> deals)
+        inc[f"funnel.referrer.{key(lead['referrer'])}.{stage}"] = 1
     return inc
 
 
@@ -140,8 +142,9 @@ def _count(lead: dict[str, Any], changes: DayChanges) -> None:
 
 async def on_lead_registered(w: Window, env: Envelope, data: LeadRegistered) -> None:
     w.cohorts.record(data.lead_id, {
-        "branch_id": env.branch_id, "registered_day": w.local_day(env.branch_id, env.time).isoformat(),
+        "branch_id": env.branch_id, "registered_day": w.local_day(env.branch_id, data.registered_at or env.time).isoformat(),
         "channel": data.source.channel, "consultant": data.owner_id or "unassigned", "partner_id": data.source.partner_id,
+        "referrer": data.source.referrer_id,
         # a lead registered by the front desk's check-in was born visited (its visit event had no lead yet)
         **({"visited": True} if data.status == "visited" else {}),
     }, w.changes)

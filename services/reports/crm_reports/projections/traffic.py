@@ -3,6 +3,7 @@ appointments, follow-ups and pool moves, counted on the branch-local date of the
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from crm_reports.projections.buckets import key, text_key
@@ -17,8 +18,10 @@ TOKEN = "t"
 UNASSIGNED = "unassigned"
 
 
-def _count(w: Window, env: Envelope, inc: dict[str, float], labels: dict[str, str] | None = None) -> None:
-    w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"{TOKEN}:{env.id}", inc, labels=labels)
+def _count(w: Window, env: Envelope, inc: dict[str, float], labels: dict[str, str] | None = None,
+           at: datetime | None = None) -> None:
+    """Counted on the branch-local day of the event, or of `at` when the fact is older than its event."""
+    w.count(env.branch_id, w.local_day(env.branch_id, at or env.time), f"{TOKEN}:{env.id}", inc, labels=labels)
 
 
 async def on_lead_registered(w: Window, env: Envelope, data: LeadRegistered) -> None:
@@ -33,7 +36,7 @@ async def on_lead_registered(w: Window, env: Envelope, data: LeadRegistered) -> 
         inc["calls"] = 1
     if channel == "walk_in":
         inc["walk_in_leads"] = 1
-    _count(w, env, inc)
+    _count(w, env, inc, at=data.registered_at)  # an imported lead on its original registration date
 
 
 async def on_visit_checked_in(w: Window, env: Envelope, data: VisitCheckedIn) -> None:
