@@ -129,7 +129,7 @@ async def test_report_rejected_when_an_open_lead_exists(urls):
 
 
 async def test_report_expires_and_frees_the_customer_visit_after_expiry_does_not_confirm(urls):
-    async with office(urls, report_valid_days=7) as o:
+    async with office(urls, report_valid_days=7, report_lapse_days=7) as o:  # validity alone: no lapse comes first
         phone = new_phone()
         r = await report(o, phone, "p1")
         rid = r.json()["id"]
@@ -182,3 +182,31 @@ async def test_dispute_flow_with_working_day_deadline(urls):
 
 async def _all(settings, wanted):
     return wanted <= {json.loads(m.data)["type"] for m in await stream_messages(settings)}
+
+
+async def test_a_walk_in_who_waited_belongs_to_the_consultant_who_served_them(urls):
+    """The lead made at a waiting check-in goes to the consultant reception assigns (visit.assigned),
+    not to the assigner's pick; a lead a manager assigned meanwhile stays where the manager put it."""
+    from crm_shared.events.reception import VisitAssigned
+
+    async with office(urls) as o:
+        first, serving, chosen = [await o.add_staff(n) for n in ("luo", "ma", "zhou")]
+        env = visit(o, new_phone(), None, visit_id="v-wait", status="waiting")
+        await publish_event(o.settings, env)
+        lead = await eventually(lambda: o.ctx.db.leads.find_one({"visits": "v-wait"}))
+        assert lead["owner_id"] in (first, serving, chosen)
+        assigned = VisitAssigned(visit_id="v-wait", consultant_id=serving, waited_seconds=300, assigned_by="rotation")
+        await publish_event(o.settings, new_event(assigned, branch_id=o.branch, subject="v-wait"))
+        assert await eventually(lambda: o.ctx.db.leads.find_one({"_id": lead["_id"], "owner_id": serving}))
+
+        other = visit(o, new_phone(), None, visit_id="v-wait2", status="waiting")
+        await publish_event(o.settings, other)
+        lead2 = await eventually(lambda: o.ctx.db.leads.find_one({"visits": "v-wait2"}))
+        r = await o.client.post(f"/v1/leads/{lead2['_id']}/assign", json={"owner_id": chosen}, headers=o.manager)
+        assert r.status_code == 200, r.text
+        await publish_event(o.settings, new_event(VisitAssigned(visit_id="v-wait2", consultant_id=serving),
+                                                  branch_id=o.branch, subject="v-wait2"))
+        marker = visit(o, new_phone(), first, visit_id="v-marker2")
+        await publish_event(o.settings, marker)
+        assert await eventually(lambda: o.ctx.db.leads.find_one({"visits": "v-marker2"}))
+        assert (await o.ctx.db.leads.find_one({"_id": lead2["_id"]}))["owner_id"] == chosen

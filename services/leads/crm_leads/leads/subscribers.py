@@ -10,7 +10,8 @@ from datetime import datetime
 from crm_shared.aggregates import event
 from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
-from crm_shared.events.reception import VisitCheckedIn
+from crm_shared.events.reception import VisitAssigned, VisitCheckedIn
+from crm_shared.errors import Stale
 from crm_shared.ids import utcnow
 from crm_shared.phones import pattern_of, unseal
 from crm_shared.plugins import ServiceContext
@@ -20,10 +21,35 @@ from crm_leads.channel_reports.service import confirm
 from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, seeded_id
 from crm_leads.leads import dedup, rules, search
 from crm_leads.leads.service import insert_seeded
+from crm_leads.pool.service import assign
 from crm_leads.staff import service as staff
 from crm_leads.staff.service import may_own_leads
 
 SLIM = {"follow_ups": 0}
+WAITING_WALK_INS = "waiting_walk_ins"  # visit id -> the lead its check-in made before a consultant took the visitor
+
+
+async def on_visit_assigned(ctx: ServiceContext, env: Envelope, data: VisitAssigned) -> None:
+    """A walk-in who waited gets a consultant: the lead made at check-in (owned by the assigner's pick,
+    which is nobody in particular) goes to the consultant who actually serves the customer.
+    Only that untouched first pick moves: a lead a manager assigned or a consultant claimed meanwhile stays."""
+    waiting = await ctx.db[WAITING_WALK_INS].find_one({"_id": data.visit_id})
+    if waiting is None:
+        return
+    branch = await branch_or_default(ctx, env.branch_id)
+    serving = await staff.get(ctx, data.consultant_id, branch.id)
+    for _ in range(3):
+        lead = await ctx.aggregate("leads").find_one({"_id": waiting["lead_id"]}, SLIM)
+        untouched = lead is not None and lead.get("owner_id") == waiting.get("owner_id")
+        if not untouched or not may_own_leads(serving) or lead.get("owner_id") == data.consultant_id \
+                or lead["status"] not in OPEN_STATUSES:
+            break
+        try:
+            await assign(ctx, branch, lead, data.consultant_id, "visit")
+            break
+        except Stale:
+            continue
+    await ctx.db[WAITING_WALK_INS].delete_one({"_id": data.visit_id})
 
 
 async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitCheckedIn) -> None:
@@ -66,6 +92,9 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
     registered = event(LeadRegistered(lead_id=lead_id, customer=customer, source=source, owner_id=owner, grade=None,
                                       status="visited", registered_by=f"visit:{data.visit_id}"), branch.id, lead_id)
     if await insert_seeded(ctx, doc, registered):
+        if data.consultant_id is None:  # the visitor waits: whoever serves them will own the lead (visit.assigned)
+            await ctx.db[WAITING_WALK_INS].update_one({"_id": data.visit_id}, {"$set": {"lead_id": lead_id, "owner_id": owner, "at": now}},
+                                                      upsert=True)
         return doc
     # a redelivery (same seeded id) or a lead registered for the phone meanwhile
     existing = await ctx.aggregate("leads").find_one({"_id": lead_id}, SLIM) or await dedup.holder(ctx, branch.id, v.phone_hash)
