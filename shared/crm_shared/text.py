@@ -10,6 +10,7 @@ a report. Every request model uses these types for what people type:
 - `Paragraph(n)`: the same, but line breaks and tabs are kept (notes, feedback).
 - `Moment`: an aware instant between 2000-01-01 and 2200-12-31, stored as UTC.
 - `Day`: a calendar date in the same range.
+- `Birthday`: a date from 1900 to today.
 
 The checks are plain functions (`clean_line`, `clean_paragraph`, `bounded`) so importers and
 consumers can apply them to data that does not come through a request model.
@@ -18,7 +19,7 @@ consumers can apply them to data that does not come through a request model.
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -95,5 +96,16 @@ def bounded_day(value: date) -> date:
     return value
 
 
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
+def lived(day: date) -> date:
+    """A birthday of someone alive: from 1900 to today (a day of slack for time zones ahead of UTC)."""
+    if not EARLIEST_BIRTHDAY <= day <= datetime.now(UTC).date() + timedelta(days=1):
+        raise ValueError(f"a birthday lies between {EARLIEST_BIRTHDAY.year} and today")
+    return day
+
+
 Moment = Annotated[datetime, AfterValidator(bounded)]
 Day = Annotated[date, AfterValidator(bounded_day)]
+Birthday = Annotated[date, AfterValidator(lived)]

@@ -431,8 +431,6 @@ async def test_text_with_control_characters_never_reaches_an_export(world):
         assert r.status_code == 200, (fmt, r.text[:200])
 
 
-@pytest.mark.xfail(strict=True, reason="leads: a customer's `birthday` is typed `Day` (2000-2200, meant for schedules), so "
-                   "every adult's birthday (1988) is a 422 on POST/PATCH /v1/leads; notify's contacts take 1900..today")
 async def test_a_birthday_before_2000_is_a_birthday(world):
     r = await world.client.post("/v1/leads", headers=world.as_("manager"), json={
         "branch_id": world.a.id, "source": {"channel": "walk_in"},

@@ -47,14 +47,7 @@ channel-report.phone             GET /v1/channel-reports                  masked
 """
 
 # Real findings: (field, reader, role, target) -> what is wrong. The table above says what is right.
-FINDINGS = {
-    ("appointment.customer.phone", "GET /v1/appointments/{appointment_id}", "consultant", "other"):
-        "a consultant reads the full number of a colleague's customer on the shared calendar (unaudited); only the "
-        "appointment's consultant, the front desk and managers should (issue 14: full numbers only to owner, "
-        "managers and the front desk; issue 15: 撞单 -- the colleague's lead is a 404, its customer's number is not)",
-    ("appointment.customer.phone", "GET /v1/appointments", "consultant", "other"):
-        "same as the single appointment: the list shows colleagues' customers' full numbers to every consultant",
-}
+FINDINGS: dict = {}
 
 VALUES = {"full", "masked", "absent", "refused"}
 

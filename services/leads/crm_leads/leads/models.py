@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crm_shared.events.leads import Channel, Grade
-from crm_shared.text import Day, Line, Moment, Paragraph
+from crm_shared.text import Birthday, Day, Line, Moment, Paragraph
 
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, Email
 
@@ -24,7 +24,7 @@ class CustomerIn(BaseModel):
     phone: str = Field(min_length=3, max_length=40, examples=["13812345678"], description="Any format; stored as E.164.")
     gender: Gender | None = None
     email: Email | None = None
-    birthday: Day | None = None
+    birthday: Birthday | None = None
 
 
 class SourceIn(BaseModel):
@@ -61,7 +61,7 @@ class CustomerPatch(BaseModel):
     name: Line(100) | None = None
     gender: Gender | None = None
     email: Email | None = None
-    birthday: Day | None = None
+    birthday: Birthday | None = None
 
 
 class LeadPatch(BaseModel):

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.http.auth import CurrentPrincipal
-from crm_shared.ids import utcnow
-from crm_shared.text import Line
+from crm_shared.text import Birthday, Line
 from crm_notify.access import SENDERS, allow
 from crm_notify.contacts import service
 from crm_notify.messages.models import normalize_recipient
 from crm_notify.runtime import Ctx
 
 router = APIRouter(tags=["contacts"])
-EARLIEST_BIRTHDAY = date(1900, 1, 1)
-
-
-def _lived(day: date) -> date:
-    """A birthday of someone alive: from 1900 to today (a day of slack for time zones ahead of UTC)."""
-    if not EARLIEST_BIRTHDAY <= day <= utcnow().date() + timedelta(days=1):
-        raise ValueError(f"a birthday lies between {EARLIEST_BIRTHDAY.year} and today")
-    return day
-
-
-Birthday = Annotated[date, AfterValidator(_lived)]
 
 
 class Consent(BaseModel):

@@ -22,9 +22,15 @@ router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
 SEES_PHONE = STAFF
 
 
+def sees_full_phone(doc: dict, who: Principal) -> bool:
+    """The appointment's consultant, the front desk and managers: a colleague's customer is not a
+    consultant's to call (撞单), so it sees the mask like everyone else."""
+    return who.role in SEES_PHONE and (who.role != "consultant" or doc.get("consultant_id") == who.sub)
+
+
 def public(doc: dict, who: Principal) -> AppointmentPublic:
     customer = dict(doc["customer"])
-    if who.role not in SEES_PHONE and customer.get("phone"):
+    if customer.get("phone") and not sees_full_phone(doc, who):
         customer["phone"] = mask(customer["phone"])
     return AppointmentPublic(id=doc["_id"], customer=customer, checklist=service.checklist_lines(doc),
                              site_checklist=service.checklist_items(doc),
