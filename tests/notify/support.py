@@ -60,7 +60,7 @@ def appointment(start: datetime, appointment_id: str | None = None, phone: str |
     return AppointmentScheduled(
         appointment_id=appointment_id or uuid7(), consultant_id="c1", customer=Contact(name="王先生", phone=phone, email=email),
         start=start, end=start + timedelta(hours=1), kind=kind, party_size=2,
-        checklist=["每位访客佩戴安全帽", "儿童与老人在售楼处等候"], **extra,
+        **{"checklist": ["每位访客佩戴安全帽", "儿童与老人在售楼处等候"], **extra},
     )
 
 

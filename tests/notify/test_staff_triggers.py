@@ -4,7 +4,9 @@ import json
 
 from datetime import UTC, date, datetime, timedelta
 
-from crm_shared.events.leads import LeadAssigned, LeadClaimed, LeadFollowUpOverdue, StaffLeft
+from crm_shared.events.leads import (
+    LeadAssigned, LeadClaimed, LeadFollowUpOverdue, LeadRegistered, LeadSource, LeadUpdated, MaskedCustomer, StaffLeft,
+)
 from crm_shared.events.reception import ReceptionApproved
 from crm_shared.events.reports import DigestReady
 from crm_shared.ids import utcnow
@@ -23,17 +25,39 @@ async def _team(settings, ctx):
     await join_staff(settings, ctx, "m2", role="manager", name="赵经理", email="zhao@sz-bay.test")
 
 
-async def test_assignment_and_claim_tell_the_consultant_once_each(urls):
+def _registered(lead_id: str, by: str, name: str = "王", owner: str | None = "c1", **extra) -> LeadRegistered:
+    return LeadRegistered(lead_id=lead_id, customer=MaskedCustomer(name=name, phone_masked="138****5678", phone_hash="h"),
+                          source=extra.pop("source", LeadSource(channel="phone")), owner_id=owner, registered_by=by, **extra)
+
+
+async def test_assignment_and_claim_tell_the_consultant_once_each_naming_the_customer(urls):
     async with notify_running(urls) as (settings, ctx, client):
         await _team(settings, ctx)
-        env = await publish_and_wait(settings, ctx, LeadAssigned(lead_id="l1", owner_id="c1", reason="manual"))
+        await publish_and_wait(settings, ctx, _registered("l2", "c1", name="赵女士"))  # c1's own: no notice, the name is kept
+        env = await publish_and_wait(settings, ctx, LeadAssigned(lead_id="l1", owner_id="c1", reason="manual",
+                                                                 customer_name="王先生"))
         await publish_env_and_wait(settings, ctx, env, msg_id=env.id + "-again")  # redelivered past the dedup window
         await publish_and_wait(settings, ctx, LeadClaimed(lead_id="l2", owner_id="c1", reason="pool_claim"))
+        await publish_and_wait(settings, ctx, LeadAssigned(lead_id="l3", owner_id="c1", reason="some_new_code"))
         await dispatch_due(ctx, utcnow())
         sent = await sent_by_console(ctx)
-        assert sorted(s["body"] for s in sent) == sorted(["【售楼处】李娜，线索l1已分配给您，请及时跟进。",
-                                                           "【售楼处】李娜，线索l2已分配给您，请及时跟进。"])
+        assert sorted(s["body"] for s in sent) == sorted([
+            "【售楼处】李娜，客户王先生已分配给您（经理分配），请及时跟进。",
+            "【售楼处】李娜，客户赵女士（138****5678）已分配给您（公海领取），请及时跟进。",
+            "【售楼处】李娜，一位客户已分配给您，请及时跟进。",  # a lead notify never heard of, a reason it does not know
+        ])
         assert {s["to"] for s in sent} == {"+8613900139000"}
+
+
+async def test_a_renamed_customer_is_named_by_the_new_name(urls):
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
+        await publish_and_wait(settings, ctx, _registered("l1", "c1", name="王"))
+        await publish_and_wait(settings, ctx, LeadUpdated(lead_id="l1", changes={"customer.name": "王建国", "grade": "A"}))
+        await publish_and_wait(settings, ctx, LeadAssigned(lead_id="l1", owner_id="c1", reason="manual"))
+        await dispatch_due(ctx, utcnow())
+        [sent] = await sent_by_console(ctx)
+        assert "客户王建国（138****5678）已分配给您" in sent["body"]
 
 
 async def test_overdue_reminds_the_consultant_and_escalates_from_the_second_miss(urls):
@@ -49,7 +73,7 @@ async def test_overdue_reminds_the_consultant_and_escalates_from_the_second_miss
         assert {d["channel"] for d in escalations} == {"email"}
         await dispatch_due(ctx, utcnow())
         mails = await sent_by_console(ctx, channel="email")
-        assert len(mails) == 2 and all("逾期2次" in m["body"] and "李娜" in m["body"] for m in mails)
+        assert len(mails) == 2 and all("逾期2次" in m["body"] and "李娜" in m["body"] and "一位客户" in m["body"] for m in mails)
 
 
 async def test_a_manager_who_left_is_not_escalated_to(urls):
@@ -73,11 +97,20 @@ async def test_reception_approved_emails_the_host(urls):
 async def test_daily_digest_goes_to_every_manager_by_email(urls):
     async with notify_running(urls) as (settings, ctx, client):
         await _team(settings, ctx)
-        await publish_and_wait(settings, ctx, DigestReady(date=date(2026, 11, 22), summary={"new_leads": 12, "visits": 8}))
+        summary = {"new_leads": 12, "visits": 8, "by_channel": {"walk_in": 5, "phone": 3, "someday_channel": 1},
+                   "compliance_rate": 0.8333, "deal_amount": 1500000.0, "grade_mix": {"A": 2, "none": 1},
+                   "top_lost_reasons": [{"reason": "price", "count": 2}, {"reason": "离得太远", "count": 1}],
+                   "funnel": {"leads": 12}, "future_figure": 3}
+        await publish_and_wait(settings, ctx, DigestReady(date=date(2026, 11, 22), summary=summary))
         await dispatch_due(ctx, utcnow())
         mails = await sent_by_console(ctx)
         assert sorted(m["to"] for m in mails) == ["zhang@sz-bay.test", "zhao@sz-bay.test"]
-        assert all("new_leads: 12" in m["body"] and m["subject"] == "深圳湾售楼处 日报 2026-11-22" for m in mails)
+        assert {m["subject"] for m in mails} == {"深圳湾售楼处日报 2026年11月22日"}
+        body = mails[0]["body"]
+        for line in ("- 新增客户：12", "- 到访：8", "- 新增来源：自然到访 5、来电 3", "- 跟进及时率：83.3%",
+                     "- 成交金额：1,500,000.00元", "- 新增等级：A级 2", "- 主要流失原因：价格 2、离得太远 1"):
+            assert line in body, body
+        assert "new_leads" not in body and "future_figure" not in body and "someday" not in body
 
 
 async def test_missing_staff_contact_is_a_visible_failure(urls):
@@ -110,19 +143,24 @@ async def test_birthday_greetings_once_a_day_for_consenting_contacts(urls):
 
 
 async def test_a_lead_registered_for_someone_else_tells_them_but_not_their_own(urls):
-    from crm_shared.events.leads import LeadRegistered, LeadSource, MaskedCustomer
-
-    def registered(lead_id: str, by: str) -> LeadRegistered:
-        return LeadRegistered(lead_id=lead_id, customer=MaskedCustomer(name="王", phone_masked="138****5678", phone_hash="h"),
-                              source=LeadSource(channel="phone"), owner_id="c1", registered_by=by)
-
     async with notify_running(urls) as (settings, ctx, client):
         await _team(settings, ctx)
-        await publish_and_wait(settings, ctx, registered("by-desk", "r1"))      # the front desk registered it for c1
-        await publish_and_wait(settings, ctx, registered("own", "c1"))          # c1's own
-        await publish_and_wait(settings, ctx, registered("walk-in", "visit:v1"))  # c1 is with the visitor
+        await publish_and_wait(settings, ctx, _registered("by-desk", "r1"))      # the front desk registered it for c1
+        await publish_and_wait(settings, ctx, _registered("own", "c1"))          # c1's own
+        await publish_and_wait(settings, ctx, _registered("walk-in", "visit:v1"))  # c1 is with the visitor
         await dispatch_due(ctx, utcnow())
-        assert [s["body"] for s in await sent_by_console(ctx)] == ["【售楼处】李娜，线索by-desk已分配给您，请及时跟进。"]
+        assert [s["body"] for s in await sent_by_console(ctx)] == [
+            "【售楼处】李娜，客户王（138****5678）已分配给您（新登记客户），请及时跟进。"]
+
+
+async def test_imported_leads_tell_nobody_row_by_row(urls):
+    async with notify_running(urls) as (settings, ctx, client):
+        await _team(settings, ctx)
+        for i in range(5):
+            await publish_and_wait(settings, ctx, _registered(f"imp-{i}", "m1", import_id="job-1"))
+        await publish_and_wait(settings, ctx, _registered("old-import", "m1", source=LeadSource(channel="import")))
+        await publish_and_wait(settings, ctx, LeadAssigned(lead_id="imp-0", owner_id="c1", reason="import"))
+        assert await messages(ctx) == []
 
 
 async def test_reception_approved_emails_host_and_participants_once_each(urls):

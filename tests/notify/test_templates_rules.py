@@ -9,8 +9,10 @@ from crm_notify.templates.segments import count_segments
 
 pytestmark = pytest.mark.unit
 TRIGGERS = ["appointment_confirmation", "appointment_reminder", "appointment_rescheduled", "appointment_cancelled",
-            "lead_assigned", "follow_up_overdue", "follow_up_escalation", "reception_approved", "daily_digest",
-            "birthday_greeting", "holiday_greeting"]
+            "lead_assigned", "follow_up_overdue", "follow_up_escalation", "reclaim_warning", "reception_approved",
+            "feedback_overdue", "dispute_overdue", "daily_digest", "import_finished", "birthday_greeting", "holiday_greeting"]
+STAFF_NOTICES = ["lead_assigned", "follow_up_overdue", "follow_up_escalation", "reclaim_warning", "reception_approved",
+                 "feedback_overdue", "dispute_overdue", "import_finished"]
 
 
 @pytest.mark.parametrize("key", TRIGGERS)
@@ -25,6 +27,21 @@ def test_every_trigger_has_a_chinese_default_that_renders_with_its_data(key):
                 assert render(subject, VARIABLES[key])
             if channel == "sms":
                 assert count_segments(text, "【售楼处】").segments <= 3
+
+
+def test_every_template_has_its_chinese_text_first_and_both_languages():
+    keys = list(dict.fromkeys(k for k, _, _ in DEFAULTS))
+    assert set(keys) == set(TRIGGERS) == set(VARIABLES)
+    for key in keys:
+        locales = [loc for (k, _, loc) in DEFAULTS if k == key]
+        assert locales[0] == "zh-CN" and "en" in locales, key
+        assert {c for (k, c, loc) in DEFAULTS if k == key and loc == "zh-CN"} == {c for (k, c, loc) in DEFAULTS if k == key and loc == "en"}
+
+
+@pytest.mark.parametrize("key", STAFF_NOTICES)
+def test_a_staff_notice_reaches_staff_by_sms_or_email(key):
+    """A member of staff is reached by whichever contact they have: every notice has both texts."""
+    assert all((key, channel, locale) in DEFAULTS for channel in ("sms", "email") for locale in ("zh-CN", "en"))
 
 
 def test_showing_confirmation_carries_the_site_checklist():

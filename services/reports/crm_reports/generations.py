@@ -1,9 +1,9 @@
 """Generations of read models: live projections write to the current one (and to the one
 a rebuild is filling); reads use the current one; a rebuild switches the pointer when done.
 
-Each generation has its own collections (`<gen>_buckets`, `<gen>_leads`, and the branch and
-staff directory `<gen>_branches`, `<gen>_staff`), so an old one is dropped whole and a new
-one starts empty.
+Each generation has its own collections (`<gen>_buckets`, `<gen>_leads`, the branch and
+staff directory `<gen>_branches`, `<gen>_staff`, and the names of partners and referrers
+`<gen>_names`), so an old one is dropped whole and a new one starts empty.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from crm_shared.directory import Directory
 META = "meta"
 POINTER = "generation"
 FIRST = "g0"
-KINDS = ("buckets", "leads", "branches", "staff")
+KINDS = ("buckets", "leads", "branches", "staff", "names")
 POINTER_TTL_SECONDS = 2.0
 
 
@@ -46,6 +46,11 @@ class Generation:
     @property
     def staff(self) -> AsyncCollection:
         return self.col("staff")
+
+    @property
+    def names(self) -> AsyncCollection:
+        """Partners and referrers by `<kind>:<id>`: `name`, `branch_id` (and an agent's `agency_id`)."""
+        return self.col("names")
 
     def directory(self, default_timezone: str) -> Directory:
         """This generation's copy of the branch and staff directory (crm_shared.directory)."""

@@ -1,24 +1,43 @@
-"""Built-in templates for every trigger (zh-CN first, en), and the variables each trigger supplies."""
+"""Built-in templates for every trigger (zh-CN first, then en), and the variables each trigger supplies.
+
+Every template names people (customer, consultant, host, manager) and shows words from
+`templates/words.py`, never an id or an enum code; each staff notice has both an SMS and an
+email text, because a member of staff is reached by whichever contact they have.
+`VARIABLES` is realistic data of each trigger: templates are checked against it at PUT.
+"""
 
 from __future__ import annotations
 
 _APPT = {"customer_name": "王先生", "start_local": "2026年12月1日 14:00", "kind": "showing", "kind_label": "看房",
          "branch_name": "深圳湾售楼处", "consultant_name": "李娜", "consultant_phone": "+8613800000000",
-         "checklist": ["每位访客佩戴安全帽"], "party_size": 2}
-_STAFF = {"staff_name": "李娜", "lead_id": "l1", "reason": "manual", "branch_name": "深圳湾售楼处"}
+         "checklist": ["每位访客佩戴安全帽（共2顶）", "儿童与老人在售楼处等候，不进入工地"], "party_size": 2}
+_CUSTOMER = {"customer_name": "王先生", "customer_phone_masked": "138****5678", "customer": "客户王先生（138****5678）"}
+_LEAD = {"staff_name": "李娜", "recipient_name": "李娜", "lead_id": "0193a2b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b",
+         "reason": "manual", "reason_label": "经理分配", "branch_name": "深圳湾售楼处", **_CUSTOMER}
+_RECEPTION = {"recipient_name": "李娜", "host_name": "李娜", "reception_id": "0193a2b4-0000-7000-8000-000000000001",
+              "reception_class": "A", "purpose": "集团领导视察", "arrive_local": "2026年12月1日 09:00", "guests": 3,
+              "branch_name": "深圳湾售楼处"}
 
 VARIABLES: dict[str, dict] = {
     "appointment_confirmation": _APPT,
     "appointment_reminder": _APPT | {"lead_time": "明天"},
     "appointment_rescheduled": _APPT | {"previous_start_local": "2026年11月30日 10:00"},
     "appointment_cancelled": _APPT,
-    "lead_assigned": _STAFF,
-    "follow_up_overdue": _STAFF | {"due_local": "2026年11月30日 10:00", "missed_count": 1},
-    "follow_up_escalation": _STAFF | {"manager_name": "张经理", "due_local": "2026年11月30日 10:00", "missed_count": 2},
-    "reception_approved": {"recipient_name": "李娜", "reception_id": "r1", "reception_class": "A",
-                           "arrive_local": "2026年12月1日 09:00", "guests": 3, "branch_name": "深圳湾售楼处"},
-    "daily_digest": {"manager_name": "张经理", "date": "2026-11-30", "branch_name": "深圳湾售楼处",
-                     "summary": {"new_leads": 12, "visits": 8}},
+    "lead_assigned": _LEAD,
+    "follow_up_overdue": _LEAD | {"due_local": "2026年11月30日 10:00", "missed_count": 1, "reason": ""},
+    "follow_up_escalation": _LEAD | {"manager_name": "张经理", "due_local": "2026年11月30日 10:00", "missed_count": 2,
+                                     "reason": ""},
+    "reclaim_warning": _LEAD | {"reclaim_local": "2026年12月3日 10:00", "reclaim_after_days": 15},
+    "reception_approved": _RECEPTION,
+    "feedback_overdue": _RECEPTION | {"due_local": "2026年12月3日 09:00"},
+    "dispute_overdue": {"recipient_name": "张经理", "manager_name": "张经理", "branch_name": "深圳湾售楼处",
+                        "dispute_id": "0193a2b4-0000-7000-8000-000000000002", "claim": "客户由我司经纪人首次带看",
+                        "deadline_local": "2026年12月2日 18:00", **_CUSTOMER},
+    "daily_digest": {"manager_name": "张经理", "date": "2026-11-30", "date_local": "2026年11月30日",
+                     "branch_name": "深圳湾售楼处", "summary": {"new_leads": 12, "visits": 8},
+                     "lines": ["新增客户：12", "到访：8", "新增来源：自然到访 5、来电 3", "成交金额：1,500,000.00元"]},
+    "import_finished": {"recipient_name": "张经理", "branch_name": "深圳湾售楼处", "file_name": "客户登记表.xlsx",
+                        "total": 1000, "created": 960, "duplicates": 30, "invalid": 10, "warnings": 4, "failed": False},
     "birthday_greeting": {"customer_name": "王先生", "branch_name": "深圳湾售楼处", "unsubscribe_url": "https://x/u"},
     "holiday_greeting": {"customer_name": "王先生", "holiday": "春节", "branch_name": "深圳湾售楼处",
                          "unsubscribe_url": "https://x/u"},
@@ -26,59 +45,150 @@ VARIABLES: dict[str, dict] = {
 
 _CHECKLIST_ZH = "{% if kind == 'showing' and checklist %}工地参观须知：{{ checklist | join('；') }}。{% endif %}"
 _CHECKLIST_EN = "{% if kind == 'showing' and checklist %} Site visit: {{ checklist | join('; ') }}.{% endif %}"
+_WITH_ZH = "{% if consultant_name %}，置业顾问{{ consultant_name }}{% endif %}"
+_WITH_EN = "{% if consultant_name %} with {{ consultant_name }}{% endif %}"
+_WHY_ZH = "{% if reason_label %}（{{ reason_label }}）{% endif %}"
+_WHY_EN = "{% if reason_label %} ({{ reason_label }}){% endif %}"
+_PURPOSE_ZH = "{% if purpose %}（{{ purpose }}）{% endif %}"
+_PURPOSE_EN = "{% if purpose %} ({{ purpose }}){% endif %}"
 
-# (key, channel, locale) -> (subject, body)
+# (key, channel, locale) -> (subject, body); for each key Chinese first
 DEFAULTS: dict[tuple[str, str, str], tuple[str | None, str]] = {
     ("appointment_confirmation", "sms", "zh-CN"): (None,
-        "{{ customer_name }}您好，您已预约{{ start_local }}到{{ branch_name }}{{ kind_label }}，置业顾问{{ consultant_name }}。" + _CHECKLIST_ZH),
+        "{{ customer_name }}您好，您已预约{{ start_local }}到{{ branch_name }}{{ kind_label }}" + _WITH_ZH + "。" + _CHECKLIST_ZH),
     ("appointment_confirmation", "email", "zh-CN"): ("预约确认：{{ start_local }} {{ kind_label }}",
-        "{{ customer_name }}您好：\n\n您已预约{{ start_local }}到{{ branch_name }}{{ kind_label }}，置业顾问{{ consultant_name }}将接待您，人数{{ party_size }}人。\n" + _CHECKLIST_ZH),
+        "{{ customer_name }}您好：\n\n您已预约{{ start_local }}到{{ branch_name }}{{ kind_label }}" + _WITH_ZH
+        + "，人数{{ party_size }}人。\n" + _CHECKLIST_ZH),
     ("appointment_confirmation", "sms", "en"): (None,
-        "Dear {{ customer_name }}, your {{ kind }} at {{ branch_name }} is booked for {{ start_local }} with {{ consultant_name }}." + _CHECKLIST_EN),
+        "Dear {{ customer_name }}, your {{ kind_label }} at {{ branch_name }} is booked for {{ start_local }}" + _WITH_EN
+        + "." + _CHECKLIST_EN),
     ("appointment_confirmation", "email", "en"): ("Appointment confirmed: {{ start_local }}",
-        "Dear {{ customer_name }},\n\nyour {{ kind }} at {{ branch_name }} is booked for {{ start_local }} with {{ consultant_name }}." + _CHECKLIST_EN),
+        "Dear {{ customer_name }},\n\nyour {{ kind_label }} at {{ branch_name }} is booked for {{ start_local }}" + _WITH_EN
+        + ", {{ party_size }} people." + _CHECKLIST_EN),
     ("appointment_reminder", "sms", "zh-CN"): (None,
-        "{{ customer_name }}您好，提醒您{{ lead_time }}（{{ start_local }}）到{{ branch_name }}{{ kind_label }}，置业顾问{{ consultant_name }}恭候。" + _CHECKLIST_ZH),
+        "{{ customer_name }}您好，提醒您{{ lead_time }}（{{ start_local }}）到{{ branch_name }}{{ kind_label }}"
+        "{% if consultant_name %}，置业顾问{{ consultant_name }}恭候{% endif %}。" + _CHECKLIST_ZH),
+    ("appointment_reminder", "email", "zh-CN"): ("预约提醒：{{ start_local }} {{ kind_label }}",
+        "{{ customer_name }}您好：\n\n提醒您{{ lead_time }}（{{ start_local }}）到{{ branch_name }}{{ kind_label }}" + _WITH_ZH
+        + "。\n" + _CHECKLIST_ZH),
     ("appointment_reminder", "sms", "en"): (None,
-        "Reminder: your {{ kind }} at {{ branch_name }} is {{ lead_time }} ({{ start_local }})." + _CHECKLIST_EN),
-    ("appointment_reminder", "email", "zh-CN"): ("预约提醒：{{ start_local }}",
-        "{{ customer_name }}您好：\n\n提醒您{{ lead_time }}（{{ start_local }}）到{{ branch_name }}{{ kind_label }}。\n" + _CHECKLIST_ZH),
+        "Reminder: your {{ kind_label }} at {{ branch_name }} is {{ lead_time }} ({{ start_local }})." + _CHECKLIST_EN),
+    ("appointment_reminder", "email", "en"): ("Reminder: {{ kind_label }} on {{ start_local }}",
+        "Dear {{ customer_name }},\n\nyour {{ kind_label }} at {{ branch_name }} is {{ lead_time }} ({{ start_local }})"
+        + _WITH_EN + "." + _CHECKLIST_EN),
     ("appointment_rescheduled", "sms", "zh-CN"): (None,
-        "{{ customer_name }}您好，您的预约已改至{{ start_local }}，地点{{ branch_name }}，置业顾问{{ consultant_name }}。"),
-    ("appointment_rescheduled", "sms", "en"): (None, "Your appointment at {{ branch_name }} moved to {{ start_local }}."),
+        "{{ customer_name }}您好，您的预约已改至{{ start_local }}，地点{{ branch_name }}" + _WITH_ZH + "。"),
+    ("appointment_rescheduled", "email", "zh-CN"): ("预约改期：{{ start_local }} {{ kind_label }}",
+        "{{ customer_name }}您好：\n\n您的{{ kind_label }}预约已改至{{ start_local }}，地点{{ branch_name }}" + _WITH_ZH + "。\n"
+        + _CHECKLIST_ZH),
+    ("appointment_rescheduled", "sms", "en"): (None, "Your {{ kind_label }} at {{ branch_name }} moved to {{ start_local }}."),
+    ("appointment_rescheduled", "email", "en"): ("Appointment moved: {{ start_local }}",
+        "Dear {{ customer_name }},\n\nyour {{ kind_label }} at {{ branch_name }} moved to {{ start_local }}" + _WITH_EN + "."),
     ("appointment_cancelled", "sms", "zh-CN"): (None,
-        "{{ customer_name }}您好，您{{ start_local }}在{{ branch_name }}的预约已取消，如需重新预约请联系{{ consultant_name }}。"),
-    ("appointment_cancelled", "sms", "en"): (None, "Your appointment at {{ branch_name }} on {{ start_local }} is cancelled."),
-    ("lead_assigned", "sms", "zh-CN"): (None, "{{ staff_name }}，线索{{ lead_id }}已分配给您，请及时跟进。"),
-    ("lead_assigned", "email", "zh-CN"): ("新线索分配：{{ lead_id }}",
-        "{{ staff_name }}：\n\n线索{{ lead_id }}已分配给您，请及时跟进。"),
-    ("lead_assigned", "sms", "en"): (None, "{{ staff_name }}, lead {{ lead_id }} is now yours."),
-    ("follow_up_overdue", "sms", "zh-CN"): (None,
-        "{{ staff_name }}，线索{{ lead_id }}应于{{ due_local }}跟进，已逾期{{ missed_count }}次，请尽快跟进。"),
-    ("follow_up_overdue", "email", "zh-CN"): ("跟进逾期：线索{{ lead_id }}",
-        "{{ staff_name }}：\n\n线索{{ lead_id }}应于{{ due_local }}跟进，已逾期{{ missed_count }}次。"),
-    ("follow_up_overdue", "sms", "en"): (None, "{{ staff_name }}, follow-up of lead {{ lead_id }} was due {{ due_local }} ({{ missed_count }} missed)."),
-    ("follow_up_escalation", "email", "zh-CN"): ("跟进逾期升级：{{ staff_name }} / 线索{{ lead_id }}",
-        "{{ manager_name }}：\n\n置业顾问{{ staff_name }}的线索{{ lead_id }}应于{{ due_local }}跟进，已连续逾期{{ missed_count }}次，请关注。"),
-    ("follow_up_escalation", "sms", "zh-CN"): (None,
-        "{{ manager_name }}，{{ staff_name }}的线索{{ lead_id }}已逾期{{ missed_count }}次未跟进，请关注。"),
-    ("follow_up_escalation", "email", "en"): ("Escalation: lead {{ lead_id }}",
-        "{{ manager_name }},\n\n{{ staff_name }} has missed {{ missed_count }} follow-ups of lead {{ lead_id }} (due {{ due_local }})."),
-    ("reception_approved", "email", "zh-CN"): ("接待申请已批准：{{ reception_class }}类 {{ arrive_local }}",
-        "{{ recipient_name }}：\n\n{{ reception_class }}类接待（编号{{ reception_id }}）已批准，来访时间{{ arrive_local }}，来宾{{ guests }}人。请按接待标准做好准备，并在接待后2个工作日内提交反馈。"),
-    ("reception_approved", "email", "en"): ("Reception approved: class {{ reception_class }}, {{ arrive_local }}",
-        "{{ recipient_name }},\n\nreception {{ reception_id }} (class {{ reception_class }}) is approved for {{ arrive_local }}, {{ guests }} guests."),
-    ("daily_digest", "email", "zh-CN"): ("{{ branch_name }} 日报 {{ date }}",
-        "{{ manager_name }}：\n\n{{ branch_name }} {{ date }} 日报：\n{% for k, v in summary | dictsort %}- {{ k }}: {{ v }}\n{% endfor %}"),
-    ("daily_digest", "email", "en"): ("{{ branch_name }} daily digest {{ date }}",
-        "{{ manager_name }},\n\n{% for k, v in summary | dictsort %}- {{ k }}: {{ v }}\n{% endfor %}"),
-    ("birthday_greeting", "sms", "zh-CN"): (None, "{{ customer_name }}，{{ branch_name }}祝您生日快乐，幸福安康！"),
-    ("birthday_greeting", "email", "zh-CN"): ("生日快乐，{{ customer_name }}", "{{ customer_name }}：\n\n{{ branch_name }}全体同事祝您生日快乐，幸福安康！"),
-    ("birthday_greeting", "sms", "en"): (None, "Happy birthday, {{ customer_name }}! Best wishes from {{ branch_name }}."),
-    ("holiday_greeting", "sms", "zh-CN"): (None, "{{ customer_name }}，{{ branch_name }}祝您{{ holiday }}快乐，阖家幸福！"),
-    ("holiday_greeting", "email", "zh-CN"): ("{{ holiday }}快乐", "{{ customer_name }}：\n\n{{ branch_name }}祝您{{ holiday }}快乐，阖家幸福！"),
-    ("holiday_greeting", "sms", "en"): (None, "Happy {{ holiday }}, {{ customer_name }}! From {{ branch_name }}."),
-}
+        "{{ customer_name }}您好，您{{ start_local }}在{{ branch_name }}的预约已取消"
+        "{% if consultant_name %}，如需重新预约请联系置业顾问{{ consultant_name }}{% endif %}。"),
+    ("appointment_cancelled", "email", "zh-CN"): ("预约已取消：{{ start_local }}",
+        "{{ customer_name }}您好：\n\n您{{ start_local }}在{{ branch_name }}的{{ kind_label }}预约已取消"
+        "{% if consultant_name %}，如需重新预约请联系置业顾问{{ consultant_name }}{% endif %}。"),
+    ("appointment_cancelled", "sms", "en"): (None, "Your {{ kind_label }} at {{ branch_name }} on {{ start_local }} is cancelled."),
+    ("appointment_cancelled", "email", "en"): ("Appointment cancelled: {{ start_local }}",
+        "Dear {{ customer_name }},\n\nyour {{ kind_label }} at {{ branch_name }} on {{ start_local }} is cancelled."),
 
-KIND_LABELS = {"zh-CN": {"showing": "看房", "office_visit": "到访售楼处", "signing": "签约"},
-               "en": {"showing": "showing", "office_visit": "office visit", "signing": "signing"}}
+    ("lead_assigned", "sms", "zh-CN"): (None, "{{ staff_name }}，{{ customer }}已分配给您" + _WHY_ZH + "，请及时跟进。"),
+    ("lead_assigned", "email", "zh-CN"): ("新客户分配：{{ customer }}",
+        "{{ staff_name }}：\n\n{{ customer }}已分配给您" + _WHY_ZH + "，请及时联系并记录跟进。"),
+    ("lead_assigned", "sms", "en"): (None, "{{ staff_name }}, {{ customer }} is now yours" + _WHY_EN + ". Please follow up soon."),
+    ("lead_assigned", "email", "en"): ("New customer for you: {{ customer }}",
+        "{{ staff_name }},\n\n{{ customer }} is now yours" + _WHY_EN + ". Please get in touch and log the follow-up."),
+    ("follow_up_overdue", "sms", "zh-CN"): (None,
+        "{{ staff_name }}，{{ customer }}应于{{ due_local }}跟进，已逾期{{ missed_count }}次，请尽快跟进。"),
+    ("follow_up_overdue", "email", "zh-CN"): ("跟进逾期：{{ customer }}",
+        "{{ staff_name }}：\n\n{{ customer }}应于{{ due_local }}跟进，已逾期{{ missed_count }}次，请尽快跟进并记录。"),
+    ("follow_up_overdue", "sms", "en"): (None,
+        "{{ staff_name }}, the follow-up of {{ customer }} was due {{ due_local }} ({{ missed_count }} missed)."),
+    ("follow_up_overdue", "email", "en"): ("Follow-up overdue: {{ customer }}",
+        "{{ staff_name }},\n\nthe follow-up of {{ customer }} was due {{ due_local }} ({{ missed_count }} missed). Please follow up soon."),
+    ("follow_up_escalation", "email", "zh-CN"): ("跟进逾期升级：{{ staff_name }} / {{ customer }}",
+        "{{ manager_name }}：\n\n置业顾问{{ staff_name }}的{{ customer }}应于{{ due_local }}跟进，已连续逾期{{ missed_count }}次，请关注。"),
+    ("follow_up_escalation", "sms", "zh-CN"): (None,
+        "{{ manager_name }}，置业顾问{{ staff_name }}的{{ customer }}已逾期{{ missed_count }}次未跟进，请关注。"),
+    ("follow_up_escalation", "email", "en"): ("Escalation: {{ customer }} ({{ staff_name }})",
+        "{{ manager_name }},\n\n{{ staff_name }} has missed {{ missed_count }} follow-ups of {{ customer }} (due {{ due_local }})."),
+    ("follow_up_escalation", "sms", "en"): (None,
+        "{{ manager_name }}, {{ staff_name }} has missed {{ missed_count }} follow-ups of {{ customer }}."),
+    ("reclaim_warning", "sms", "zh-CN"): (None,
+        "{{ staff_name }}，{{ customer }}将于{{ reclaim_local }}收回公海，请尽快跟进。"),
+    ("reclaim_warning", "email", "zh-CN"): ("即将收回公海：{{ customer }}",
+        "{{ staff_name }}：\n\n{{ customer }}长时间未跟进，将于{{ reclaim_local }}收回公海（{{ reclaim_after_days }}天未跟进即收回）。"
+        "在此之前跟进并记录，客户即可保留。"),
+    ("reclaim_warning", "sms", "en"): (None,
+        "{{ staff_name }}, {{ customer }} goes to the public pool on {{ reclaim_local }}. Please follow up before then."),
+    ("reclaim_warning", "email", "en"): ("Going to the pool soon: {{ customer }}",
+        "{{ staff_name }},\n\n{{ customer }} has not been followed up and goes to the public pool on {{ reclaim_local }} "
+        "(after {{ reclaim_after_days }} days without a follow-up). A follow-up logged before then keeps the customer yours."),
+
+    ("reception_approved", "email", "zh-CN"): ("接待申请已批准：{{ reception_class }}类 {{ arrive_local }}",
+        "{{ recipient_name }}：\n\n{{ reception_class }}类接待" + _PURPOSE_ZH + "已批准，接待人{{ host_name }}，来访时间{{ arrive_local }}，"
+        "来宾{{ guests }}人。请按接待标准做好准备，并在接待后按时提交接待信息反馈表。"),
+    ("reception_approved", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，{{ reception_class }}类接待" + _PURPOSE_ZH + "已批准，来访时间{{ arrive_local }}，来宾{{ guests }}人。"),
+    ("reception_approved", "email", "en"): ("Reception approved: class {{ reception_class }}, {{ arrive_local }}",
+        "{{ recipient_name }},\n\nthe class {{ reception_class }} reception" + _PURPOSE_EN + " hosted by {{ host_name }} is approved "
+        "for {{ arrive_local }}, {{ guests }} guests."),
+    ("reception_approved", "sms", "en"): (None,
+        "{{ recipient_name }}, the class {{ reception_class }} reception" + _PURPOSE_EN + " on {{ arrive_local }} is approved."),
+    ("feedback_overdue", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，您{{ arrive_local }}的{{ reception_class }}类接待" + _PURPOSE_ZH + "反馈已逾期"
+        "{% if due_local %}（应于{{ due_local }}前提交）{% endif %}，请尽快提交接待信息反馈表。"),
+    ("feedback_overdue", "email", "zh-CN"): ("接待反馈逾期：{{ reception_class }}类接待 {{ arrive_local }}",
+        "{{ recipient_name }}：\n\n您{{ arrive_local }}的{{ reception_class }}类接待" + _PURPOSE_ZH + "反馈已逾期"
+        "{% if due_local %}（应于{{ due_local }}前提交）{% endif %}。请尽快提交接待信息反馈表（实际花费、接待小结、后续跟进）。"),
+    ("feedback_overdue", "sms", "en"): (None,
+        "{{ recipient_name }}, the feedback on your class {{ reception_class }} reception of {{ arrive_local }} is overdue."),
+    ("feedback_overdue", "email", "en"): ("Reception feedback overdue: {{ arrive_local }}",
+        "{{ recipient_name }},\n\nthe feedback on your class {{ reception_class }} reception" + _PURPOSE_EN
+        + " of {{ arrive_local }} is overdue{% if due_local %} (due {{ due_local }}){% endif %}. Please file it soon."),
+    ("dispute_overdue", "email", "zh-CN"): ("渠道归属争议逾期未裁决：{{ customer }}",
+        "{{ manager_name }}：\n\n{{ customer }}的渠道归属争议{% if deadline_local %}应于{{ deadline_local }}前裁决，{% endif %}"
+        "现已逾期，请尽快裁决。\n\n{% if claim %}争议理由：{{ claim }}{% endif %}"),
+    ("dispute_overdue", "sms", "zh-CN"): (None,
+        "{{ manager_name }}，{{ customer }}的渠道归属争议已逾期未裁决，请尽快裁决。"),
+    ("dispute_overdue", "email", "en"): ("Attribution dispute overdue: {{ customer }}",
+        "{{ manager_name }},\n\nthe attribution dispute over {{ customer }} is past its deadline"
+        "{% if deadline_local %} ({{ deadline_local }}){% endif %}. Please decide it.\n\n{% if claim %}Claim: {{ claim }}{% endif %}"),
+    ("dispute_overdue", "sms", "en"): (None,
+        "{{ manager_name }}, the attribution dispute over {{ customer }} is overdue. Please decide it."),
+    ("daily_digest", "email", "zh-CN"): ("{{ branch_name }}日报 {{ date_local }}",
+        "{{ manager_name }}：\n\n{{ branch_name }}{{ date_local }}日报：\n{% for line in lines %}- {{ line }}\n{% endfor %}"),
+    ("daily_digest", "email", "en"): ("{{ branch_name }} daily digest {{ date }}",
+        "{{ manager_name }},\n\n{% for line in lines %}- {{ line }}\n{% endfor %}"),
+    ("import_finished", "email", "zh-CN"): ("客户导入{% if failed %}中断{% else %}完成{% endif %}：{{ file_name or '客户表格' }}",
+        "{{ recipient_name }}：\n\n{{ file_name or '客户表格' }}{% if failed %}导入因多次出错而中断，未处理的行没有导入{% else %}已导入完成{% endif %}："
+        "共{{ total }}行，新增客户{{ created }}位，重复{{ duplicates }}行，无效{{ invalid }}行"
+        "{% if warnings %}，另有{{ warnings }}行部分信息未导入{% endif %}。"
+        "{% if invalid or duplicates or warnings %}逐行结果可在导入页面下载。{% endif %}"),
+    ("import_finished", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，{{ file_name or '客户表格' }}导入{% if failed %}中断{% else %}完成{% endif %}：新增客户{{ created }}位，"
+        "重复{{ duplicates }}行，无效{{ invalid }}行。"),
+    ("import_finished", "email", "en"): ("Import {% if failed %}stopped{% else %}finished{% endif %}: {{ file_name or 'the sheet' }}",
+        "{{ recipient_name }},\n\n{{ file_name or 'the sheet' }} {% if failed %}stopped after repeated errors; rows not reached were not "
+        "imported{% else %}is imported{% endif %}: {{ total }} rows, {{ created }} new customers, {{ duplicates }} duplicates, "
+        "{{ invalid }} invalid{% if warnings %}, {{ warnings }} imported without some values{% endif %}."
+        "{% if invalid or duplicates or warnings %} The per-row result can be downloaded on the import screen.{% endif %}"),
+    ("import_finished", "sms", "en"): (None,
+        "{{ recipient_name }}, {{ file_name or 'the sheet' }} {% if failed %}stopped{% else %}is imported{% endif %}: {{ created }} new, "
+        "{{ duplicates }} duplicates, {{ invalid }} invalid."),
+
+    ("birthday_greeting", "sms", "zh-CN"): (None, "{{ customer_name or '尊敬的客户' }}，{{ branch_name }}祝您生日快乐，幸福安康！"),
+    ("birthday_greeting", "email", "zh-CN"): ("生日快乐，{{ customer_name or '尊敬的客户' }}",
+        "{{ customer_name or '尊敬的客户' }}：\n\n{{ branch_name }}全体同事祝您生日快乐，幸福安康！"),
+    ("birthday_greeting", "sms", "en"): (None, "Happy birthday{% if customer_name %}, {{ customer_name }}{% endif %}! Best wishes from {{ branch_name }}."),
+    ("birthday_greeting", "email", "en"): ("Happy birthday{% if customer_name %}, {{ customer_name }}{% endif %}",
+        "Dear {{ customer_name or 'customer' }},\n\neveryone at {{ branch_name }} wishes you a happy birthday!"),
+    ("holiday_greeting", "sms", "zh-CN"): (None, "{{ customer_name or '尊敬的客户' }}，{{ branch_name }}祝您{{ holiday }}快乐，阖家幸福！"),
+    ("holiday_greeting", "email", "zh-CN"): ("{{ holiday }}快乐",
+        "{{ customer_name or '尊敬的客户' }}：\n\n{{ branch_name }}祝您{{ holiday }}快乐，阖家幸福！"),
+    ("holiday_greeting", "sms", "en"): (None, "Happy {{ holiday }}{% if customer_name %}, {{ customer_name }}{% endif %}! From {{ branch_name }}."),
+    ("holiday_greeting", "email", "en"): ("Happy {{ holiday }}",
+        "Dear {{ customer_name or 'customer' }},\n\neveryone at {{ branch_name }} wishes you a happy {{ holiday }}!"),
+}

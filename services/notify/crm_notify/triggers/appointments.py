@@ -11,13 +11,14 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from crm_shared.checklist import lines_for
 from crm_shared.directory import BranchFacts, Directory
 from crm_shared.events import Envelope
 from crm_shared.events.reception import AppointmentCancelled, AppointmentScheduled
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import MESSAGES, cancel, plan_many
-from crm_notify.templates.defaults import KIND_LABELS
+from crm_notify.templates.words import KINDS, pick
 from crm_notify.triggers.planner import keyed
 from crm_notify.triggers.rules import lead_time_label, local_text, reminder_plan
 
@@ -45,9 +46,9 @@ async def _advance(db: Any, env: Envelope, appointment_id: str, fields: dict) ->
 async def _data(directory: Directory, info: BranchFacts, data: AppointmentScheduled) -> dict:
     consultant = await directory.member(data.consultant_id) or {}
     return {"customer_name": data.customer.name, "start_local": local_text(data.start, info.timezone, LOCALE),
-            "kind": data.kind, "kind_label": KIND_LABELS[LOCALE][data.kind], "branch_name": info.name,
+            "kind": data.kind, "kind_label": pick(KINDS, LOCALE, data.kind), "branch_name": info.name,
             "consultant_name": consultant.get("name") or "", "consultant_phone": consultant.get("phone") or "",
-            "checklist": list(data.checklist), "party_size": data.party_size or 1}
+            "checklist": lines_for(data, LOCALE), "party_size": data.party_size or 1}
 
 
 def _customer_channels(data: AppointmentScheduled) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Helpers every trigger uses: reach a staff member, build a keyed due-queue document."""
+"""Helpers every trigger uses: reach a staff member, build a keyed due-queue document, a notice to staff."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def keyed(
     return new_message(key=key, kind=kind, branch_id=branch_id, channel=channel, to=to, category=category,
                        due_at=due_at, now=now, template=template, data=data, locale=locale, entity=entity,
                        occurrence=occurrence, error=error)
+
+
+def staff_notice(
+    member: dict | None, staff_id: str, *, kind: str, entity: str, occurrence: str, branch_id: str, now: datetime,
+    data: dict[str, Any], prefer: str = "sms",
+) -> dict:
+    """A notice to one member of staff by `prefer` (else their other contact), the template named like the kind;
+    `recipient_name` is their name. No contact at all: a failed message that says so."""
+    channel, to = staff_channel(member, prefer)
+    return keyed(kind=kind, template=kind, entity=entity, channel=channel, to=to, recipient=staff_id,
+                 occurrence=occurrence, branch_id=branch_id, due_at=now, now=now,
+                 data={"recipient_name": (member or {}).get("name", ""), **data})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from crm_shared.branches import at_local, local_date, zone
 
@@ -53,3 +53,10 @@ def local_text(moment: datetime, tz: str, locale: str) -> str:
     if locale == "en":
         return local.strftime("%Y-%m-%d %H:%M")
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def local_day(day: date, locale: str) -> str:
+    """A date as a message shows it (`2026年12月1日`)."""
+    if locale == "en":
+        return day.isoformat()
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,40 +1,55 @@
-"""lead.registered for someone else / lead.assigned / lead.claimed -> tell the consultant; lead.follow_up_overdue -> remind, escalate from the 2nd miss;
-reception.approved -> email the host; report.digest_ready -> email the branch's managers."""
+"""Notices about leads to the consultant who must act, naming the customer, never the lead's id.
+
+lead.registered for someone else / lead.assigned / lead.claimed -> the new owner; lead.follow_up_overdue
+-> the owner, and the branch's managers from the 2nd miss; lead.reclaim_warning -> the owner, before the
+lead goes to the public pool; lead_import.finished -> who uploaded the sheet (else the branch's managers),
+one summary: a lead an import registered tells nobody.
+"""
 
 from __future__ import annotations
 
 from crm_shared.events import Envelope
-from crm_shared.events.leads import LeadAssigned, LeadFollowUpOverdue, LeadRegistered, _OwnerChange
-from crm_shared.events.reception import ReceptionApproved
-from crm_shared.events.reports import DigestReady
+from crm_shared.events.leads import (
+    LeadAssigned, LeadFollowUpOverdue, LeadImportFinished, LeadReclaimWarning, LeadRegistered, _OwnerChange,
+)
 from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
-from crm_notify.triggers.planner import keyed, staff_channel
+from crm_notify.templates.words import ASSIGN_REASONS, pick
+from crm_notify.triggers import customers
+from crm_notify.triggers.planner import keyed, staff_channel, staff_notice
 from crm_notify.triggers.rules import local_text
 
 ESCALATE_FROM_MISSED = 2
+LOCALE = "zh-CN"
+QUIET_REASONS = ("import",)  # owner changes that come in bulk and are summed up elsewhere
 
 
 async def on_lead_registered(ctx: ServiceContext, env: Envelope, data: LeadRegistered) -> None:
-    """A lead someone else registered for a consultant (front desk, manager, assigner) is news to them."""
+    """Remember the customer's name; a lead someone else registered for a consultant (front desk, manager,
+    assigner) is news to them."""
+    await customers.on_registered(ctx, env, data)
+    if data.import_id or data.source.channel == "import":
+        return  # one summary per import, never a notice per row
     if not data.owner_id or data.owner_id == data.registered_by or (data.registered_by or "").startswith("visit:"):
         return  # their own registration, or they are with the walk-in right now
-    await on_lead_owner(ctx, env, LeadAssigned(lead_id=data.lead_id, owner_id=data.owner_id, reason="new_lead"))
+    await on_lead_owner(ctx, env, LeadAssigned(lead_id=data.lead_id, owner_id=data.owner_id, reason="new_lead",
+                                               customer_name=data.customer.name))
 
 
 async def on_lead_owner(ctx: ServiceContext, env: Envelope, data: _OwnerChange) -> None:
-    if not data.owner_id:
+    if not data.owner_id or data.reason in QUIET_REASONS:
         return
     directory = ctx.state.directory
     staff = await directory.member(data.owner_id)
     channel, to = staff_channel(staff, "sms")
     info = await directory.branch(env.branch_id)
     now = utcnow()
+    named = await customers.customer(ctx, env.branch_id, data.lead_id, data.customer_name, LOCALE)
     doc = keyed(kind="lead_assigned", template="lead_assigned", entity=data.lead_id, channel=channel, to=to,
                 recipient=data.owner_id, occurrence=env.id, branch_id=env.branch_id, due_at=now, now=now,
-                data={"staff_name": (staff or {}).get("name", ""), "lead_id": data.lead_id,
-                      "reason": data.reason or "", "branch_name": info.name})
+                data={"staff_name": (staff or {}).get("name", ""), "lead_id": data.lead_id, "reason": data.reason or "",
+                      "reason_label": pick(ASSIGN_REASONS, LOCALE, data.reason), "branch_name": info.name, **named})
     await plan_many(ctx, [doc])
     ctx.wake("dispatch")
 
@@ -44,8 +59,9 @@ async def on_overdue(ctx: ServiceContext, env: Envelope, data: LeadFollowUpOverd
     info = await directory.branch(env.branch_id)
     now = utcnow()
     owner = await directory.member(data.owner_id)
+    named = await customers.customer(ctx, env.branch_id, data.lead_id, data.customer_name, LOCALE)
     base = {"staff_name": (owner or {}).get("name", ""), "lead_id": data.lead_id, "missed_count": data.missed_count,
-            "due_local": local_text(data.due_at, info.timezone, "zh-CN"), "branch_name": info.name, "reason": ""}
+            "due_local": local_text(data.due_at, info.timezone, LOCALE), "branch_name": info.name, "reason": "", **named}
     occurrence = f"{data.due_at.isoformat()}#{data.missed_count}"
     docs = []
     if data.owner_id:
@@ -64,34 +80,35 @@ async def on_overdue(ctx: ServiceContext, env: Envelope, data: LeadFollowUpOverd
     ctx.wake("dispatch")
 
 
-async def on_reception_approved(ctx: ServiceContext, env: Envelope, data: ReceptionApproved) -> None:
-    """Email the host and every participant (the approvers), once each."""
+async def on_reclaim_warning(ctx: ServiceContext, env: Envelope, data: LeadReclaimWarning) -> None:
+    """The owner, once per reclaim date: follow the customer up or lose them to the pool."""
+    if not data.owner_id:
+        return
     directory = ctx.state.directory
     info = await directory.branch(env.branch_id)
-    now = utcnow()
-    docs = []
-    for person in dict.fromkeys([data.host_id, *data.participant_ids]):
-        member = await directory.member(person)
-        channel, to = staff_channel(member, "email")
-        docs.append(keyed(kind="reception_approved", template="reception_approved", entity=data.reception_id,
-                          channel=channel, to=to, recipient=person, occurrence=env.id, branch_id=env.branch_id,
-                          due_at=now, now=now,
-                          data={"recipient_name": (member or {}).get("name", ""), "reception_id": data.reception_id,
-                                "reception_class": data.reception_class, "guests": data.guests or 0,
-                                "branch_name": info.name, "arrive_local": local_text(data.arrive_at, info.timezone, "zh-CN")}))
-    await plan_many(ctx, docs)
+    owner = await directory.member(data.owner_id)
+    named = await customers.customer(ctx, env.branch_id, data.lead_id, data.customer_name, LOCALE)
+    doc = staff_notice(owner, data.owner_id, kind="reclaim_warning", entity=data.lead_id,
+                       occurrence=data.reclaim_at.isoformat(), branch_id=env.branch_id, now=utcnow(),
+                       data={"staff_name": (owner or {}).get("name", ""), "branch_name": info.name,
+                             "reclaim_local": local_text(data.reclaim_at, info.timezone, LOCALE),
+                             "reclaim_after_days": info.settings.reclaim_after_days, **named})
+    await plan_many(ctx, [doc])
     ctx.wake("dispatch")
 
 
-async def on_digest(ctx: ServiceContext, env: Envelope, data: DigestReady) -> None:
+async def on_import_finished(ctx: ServiceContext, env: Envelope, data: LeadImportFinished) -> None:
+    """One summary per import: to who uploaded the sheet when they are staff of the branch, else to its managers."""
     directory = ctx.state.directory
     info = await directory.branch(env.branch_id)
+    uploader = await directory.member(data.uploaded_by)
+    people = [uploader] if uploader and uploader.get("branch_id") == env.branch_id else \
+        await directory.members(env.branch_id, "manager")
+    facts = {"branch_name": info.name, "file_name": data.file_name, "total": data.total, "created": data.created,
+             "duplicates": data.duplicates, "invalid": data.invalid, "warnings": data.warnings,
+             "failed": data.state == "failed"}
     now = utcnow()
-    summary = {str(k)[:64]: v if isinstance(v, int | float | str) else str(v)[:200] for k, v in data.summary.items()}
-    docs = [keyed(kind="daily_digest", template="daily_digest", entity=env.branch_id, channel="email",
-                  to=m.get("email"), recipient=m["_id"], occurrence=data.date.isoformat(), branch_id=env.branch_id,
-                  due_at=now, now=now, data={"manager_name": m.get("name", ""), "date": data.date.isoformat(),
-                                             "branch_name": info.name, "summary": summary})
-            for m in await directory.members(env.branch_id, "manager")]
+    docs = [staff_notice(p, p["_id"], kind="import_finished", entity=data.job_id, occurrence="finished",
+                         branch_id=env.branch_id, now=now, data=facts, prefer="email") for p in people]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")

@@ -31,5 +31,6 @@ def chart_data(name: str, report: dict[str, Any]) -> tuple[str, list[str], dict[
     if name == "daily-traffic":
         categories = [c[5:] for c in categories]
     series = {LABELS.get(f, f): [float(i.get(f) or 0) for i in items] for f in fields}
-    title = TITLES[name] + (f"（{report.get('group_by') == 'consultant' and '按顾问' or '按渠道'}）" if name == "funnel" else "")
+    by = {"consultant": "按顾问", "referrer": "按推荐人"}.get(str(report.get("group_by")), "按渠道")
+    title = TITLES[name] + (f"（{by}）" if name == "funnel" else "")
     return title, categories, series, kind

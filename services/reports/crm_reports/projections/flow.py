@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from crm_reports.projections import channels, directory, funnel, outcomes, traffic
+from crm_reports.projections import channels, directory, funnel, names, outcomes, traffic
 from crm_shared.events import Envelope, EventData
 from crm_shared.events.leads import (
     AttributionDecided, AttributionDisputed, BranchConfigured, ChannelReportAccepted, ChannelReportConfirmed,
     ChannelReportExpired, ChannelReportRejected, LeadAssigned, LeadClaimed, LeadFollowedUp, LeadFollowUpOverdue,
-    LeadGraded, LeadLost, LeadRegistered, LeadReleased, LeadWon, StaffJoined, StaffLeft,
+    LeadGraded, LeadLost, LeadRegistered, LeadReleased, LeadWon, PartnerRegistered, ReferrerRegistered, StaffJoined,
+    StaffLeft,
 )
 from crm_shared.events.notify import NotificationDelivered, NotificationFailed, NotificationSent
 from crm_shared.events.reception import (
@@ -46,6 +47,8 @@ PROJECTIONS: dict[type[EventData], tuple[Projection, ...]] = {
     ChannelReportExpired: (channels.on_channel_report,),
     AttributionDisputed: (channels.on_dispute,),
     AttributionDecided: (channels.on_dispute,),
+    PartnerRegistered: (names.on_registered,),
+    ReferrerRegistered: (names.on_registered,),
     AppointmentScheduled: (traffic.on_appointment,),
     AppointmentRescheduled: (traffic.on_appointment,),
     AppointmentCancelled: (traffic.on_appointment,),

@@ -15,7 +15,8 @@ from crm_shared.text import Day, bounded_day
 ReportName = Literal["daily-traffic", "funnel", "grades", "follow-up-compliance", "lost-reasons", "partners", "receptions"]
 REPORT_NAMES: tuple[str, ...] = ReportName.__args__  # type: ignore[attr-defined]
 Format = Literal["json", "csv", "xlsx"]
-GroupBy = Literal["channel", "consultant"]
+GroupBy = Literal["channel", "consultant", "referrer"]
+Lang = Literal["zh-CN", "en"]
 MAX_RANGE_DAYS = 366
 
 BranchParam = Annotated[str, Query(min_length=1, max_length=64, pattern=BRANCH_ID_PATTERN, description="Branch id.")]
@@ -28,6 +29,7 @@ class ReportQuery:
     end: date
     format: Format
     group_by: GroupBy
+    lang: Lang = "zh-CN"
 
 
 def bad_range(detail: str, field: str = "to") -> Invalid:
@@ -46,9 +48,11 @@ def report_query(
     start: Annotated[Day, Query(alias="from", description="First branch-local date (inclusive).")],
     end: Annotated[Day, Query(alias="to", description="Last branch-local date (inclusive), at most 366 days on.")],
     format: Annotated[Format, Query(description="json (default), csv (UTF-8 with BOM) or xlsx.")] = "json",
+    lang: Annotated[Lang, Query(description="Language of a CSV/XLSX sheet's headers and words (zh-CN default, en); "
+                                "JSON keeps ids and codes.")] = "zh-CN",
 ) -> ReportQuery:
     check_range(start, end)
-    return ReportQuery(branch_id, start, end, format, "channel")
+    return ReportQuery(branch_id, start, end, format, "channel", lang)
 
 
 def month_anchor(month: str | None) -> date | None:
@@ -63,6 +67,7 @@ def month_anchor(month: str | None) -> date | None:
 
 def funnel_query(
     base: Annotated[ReportQuery, Depends(report_query)],
-    group_by: Annotated[GroupBy, Query(description="Group the funnel by lead channel or by consultant.")] = "channel",
+    group_by: Annotated[GroupBy, Query(description="Group the funnel by lead channel, by consultant, or by referrer "
+                                       "(全民营销: referral leads naming a registered referrer).")] = "channel",
 ) -> ReportQuery:
     return replace(base, group_by=group_by)

@@ -39,11 +39,14 @@ def _funnel_row(stages: dict[str, Any]) -> dict[str, Any]:
 
 
 def funnel(days: dict[str, dict], group_by: str, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """By channel, consultant or referrer; by referrer (referrals -> visits -> deals) the total is of referral leads."""
     groups = merge(sub(days, f"funnel.{group_by}"))
-    items = [{"group": g, **({"name": (names or {}).get(g)} if group_by == "consultant" else {}), **_funnel_row(s)}
+    named = group_by in ("consultant", "referrer")
+    items = [{"group": g, **({"name": (names or {}).get(g)} if named else {}), **_funnel_row(s)}
              for g, s in groups.items()]
     items.sort(key=lambda i: (-i["leads"], i["group"]))
-    return {"group_by": group_by, "items": items, "total": _funnel_row(merge(sub(days, "funnel.total")))}
+    total = merge(groups.values()) if group_by == "referrer" else merge(sub(days, "funnel.total"))
+    return {"group_by": group_by, "items": items, "total": _funnel_row(total)}
 
 
 def grades(days: dict[str, dict]) -> dict[str, Any]:
@@ -91,13 +94,13 @@ def lost_reasons(days: dict[str, dict]) -> dict[str, Any]:
     return {"items": items, "total": total, "by_stage": add(matrix.values())}
 
 
-def partners(days: dict[str, dict]) -> dict[str, Any]:
+def partners(days: dict[str, dict], names: dict[str, str] | None = None) -> dict[str, Any]:
     items = []
     for pid, p in merge(sub(days, "partners")).items():
         accepted, rejected = num(p.get("accepted", 0)), num(p.get("rejected", 0))
         confirmed, deals = num(p.get("confirmed", 0)), num(p.get("deals", 0))
         items.append({
-            "partner_id": pid, "reports": accepted + rejected, "accepted": accepted, "rejected": rejected,
+            "partner_id": pid, "name": (names or {}).get(pid), "reports": accepted + rejected, "accepted": accepted, "rejected": rejected,
             "confirmed": confirmed, "expired": num(p.get("expired", 0)), "deals": deals, "amount": money(p.get("amount")),
             "accept_rate": rate(accepted, accepted + rejected), "visit_rate": rate(confirmed, accepted),
             "deal_rate": rate(deals, confirmed), "rejection_reasons": counts(p.get("reasons"), stored=False),
