@@ -39,7 +39,8 @@ async def overdue(ctx: ServiceContext, now: datetime) -> int:
             if missed <= (doc.get("missed_count") or 0):
                 continue
             due = rules.latest_missed_date(doc["next_follow_up_at"], days, missed)
-            env = event(LeadFollowUpOverdue(lead_id=doc["_id"], owner_id=doc["owner_id"], due_at=due, missed_count=missed),
+            env = event(LeadFollowUpOverdue(lead_id=doc["_id"], owner_id=doc["owner_id"], due_at=due, missed_count=missed,
+                                            customer_name=doc["customer"].get("name")),
                         branch.id, doc["_id"])
             done = await ctx.aggregate("leads").update({"_id": doc["_id"], "version": doc["version"]},
                                                        {"$set": {"missed_count": missed}}, env)
@@ -69,7 +70,8 @@ async def reclaim(ctx: ServiceContext, now: datetime) -> tuple[int, int]:
             if doc.get("reclaim_warned_for") == doc["last_activity_at"]:
                 continue
             env = event(LeadReclaimWarning(lead_id=doc["_id"], owner_id=doc["owner_id"],
-                                           reclaim_at=rules.reclaim_at(doc["last_activity_at"], s)), branch.id, doc["_id"])
+                                           reclaim_at=rules.reclaim_at(doc["last_activity_at"], s),
+                                           customer_name=doc["customer"].get("name")), branch.id, doc["_id"])
             done = await ctx.aggregate("leads").update({"_id": doc["_id"], "version": doc["version"]},
                                                        {"$set": {"reclaim_warned_for": doc["last_activity_at"]}}, env)
             warned += done is not None

@@ -35,7 +35,8 @@ async def release(ctx: ServiceContext, branch: Branch, doc: dict, reason: str, e
             "updated_at": now}
     if doc.get("owner_id"):
         sets[f"pool_history.{doc['owner_id']}"] = now
-    env = event(LeadReleased(lead_id=doc["_id"], owner_id=None, previous_owner_id=doc.get("owner_id"), reason=reason),
+    env = event(LeadReleased(lead_id=doc["_id"], owner_id=None, previous_owner_id=doc.get("owner_id"), reason=reason,
+                             customer_name=doc["customer"].get("name")),
                 branch.id, doc["_id"])
     return await ctx.aggregate("leads").change(doc, expected, {"$set": sets}, env)
 
@@ -49,6 +50,7 @@ async def assign(ctx: ServiceContext, branch: Branch, doc: dict, owner_id: str, 
             "next_follow_up_at": rules.next_follow_up(now, doc.get("grade"), branch.settings, branch.timezone),
             "updated_at": now}
     env = event(announce(lead_id=doc["_id"], owner_id=owner_id, previous_owner_id=doc.get("owner_id"), reason=reason,
+                         customer_name=doc["customer"].get("name"),
                          note=note), branch.id, doc["_id"])
     return await ctx.aggregate("leads").change(doc, expected, {"$set": sets}, env)
 
