@@ -287,11 +287,9 @@ PARAMS = re.compile(r"{(\w+)}")
 # findings match one of these makes the case an expected failure (xfail) naming it, instead of a failure;
 # anything else on the screen still fails. Remove an entry once its fix has landed.
 IN_PROGRESS: list[tuple[str, str]] = [
-    (r"^(?:{user})$", "the header shows the signed-in person's id as a tooltip (templates/base.html, #who-name title)"),
     (r"agency-1", "a partner is shown by its id (the JWT subject): in the header, and wherever it never registered a name"),
     (r"Asia/Shanghai", "the manager board names the branch's time zone by its IANA id (日期按案场时区（Asia/Shanghai）计算)"),
     (r"\(br-\w+\)$|^OK$", "the development sign-in shows branch ids and an English OK"),
-    (r"^import not found$", "the import screens show the API's English problem detail to a role that may not see the job"),
 ]
 
 

@@ -79,15 +79,17 @@ async def branch_info(api: Api, branch_id: str) -> dict:
 
 
 async def person_name(api: Api, user: User) -> str:
-    """The staff member's name for the header (partners and admins go by their id)."""
-    if user.role in ("partner", "integrator", "admin"):
-        return user.id
+    """The staff member's or partner account's name for the header; empty when there is none to
+    show (admins and integrators, an unknown account): the role badge says who it is, never an id."""
+    if user.role in ("integrator", "admin"):
+        return ""
+    path = f"/v1/{'partners' if user.role == 'partner' else 'staff'}/{quote(user.id, safe='')}"
 
     async def load() -> str:
         try:
-            return (await api.get(f"/v1/staff/{quote(user.id, safe='')}")).get("name") or user.id
+            return (await api.get(path)).get("name") or ""
         except ApiError:
-            return user.id
+            return ""
 
     return await state_of(api.request).cached(("person", user.id), 300, load)
 
@@ -101,6 +103,18 @@ async def branch_choices(api: Api, user: User) -> list[dict]:
         return [{"id": b["id"], "name": b.get("name") or b["id"]} for b in await api.items("/v1/branches")]
     except ApiError:
         return []
+
+
+GENERIC_REFUSALS = {401: "error.signin", 403: "error.forbidden", 404: "error.not_found"}
+
+
+def refusal(status: int, detail: str, locale: str) -> str:
+    """An API refusal on a screen: the common ones in the reader's language (the API's own
+    details are English), the rest with the API's words after a translated lead-in."""
+    if status in GENERIC_REFUSALS:
+        return i18n.translate(GENERIC_REFUSALS[status], locale)
+    lead = i18n.translate("error.bad_input" if status == 422 else "common.error", locale)
+    return f"{lead}：{detail}" if detail else lead
 
 
 class Screen:
@@ -180,7 +194,8 @@ class ConsoleRoute(APIRoute):
                 return answer.response
             except ApiError as exc:
                 status = exc.status if 400 <= exc.status < 500 else 502
-                return render(request, "error.html", status_code=status, user=current_user(request), message=exc.message)
+                return render(request, "error.html", status_code=status, user=current_user(request),
+                              message=refusal(exc.status, exc.message, locale_of(request)))
             except RequestValidationError as exc:
                 locale = locale_of(request)
                 msgs = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', [])[1:])}: {e.get('msg')}" for e in exc.errors()[:5])
