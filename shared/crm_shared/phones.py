@@ -1,6 +1,15 @@
-"""Phone numbers: E.164 normalisation, the partner mask, the group-keyed hash, and the seal
+"""Phone numbers: E.164 normalisation, the partner masks, the group-keyed hash, and the seal
 that lets one service hand a full number to another through an event without showing it
-to anyone else on the bus."""
+to anyone else on the bus.
+
+Masks (渠道报备隐号): the trade writes a mainland mobile number in one of two masked forms,
+first 3 + last 4 digits (`138****5678`) or first 4 + last 5 (`1381**45678`, the seed office's
+前4位及后5位); `1381****5678` style is not a mask. A mask is kept as its *pattern*: the 11
+positions, digits where shown and `*` where hidden. Two patterns agree when every position both
+show holds the same digit, so a full number agrees with a mask of either form that it fits, and
+a 3+4 mask with a 4+5 mask whose first 3 and last 4 digits are its own. Every pattern has a
+*core*, its 3+4 form, the coarsest thing every form shows: what keys and indexes use.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +25,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MASKED_RE = re.compile(r"^\s*(\d{3})\*{4}(\d{4})\s*$")
+MASK_FORMS_RE = re.compile(r"^\s*(?:\d{3}\*{4}\d{4}|\d{4}\*{2}\d{5})\s*$")
+"""The two masked forms of an 11-digit mobile number: 3+4 (`138****5678`) and 4+5 (`1381**45678`)."""
+MOBILE_DIGITS = 11
 
 
 class InvalidPhone(ValueError):
@@ -64,6 +76,31 @@ def parse_masked(text: str) -> tuple[str, str] | None:
 def matches_mask(e164: str, first3: str, last4: str) -> bool:
     digits = national_digits(e164)
     return digits.startswith(first3) and digits.endswith(last4)
+
+
+def parse_mask(text: str) -> str | None:
+    """The pattern of a masked number in either form (`138****5678`, `1381**45678`), else None."""
+    return text.strip() if isinstance(text, str) and MASK_FORMS_RE.match(text) else None
+
+
+def pattern_of(e164: str) -> str | None:
+    """What a full mobile number shows in the widest mask (first 4 + last 5): every digit either form
+    shows. None for a number that is not 11 national digits (no mask form fits it; its core still does)."""
+    digits = national_digits(e164)
+    return f"{digits[:4]}**{digits[-5:]}" if len(digits) == MOBILE_DIGITS else None
+
+
+def core_of(pattern: str) -> str:
+    """A pattern's 3+4 form (`1381**45678` -> `138****5678`), the key both forms share."""
+    return f"{pattern[:3]}****{pattern[-4:]}" if len(pattern) == MOBILE_DIGITS else pattern
+
+
+def patterns_agree(a: str | None, b: str | None) -> bool:
+    """Do two patterns name possibly the same number? Every position both show holds the same digit.
+    A missing pattern, or patterns of different lengths, agree (only their cores are compared, by key)."""
+    if not a or not b or len(a) != len(b):
+        return True
+    return all(x == y or "*" in (x, y) for x, y in zip(a, b, strict=True))
 
 
 def phone_hash(e164: str, key: str) -> str:

@@ -102,6 +102,7 @@ class Office:
     api: httpx.Client
     staff: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    partners: dict[str, str] = field(default_factory=dict)  # account name -> id (registered on first use)
 
     def as_(self, role: str, key: str | None = None) -> dict[str, str]:
         sub = self.staff.get(key or role, f"{role}-x") if role != "partner" else (key or "agency-1")
@@ -110,6 +111,15 @@ class Office:
     @property
     def admin(self) -> dict[str, str]:
         return bearer(self.settings, "admin", ["*"], "admin")
+
+    def partner(self, name: str, kind: str = "agency", agency: str | None = None) -> str:
+        """The id of the branch's partner account of that name, registered by the manager on first use."""
+        if name not in self.partners:
+            body = {"branch_id": self.branch, "name": name, "kind": kind}
+            if agency:
+                body["agency_id"] = self.partner(agency)
+            self.partners[name] = self.call("POST", "/v1/partners", self.admin, json=body)["id"]
+        return self.partners[name]
 
     def call(self, method: str, path: str, headers: dict, expect=(200, 201, 202), **kw):
         r = self.api.request(method, path, headers=headers, **kw)
@@ -166,9 +176,10 @@ def page_for(browser, office, request):
         page.goto(f"{office.base_url}/console/signin?branch={office.branch}")
         if key == "admin":
             page.check("input[name=who][value=admin]")
-        elif key == "partner":
-            page.check("#signin-partner")
-            page.fill("#signin-partner-id", partner_id or "agency-1")
+        elif key == "partner":  # a registered partner account, picked from the branch's list
+            account = office.partner(partner_id or "agency-1")
+            page.goto(f"{office.base_url}/console/signin?branch={office.branch}")
+            page.check(f"input[name=who][value='partner:{account}']")
         else:
             page.check(f"input[name=who][value='{office.staff[key]}']")
         page.click("#signin-submit")

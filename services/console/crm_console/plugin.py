@@ -20,6 +20,7 @@ class ConsoleService(ServicePlugin):
     name = SERVICE
     title = "Web console"
     settings_model = ConsoleSettings
+    body_limits = {"/console/imports": 20 * 1024 * 1024}  # the customer sheet, passed on to /v1/leads/import
 
     def http_router(self) -> APIRouter:
         router = APIRouter()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter
 
 from crm_shared.bus.consumers import SubscriptionTable
@@ -29,6 +31,7 @@ from crm_leads.referrers.views import router as referrers_router
 from crm_leads.settings import LeadsSettings
 from crm_leads.staff import service as staff
 from crm_leads.staff.views import router as staff_router
+from crm_leads.leads.subscribers import WAITING_WALK_INS
 from crm_leads.subscriptions import table
 from crm_leads.timers import declared
 
@@ -57,7 +60,9 @@ class LeadsService(ServicePlugin):
 
     def retention(self, ctx: ServiceContext) -> list[Retention]:
         return [Retention(pool.CLAIM_COUNTERS, "at", pool.COUNTER_KEPT), Retention(imports.JOBS, "created_at", imports.KEPT),
-                Retention(imports.CHUNKS, "created_at", imports.KEPT)]
+                Retention(imports.CHUNKS, "created_at", imports.KEPT),
+                Retention(partners.ARRIVALS, "at", partners.ARRIVALS_KEPT),  # the desk's record of who brought a visitor
+                Retention(WAITING_WALK_INS, "at", timedelta(days=2))]  # a visitor who left before being served
 
     async def startup(self, ctx: ServiceContext) -> None:
         ctx.state = LeadsState(assigners.load(ctx.config.assigner))  # unknown assigner: fail at start

@@ -15,5 +15,5 @@ class LeadsSettings(ServiceSettings):
                           "an unknown name stops start-up.")
     timer_interval_seconds: float = Field(60.0, gt=0, title="Scan period",
                                           description="Seconds between passes of each scan: overdue follow-ups, "
-                                          "reclaim, channel report expiry, dispute escalation.")
+                                          "reclaim, channel report expiry and lapse, dispute escalation.")
     timers: bool = Field(True, title="Scans", description="Declare the periodic scans (off in tests that drive time).")

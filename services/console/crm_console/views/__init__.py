@@ -4,4 +4,8 @@ from crm_console.views import shell
 
 SCREENS = [shell.router]
 from crm_console.views import front_desk, leads, my_day; SCREENS += [front_desk.router, my_day.router, leads.router]  # noqa: E402,E702 (sales-floor screens)
+from crm_console.views import lead_card; SCREENS += [lead_card.router]  # noqa: E402,E702 (the lead card, after the list's fixed paths)
 from crm_console.views import manager, manager_desk, partner; SCREENS += [partner.router, manager.router, manager_desk.router]  # noqa: E402,E702 (partner portal, manager board)
+from crm_console.views import manager_branches, manager_staff; SCREENS += [manager_staff.router, manager_branches.router]  # noqa: E402,E702 (staff and branch administration)
+from crm_console.views import desk_channel, manager_channels; SCREENS += [desk_channel.router, manager_channels.router]  # noqa: E402,E702 (partner accounts and referrers)
+from crm_console.views import imports; SCREENS += [imports.router]  # noqa: E402,E702 (the customer sheet import)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
+from crm_console.views.lead_card import lost_reasons
 from crm_console.views.manager_common import board, failure, page, staff_names
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
@@ -138,6 +139,16 @@ def _cell(s: Screen, column: str, value: Any, names: dict[str, str]) -> str:
     return str(value)
 
 
+def _head(s: Screen, key: str, names: dict[str, str]) -> list[str]:
+    """A flattened column's words; a lead stage (lost at `by_stage.visited`) reads as the lead's status."""
+    parts = key.split(".")
+    words = [_word(s, parts[0], names)]
+    for part in parts[1:]:
+        status = f"lead.status.{part}"
+        words.append(s.t(status) if parts[0] == "by_stage" and s.t(status) != status else _word(s, part, names))
+    return words
+
+
 def report_table(s: Screen, items: list[dict], names: dict[str, str]) -> tuple[list[str], list[list[tuple[str, bool]]], list[str]]:
     """Header labels, formatted cells (text, numeric?) and column keys of a report's items (nested counters flattened)."""
     flat = [_flatten(i) for i in items]
@@ -145,7 +156,7 @@ def report_table(s: Screen, items: list[dict], names: dict[str, str]) -> tuple[l
     for row in flat:
         keys += [c for c in row if c not in keys]
     nested = {k for k in keys if "." in k}
-    heads = [":".join(_word(s, p, names) for p in k.split(".")) for k in keys]
+    heads = [":".join(_head(s, k, names)) for k in keys]
     values = [[row.get(k, 0 if k in nested else None) for k in keys] for row in flat]
     rows = [[(_cell(s, k, v, names), isinstance(v, int | float) or v is None) for k, v in zip(keys, row)] for row in values]
     return heads, rows, keys
@@ -176,6 +187,8 @@ async def reports(request: Request) -> Response:
     except ApiError as exc:
         result, report_error = {"items": []}, failure(s, exc)
     names = await staff_names(s)
+    if name == "lost-reasons":  # the branch's reason codes in the user's words (流失原因)
+        names |= {r["code"]: r["label"] for r in lost_reasons(s)}
     heads, rows, keys = report_table(s, result.get("items", []), names)
     return await page(s, "manager.html", "reports", name=name, heads=heads, rows=rows, keys=keys, result=result,
                       report_error=report_error, query=urlencode(params), kpis=KPIS, **context)

@@ -6,11 +6,13 @@ from fastapi import Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.web import Answer, Screen, render, screen
+from crm_console.web import Answer, Screen, env, render, screen
 
 ROLES = ("manager", "admin")
 TABS = (("reports", "/console/manager"), ("disputes", "/console/manager/disputes"),
-        ("receptions", "/console/manager/receptions"), ("audit", "/console/manager/audit"))
+        ("receptions", "/console/manager/receptions"), ("audit", "/console/manager/audit"),
+        ("channels", "/console/manager/channels"), ("staff", "/console/manager/staff"), ("branch", "/console/manager/branch"), ("branches", "/console/manager/branches"))
+ADMIN_TABS = ("branches",)  # the group's branch list is the admins'
 
 i18n.register({
     "mgr.title": {"zh-CN": "经理看板", "en": "Manager board"},
@@ -18,11 +20,28 @@ i18n.register({
     "mgr.tab.disputes": {"zh-CN": "判客争议", "en": "Disputes"},
     "mgr.tab.receptions": {"zh-CN": "接待审批", "en": "Receptions"},
     "mgr.tab.audit": {"zh-CN": "审计日志", "en": "Audit log"},
+    "mgr.tab.staff": {"zh-CN": "员工管理", "en": "Staff"},
+    "mgr.tab.branch": {"zh-CN": "案场设置", "en": "Branch settings"},
+    "mgr.tab.branches": {"zh-CN": "全部案场", "en": "All branches"},
     "mgr.pick_branch": {"zh-CN": "请选择案场", "en": "Pick a branch"},
     "mgr.pick_branch_hint": {"zh-CN": "您可以查看所有案场，请先选择要管理的案场。", "en": "You see every branch: pick the one to manage."},
     "mgr.switch": {"zh-CN": "切换", "en": "Switch"},
     "mgr.no_branches": {"zh-CN": "还没有案场。", "en": "No branches yet."},
 })
+
+
+ZONES = {"Asia/Shanghai": ("北京时间", "China time"), "Asia/Hong_Kong": ("香港时间", "Hong Kong time"),
+         "Asia/Macau": ("澳门时间", "Macau time"), "Asia/Taipei": ("台北时间", "Taipei time"),
+         "Asia/Singapore": ("新加坡时间", "Singapore time"), "Asia/Tokyo": ("东京时间", "Tokyo time")}
+
+
+def zone_name(tz: str, locale: str = "zh-CN") -> str:
+    """A time zone as people name it (北京时间); zones without a common name keep their IANA id."""
+    names = ZONES.get(tz)
+    return (names[1] if locale == "en" else names[0]) if names else tz
+
+
+env.filters["zone"] = zone_name
 
 
 def many_branches(s: Screen) -> bool:
@@ -43,7 +62,8 @@ async def board(request: Request) -> Screen:
 async def page(s: Screen, template: str, tab: str, status_code: int = 200, **context) -> Response:
     """Render a board page with its tabs and, for users of several branches, the branch switcher."""
     branches = await s.api.items("/v1/branches") if many_branches(s) else []
-    return s.render(template, status_code=status_code, tabs=TABS, tab=tab, branches=branches, **context)
+    tabs = [(key, href) for key, href in TABS if key not in ADMIN_TABS or s.user.role == "admin"]
+    return s.render(template, status_code=status_code, tabs=tabs, tab=tab, branches=branches, **context)
 
 
 async def staff_names(s: Screen) -> dict[str, str]:

@@ -33,6 +33,13 @@ i18n.register({
     "mgr.dispute.reason_hint": {"zh-CN": "判定依据，如到访记录、带看记录", "en": "Why: visit records, showing records"},
     "mgr.dispute.status.open": {"zh-CN": "待处理", "en": "Open"},
     "mgr.dispute.status.decided": {"zh-CN": "已判定", "en": "Decided"},
+    "mgr.dispute.side": {"zh-CN": "报备方", "en": "Side"},
+    "mgr.dispute.partner": {"zh-CN": "渠道", "en": "Partner"},
+    "mgr.dispute.state": {"zh-CN": "报备状态", "en": "Report status"},
+    "mgr.dispute.role.disputing": {"zh-CN": "申诉报备", "en": "Disputing report"},
+    "mgr.dispute.role.competing": {"zh-CN": "对方报备", "en": "Competing report"},
+    "mgr.dispute.choose": {"zh-CN": "请选择判给哪一方", "en": "Choose who wins"},
+    "mgr.err.winner": {"zh-CN": "请选择判给哪一方（或判给案场）。", "en": "Choose who wins (or nobody)."},
     "mgr.overdue": {"zh-CN": "已超期", "en": "Overdue"},
     "mgr.receptions": {"zh-CN": "待审批的接待申请", "en": "Receptions to approve"},
     "mgr.reception.class": {"zh-CN": "{cls} 类接待", "en": "Class {cls}"},
@@ -58,6 +65,7 @@ i18n.register({
     "mgr.audit.lead": {"zh-CN": "客户", "en": "Lead"},
     "mgr.audit.action.phone.reveal": {"zh-CN": "查看完整手机号", "en": "Revealed full phone"},
     "mgr.audit.more": {"zh-CN": "更早的记录", "en": "Older records"},
+    "mgr.unknown_person": {"zh-CN": "非本案场人员", "en": "Not on this branch's staff"},
     "mgr.err.reason": {"zh-CN": "请填写原因。", "en": "Give a reason."},
     "mgr.err.stale-version": {"zh-CN": "该记录已被他人更新，请查看最新状态后重试。", "en": "Someone changed it meanwhile; check and retry."},
     "mgr.err.wrong-status": {"zh-CN": "该申请已不在待审批状态。", "en": "It is no longer awaiting approval."},
@@ -77,14 +85,14 @@ def readable(s: Screen, exc: ApiError) -> str:
 # --- disputes -------------------------------------------------------------------------------------
 
 async def _disputes_page(s: Screen, status_code: int = 200, **context) -> Response:
+    """Each dispute with both sides' reports and dates (the API's `sides`); the winner is never preselected."""
     disputes = (await s.api.get("/v1/attribution-disputes", branch_id=s.user.branch_id, limit=SHOWN))["items"]
     disputes.sort(key=lambda d: d["status"] != "open")  # open first, each group newest first
-    reports = {r["id"]: r for r in await s.api.items("/v1/channel-reports", branch_id=s.user.branch_id)}
     failed = context.get("form_error")
     if failed and all(d["id"] != failed["id"] for d in disputes):  # not on the page: say so above the list
         context["page_error"] = failed["message"]
     return await page(s, "manager_disputes.html", "disputes", status_code=status_code, disputes=disputes,
-                      reports=reports, names=await staff_names(s), **context)
+                      names=await staff_names(s), **context)
 
 
 @router.get("/manager/disputes")
@@ -98,12 +106,16 @@ async def decide(request: Request, dispute_id: str, winner: Annotated[str, Form(
                  reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
     s = await board(request)
     try:
+        if not winner:  # the form preselects nobody: a choice is required (a missing dispute is still 404)
+            await s.api.get(f"/v1/attribution-disputes/{quote(dispute_id, safe='')}")
+            raise ApiError(422, "validation", s.t("mgr.err.winner"))
         if not reason.strip():
             raise ApiError(422, "validation", s.t("mgr.err.reason"))
         await s.api.post(f"/v1/attribution-disputes/{quote(dispute_id, safe='')}/decision",
-                         {"winner": winner or None, "reason": reason.strip()})
+                         {"winner": None if winner == "nobody" else winner, "reason": reason.strip()})
     except ApiError as exc:
-        message = s.t("mgr.err.reason") if exc.status == 422 and not reason.strip() else readable(s, exc)
+        message = (s.t("mgr.err.winner") if not winner and exc.status == 422 else
+                   s.t("mgr.err.reason") if exc.status == 422 and not reason.strip() else readable(s, exc))
         return await _disputes_page(s, status_code=exc.status if exc.status < 500 else 502,
                                     form_error={"id": dispute_id, "message": message, "reason": reason, "winner": winner})
     return s.redirect(f"{PREFIX}/manager/disputes", flash=s.t("mgr.dispute.done"))

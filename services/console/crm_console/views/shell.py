@@ -18,6 +18,15 @@ from crm_console.web import HOMES, PREFIX, ConsoleRoute, locale_of, remember_bra
 from crm_console.settings import settings_of
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+PARTNER = "partner:"
+"""A partner account picked on the sign-in page: `partner:<account id>`."""
+
+i18n.register({
+    "signin.partners": {"zh-CN": "渠道账号", "en": "Partner accounts"},
+    "signin.no_partners": {"zh-CN": "本案场还没有渠道账号（由销售经理在“渠道管理”中登记）。",
+                           "en": "No partner accounts in this branch yet (a manager registers them under Partners)."},
+    "signin.unknown_partner": {"zh-CN": "请选择本案场已登记的渠道账号。", "en": "Pick a partner account registered in this branch."},
+})
 STATIC = Path(__file__).resolve().parent.parent / "static"
 STATIC_FILES = {p.name: p for p in STATIC.iterdir() if p.is_file()}
 MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml", ".png": "image/png"}
@@ -55,15 +64,15 @@ async def signin_page(request: Request, branch: str = "", next: str = "") -> Res
     branches = await api.items("/v1/branches")
     chosen = branch if any(b["id"] == branch for b in branches) else (branches[0]["id"] if branches else "")
     staff = [s for s in await api.items("/v1/staff", branch_id=chosen) if s.get("active", True)] if chosen else []
-    return render(request, "signin.html", branches=branches, chosen=chosen, staff=staff, next=_safe_next(next) or "",
-                  error=request.query_params.get("error", "")[:200])
+    partners = [p for p in await api.items("/v1/partners", branch_id=chosen) if p.get("active", True)] if chosen else []
+    return render(request, "signin.html", branches=branches, chosen=chosen, staff=staff, partners=partners,
+                  next=_safe_next(next) or "", error=request.query_params.get("error", "")[:200])
 
 
 @router.post("/signin")
 async def signin(
     request: Request, branch_id: Annotated[str, Form(max_length=100)] = "",
-    who: Annotated[str, Form(max_length=120)] = "", partner_id: Annotated[str, Form(max_length=100)] = "",
-    next: Annotated[str, Form(max_length=300)] = "",
+    who: Annotated[str, Form(max_length=120)] = "", next: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     if not _dev_signin_allowed(request):
         return render(request, "signin.html", proxy=True, status_code=403)
@@ -73,12 +82,15 @@ async def signin(
     api = _signin_api(request)
     if who == "admin":
         sub, role, branches = "admin", "admin", ["*"]
-    elif who == "partner":
-        partner_id = partner_id.strip()
-        if not partner_id or not branch_id:
+    elif who.startswith(PARTNER):  # a registered partner account: an agency's manager or an agent
+        try:
+            account = await api.get(f"/v1/partners/{quote(who.removeprefix(PARTNER), safe='')}")
+        except ApiError:
             return render(request, "signin.html", status_code=422, branches=await api.items("/v1/branches"),
-                          chosen=branch_id, staff=[], next="", error=i18n.translate("signin.partner", locale))
-        sub, role, branches = partner_id, "partner", [branch_id]
+                          chosen=branch_id, staff=[], partners=[], next="",
+                          error=i18n.translate("signin.unknown_partner", locale))
+        sub, role, branches = account["id"], "partner", [account["branch_id"]]
+        branch_id = account["branch_id"]
     else:
         try:
             person = await api.get(f"/v1/staff/{quote(who, safe='')}")

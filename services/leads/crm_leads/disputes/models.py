@@ -31,6 +31,25 @@ class DecisionIn(BaseModel):
     reason: Paragraph(2000)
 
 
+class Side(BaseModel):
+    """One report in a dispute, as the manager weighs it: who reported, when, and what became of it."""
+
+    report_id: str
+    role: Literal["disputing", "competing"] = Field(description="`disputing`: the report the dispute is about; "
+                                                     "`competing`: a report that held the customer against it.")
+    partner_id: str
+    partner_name: str | None = None
+    agency_id: str | None = None
+    agency_name: str | None = None
+    customer_name: str
+    phone_masked: str
+    status: str
+    reason: str | None = None
+    reported_at: datetime
+    first_visit_at: datetime | None = None
+    protection_until: datetime | None = None
+
+
 class DisputeOut(BaseModel):
     id: str
     branch_id: str
@@ -39,6 +58,7 @@ class DisputeOut(BaseModel):
     claim: str
     raised_by: str
     raised_by_role: str
+    agency_id: str | None = Field(None, description="The raising agent's agency: its manager sees the dispute too.")
     status: Literal["open", "decided"]
     deadline: datetime
     winner: str | None = None
@@ -47,3 +67,4 @@ class DisputeOut(BaseModel):
     decided_at: datetime | None = None
     created_at: datetime
     version: int
+    sides: list[Side] | None = Field(None, description="Managers only: both sides' reports, with their dates.")

@@ -14,11 +14,37 @@ from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports.rules import protection_until
 from crm_leads.context import Branch
-from crm_leads.disputes.models import DecisionIn, DisputeOut
+from crm_leads.disputes.models import DecisionIn, DisputeOut, Side
+from crm_leads.partners import service as partners
+
+SIDES_SHOWN = 10
 
 
-def public(doc: dict) -> DisputeOut:
-    return DisputeOut(id=doc["_id"], **{k: doc.get(k) for k in DisputeOut.model_fields if k != "id"})
+def public(doc: dict, sides: list[Side] | None = None) -> DisputeOut:
+    return DisputeOut(id=doc["_id"], sides=sides, **{k: doc.get(k) for k in DisputeOut.model_fields if k not in ("id", "sides")})
+
+
+async def sides(ctx: ServiceContext, dispute: dict) -> list[Side]:
+    """Both sides of a dispute: the disputed report, and the reports that held the customer against it (the
+    one it lost to, the lead's attributed one) or tried to (reports refused because of those)."""
+    reports = ctx.aggregate("channel_reports")
+    found: dict[str, dict] = {}
+    first = await reports.find_one({"_id": dispute["report_id"]}) if dispute.get("report_id") else None
+    lead = await ctx.aggregate("leads").find_one({"_id": dispute["lead_id"]}, {"attribution": 1}) if dispute.get("lead_id") else None
+    ids = [i for i in ((first or {}).get("conflict_report_id"), ((lead or {}).get("attribution") or {}).get("report_id")) if i]
+    for doc in ([first] if first else []) + await reports.find({"_id": {"$in": ids}}).to_list():
+        found.setdefault(doc["_id"], doc)
+    holders = [i for i in found if i != dispute.get("report_id")]
+    if holders:
+        async for doc in reports.find({"conflict_report_id": {"$in": holders}}).sort("_id", 1).limit(SIDES_SHOWN):
+            found.setdefault(doc["_id"], doc)
+    names = await partners.names(ctx, {d["partner_id"] for d in found.values()} | {d.get("agency_id") for d in found.values()})
+    return [Side(report_id=i, role="disputing" if i == dispute.get("report_id") else "competing",
+                 partner_id=d["partner_id"], partner_name=names.get(d["partner_id"]), agency_id=d.get("agency_id"),
+                 agency_name=names.get(d.get("agency_id") or ""), customer_name=d["customer_name"],
+                 phone_masked=d["phone_masked"], status=d["status"], reason=d.get("reason"), reported_at=d["created_at"],
+                 first_visit_at=d.get("first_visit_at"), protection_until=d.get("protection_until"))
+            for i, d in list(found.items())[:SIDES_SHOWN]]
 
 
 async def raise_dispute(ctx: ServiceContext, branch: Branch, report: dict | None, lead_id: str | None, claim: str,
@@ -28,6 +54,7 @@ async def raise_dispute(ctx: ServiceContext, branch: Branch, report: dict | None
     report_id = report["_id"] if report else None
     doc = {"_id": _id, "branch_id": branch.id, "report_id": report_id, "lead_id": lead_id, "claim": claim,
            "raised_by": who.sub, "raised_by_role": who.role, "status": "open", "escalated": False,
+           "agency_id": report.get("agency_id") if report and who.role == "partner" else None,
            "deadline": add_working_days(now, branch.settings.dispute_decision_working_days, branch.settings, branch.timezone),
            "created_at": now}
     env = event(AttributionDisputed(dispute_id=_id, report_id=report_id, lead_id=lead_id, reason=claim[:500]), branch.id, _id)
