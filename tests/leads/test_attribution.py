@@ -157,6 +157,7 @@ async def test_dispute_flow_with_working_day_deadline(urls):
         lead = await eventually(lambda: o.ctx.db.leads.find_one({"visits": "v-d", "attribution.partner_id": "p1"}))
         r = await o.client.post("/v1/attribution-disputes", json={"report_id": rid, "claim": "ours"}, headers=o.as_("partner", "p2"))
         assert r.status_code == 404, "a partner disputes only through its own reports"
+        assert (await report(o, new_phone(), "p2", name="另一位客户")).status_code == 201  # p2 works with this branch
         r = await o.client.post("/v1/attribution-disputes", json={"lead_id": lead["_id"], "claim": "p2 brought them first"},
                                 headers=o.manager)
         assert r.status_code == 201, r.text
@@ -169,6 +170,9 @@ async def test_dispute_flow_with_working_day_deadline(urls):
         r = await o.client.post(f"/v1/attribution-disputes/{dispute['id']}/decision", json={"winner": "p2", "reason": "CCTV"},
                                 headers=o.as_("partner", "p1"))
         assert r.status_code == 403
+        r = await o.client.post(f"/v1/attribution-disputes/{dispute['id']}/decision",
+                                json={"winner": "p-of-another-branch", "reason": "x"}, headers=o.manager)
+        assert r.status_code == 422 and r.json()["type"].endswith("/unknown-winner"), "D8: the winner exists in the branch"
         r = await o.client.post(f"/v1/attribution-disputes/{dispute['id']}/decision", json={"winner": "p2", "reason": "CCTV"},
                                 headers=o.manager)
         assert r.status_code == 200 and r.json()["decided_by"] == "mgr-1" and r.json()["winner"] == "p2"

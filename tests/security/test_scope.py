@@ -44,17 +44,11 @@ REFERENCES: dict[tuple[tuple[str, str], tuple], str] = {
 ROLE = {("POST", "/v1/attribution-disputes"): "manager"}
 # Real findings: (operation, where) -> what is wrong.
 FINDINGS = {
-    (("POST", "/v1/leads"), ("source", "partner_id")):
-        "leads: `source.partner_id` is stored unchecked -- another branch's partner (or an id that exists nowhere) "
-        "is accepted as the lead's channel partner (D8: every referenced id must exist in the same branch)",
     (("POST", "/v1/partners/{partner_id}/arrivals"), ("visit_id",)):
         "leads: the desk's arrival record takes any `visit_id` unchecked -- another branch's visit (or none at all) "
         "is recorded against the partner (201); D8: a referenced id must exist in the same branch (low: the record "
         "only ever matches visits of its own branch; leads learns visits from `visit.checked_in`, so a check needs "
         "the retry pattern of `unknown-lead`)",
-    (("POST", "/v1/attribution-disputes/{dispute_id}/decision"), ("winner",)):
-        "leads: a dispute's `winner` is not checked to be a partner of the dispute's branch -- another branch's "
-        "partner (or any string) wins the attribution and is written onto the lead (D8)",
 }
 # The query parameters that name something, and what to put in them (of B, or of a colleague/another partner in A).
 FILTERS = {

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from crm_shared.aggregates import event
 from crm_shared.branches import add_working_days
-from crm_shared.errors import Conflict
+from crm_shared.errors import Conflict, Invalid
 from crm_shared.events.leads import AttributionDecided, AttributionDisputed, AttributionDisputeOverdue, LeadUpdated
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
@@ -65,6 +65,10 @@ async def decide(ctx: ServiceContext, branch: Branch, doc: dict, body: DecisionI
     """Record decision, reason, who and when; the lead's attribution follows the winner."""
     if doc["status"] != "open":
         raise Conflict("dispute-decided", "the dispute is already decided")
+    if body.winner is not None and body.winner not in {side.partner_id for side in await sides(ctx, doc)} \
+            and not await partners.known_in_branch(ctx, branch.id, body.winner):
+        raise Invalid("the winner must be a partner of this branch: one whose report is in the dispute, a registered "
+                      "partner account, or one that has reported here", kind="unknown-winner", loc=("body", "winner"))
     now = utcnow()
     env = event(AttributionDecided(dispute_id=doc["_id"], report_id=doc.get("report_id"), lead_id=doc.get("lead_id"),
                                    winner=body.winner, reason=body.reason), branch.id, doc["_id"])

@@ -20,6 +20,7 @@ from crm_leads.channel_reports import matching
 from crm_leads.context import Branch
 from crm_leads.leads import dedup, rules, search
 from crm_leads.leads.models import CustomerOut, LeadCreate, LeadOut
+from crm_leads.partners import service as partners
 from crm_leads.referrers import service as referrers
 from crm_leads.staff.service import active_consultant
 
@@ -104,6 +105,8 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
     digest = phone_hash(e164, ctx.settings.phone_hash_key)
     if body.source.referrer_id:
         await referrers.named(ctx, branch.id, body.source.referrer_id)
+    if body.source.partner_id and not await partners.known_in_branch(ctx, branch.id, body.source.partner_id):
+        raise Invalid("not a partner of this branch", kind="unknown-partner", loc=("body", "source", "partner_id"))
     owner = await choose_owner(ctx, branch, body.owner_id, who)
     lead_id = uuid7()
     report = await matching.live_report(ctx, branch.id, digest, masked, body.customer.name, now, pattern=pattern_of(e164))

@@ -77,6 +77,14 @@ async def scoped(ctx: ServiceContext, partner_id: str, who: Principal) -> dict:
     return doc
 
 
+async def known_in_branch(ctx: ServiceContext, branch_id: str, partner_id: str) -> bool:
+    """A registered account of the branch, or a partner that has reported in it (lone agents need no account)."""
+    if await ctx.aggregate("partners").find_one({"_id": partner_id, "branch_id": branch_id}, {"_id": 1}):
+        return True
+    return await ctx.db.channel_reports.find_one({"branch_id": branch_id, "partner_id": partner_id},
+                                                 projection={"_id": 1}) is not None
+
+
 async def agency_of(ctx: ServiceContext, partner_id: str, branch_id: str) -> str | None:
     """The agency a partner reports for: an agent's agency, an agency itself, else none."""
     doc = await ctx.aggregate("partners").find_one({"_id": partner_id, "branch_id": branch_id},
