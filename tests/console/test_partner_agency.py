@@ -118,12 +118,16 @@ def test_the_desk_sees_the_channel_at_check_in_and_a_group_arrival_confirms_on_r
     desk.wait_for_load_state("networkidle")
     assert "已记录带团渠道" in desk.locator(".flash").inner_text()
 
-    def reported():
-        partner.goto(f"{office.base_url}/console/partner")
-        report(partner, "陈女士", "13533334444")
-        return "已确认到访" in (partner.locator(".flash").inner_text() if partner.locator(".flash").count() else "")
+    def visit_known():  # leads has seen the check-in (the walk-in's lead exists): the report comes after it
+        r = office.api.get("/v1/leads", params={"branch_id": office.branch, "q": "13533334444"},
+                           headers=office.as_("manager"))
+        return r.status_code == 200 and r.json()["items"]
 
-    assert wait_for(reported, timeout=20), "the same-day report did not confirm at once"
+    assert wait_for(visit_known, timeout=20), "leads never saw the check-in"
+    partner.goto(f"{office.base_url}/console/partner")
+    report(partner, "陈女士", "13533334444")
+    flash = partner.locator(".flash").inner_text() if partner.locator(".flash").count() else ""
+    assert "已确认到访" in flash, f"the same-day report did not confirm at once: {flash}"
     row = partner.locator(".partner-report").first
     assert row.get_attribute("data-status") == "confirmed" and row.locator(".same-day").count() == 1
 
