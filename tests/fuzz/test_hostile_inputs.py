@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,14 +25,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import uvicorn
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from crm_shared.app import create_app
-from crm_shared.plugins import discover
-from crm_shared.stack import free_port
 from tests.security.world import NOBODY, Call, Case, World, body_schema, operation, operations, resolve
-from tests.support.runtime import isolated_settings
+from tests.support.runtime import isolated_settings, served
 
 EXAMPLES_PER_OPERATION = 6
 EXAMPLES_PER_CHART = 3  # a chart renders a picture of the report its JSON twin already fuzzes: slow, and the same code
@@ -92,21 +87,8 @@ class Plan:
 @pytest.fixture(scope="module")
 def server(urls):
     settings = isolated_settings(*urls)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(discover("all"), settings), port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    yield base, settings
-    srv.should_exit = True
-    thread.join(timeout=30)
+    with served(settings) as base:
+        yield base, settings
 
 
 @pytest.fixture(scope="module")

@@ -5,21 +5,15 @@ every documented response body matches its schema. Derandomized: the same reques
 
 from __future__ import annotations
 
-import threading
-import time
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings as hsettings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from crm_shared.app import create_app
-from crm_shared.plugins import discover
-from crm_shared.stack import free_port
-from tests.support.runtime import bearer, isolated_settings
+from tests.support.runtime import bearer, isolated_settings, served
 
 BRANCH = "fz-openapi"
 
@@ -27,23 +21,10 @@ BRANCH = "fz-openapi"
 @pytest.fixture(scope="module")
 def server(urls):
     settings = isolated_settings(*urls)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(discover("all"), settings), port=port, log_level="error"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    admin = bearer(settings, "admin", ["*"], "fz-admin")
-    httpx.post(f"{base}/v1/branches", json={"id": BRANCH, "name": "fuzz"}, headers=admin)
-    yield base, settings
-    srv.should_exit = True
-    thread.join(timeout=20)
+    with served(settings) as base:
+        admin = bearer(settings, "admin", ["*"], "fz-admin")
+        httpx.post(f"{base}/v1/branches", json={"id": BRANCH, "name": "fuzz"}, headers=admin)
+        yield base, settings
 
 
 def test_no_5xx_and_documented_shapes(server):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import httpx
 import nats
@@ -93,3 +93,32 @@ async def publish_event(settings: Settings, env, msg_id: str | None = None) -> N
         )
     finally:
         await nc.close()
+
+
+@contextmanager
+def served(settings: Settings, plugins: list[ServicePlugin] | None = None) -> Iterator[str]:
+    """The app on a real uvicorn server in a thread (real HTTP parsing: chunked bodies, raw bytes); yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    from crm_shared.plugins import discover
+    from crm_shared.stack import free_port
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(plugins or discover("all"), settings), port=port, log_level="error"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    try:
+        yield base
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=30)
