@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from crm_shared.errors import Invalid
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.phones import InvalidPhone, normalize
 from crm_shared.text import Line, Moment, Paragraph, clean_paragraph
@@ -44,6 +45,14 @@ def normalize_recipient(channel: str, to: str, region: str = "CN") -> str:
         raise ValueError("`to` is not a valid email address")
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def recipient_filter(channel: str | None, to: str) -> str:
+    """A `?to=` filter as stored: the channel given, or guessed from the address; 422 on the `to` parameter."""
+    try:
+        return normalize_recipient(channel or ("email" if "@" in to else "sms"), to)
+    except ValueError as exc:
+        raise Invalid(str(exc), loc=["query", "to"]) from None
 
 
 class MessageIn(BaseModel):

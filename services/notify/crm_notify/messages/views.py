@@ -17,7 +17,7 @@ from crm_shared.plugins import ServiceContext
 from crm_notify.access import READERS, REVEAL, SENDERS, allow
 from crm_notify.dispatch.render import render_message
 from crm_notify.messages import service
-from crm_notify.messages.models import Accepted, MessageIn, MessageOut, Status, normalize_recipient
+from crm_notify.messages.models import Accepted, MessageIn, MessageOut, Status, recipient_filter
 from crm_notify.runtime import Ctx
 from crm_notify.templates.engine import RenderError
 
@@ -82,10 +82,7 @@ async def list_messages(
     if channel:
         query["channel"] = channel
     if to:
-        try:
-            query["to"] = normalize_recipient(channel or ("email" if "@" in to else "sms"), to)
-        except ValueError as exc:
-            raise Invalid(str(exc), loc=["query", "to"]) from None
+        query["to"] = recipient_filter(channel, to)
     docs, nxt = await fetch_page(ctx.db[service.MESSAGES], query, page, descending=True, projection=hidden())
     reveal = who.role in REVEAL
     return {"items": [service.public(d, reveal) for d in docs], "next_cursor": nxt}

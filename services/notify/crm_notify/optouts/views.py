@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crm_shared.errors import Invalid
 from crm_shared.events import BRANCH_ID_PATTERN
 from crm_shared.http.auth import CurrentPrincipal
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
@@ -16,7 +15,7 @@ from crm_shared.http.problems import Problem
 from crm_shared.plugins import ServiceContext
 from crm_shared.text import Line
 from crm_notify.access import READERS, REVEAL, SENDERS, allow
-from crm_notify.messages.models import Category, Channel, normalize_recipient
+from crm_notify.messages.models import Category, Channel, normalize_recipient, recipient_filter
 from crm_notify.messages.service import shown_recipient
 from crm_notify.optouts import links, service
 from crm_notify.optouts.links import GROUP_WIDE
@@ -100,10 +99,7 @@ async def listing(
     if channel:
         query["channel"] = channel
     if to:
-        try:
-            query["to"] = normalize_recipient(channel or ("email" if "@" in to else "sms"), to)
-        except ValueError as exc:
-            raise Invalid(str(exc), loc=["query", "to"]) from None
+        query["to"] = recipient_filter(channel, to)
     docs, nxt = await fetch_page(ctx.db[service.OPTOUTS], query, page)
     reveal = who.role in REVEAL
     items = [{"branch_id": d["branch_id"], "channel": d["channel"], "to": shown_recipient(d["channel"], d["to"], reveal),
