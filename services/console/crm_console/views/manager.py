@@ -59,6 +59,7 @@ i18n.register({
     "mgr.report.daily-traffic": {"zh-CN": "客流量统计", "en": "Daily traffic"},
     "mgr.report.funnel": {"zh-CN": "转化漏斗", "en": "Funnel"},
     "mgr.report.partners": {"zh-CN": "渠道效果", "en": "Partners"},
+    "mgr.unregistered_partner": {"zh-CN": "未登记的渠道", "en": "Unregistered partner"},
     "mgr.report.follow-up-compliance": {"zh-CN": "跟进及时率", "en": "Follow-up compliance"},
     "mgr.report.lost-reasons": {"zh-CN": "流失分析", "en": "Lost reasons"},
     "mgr.report.grades": {"zh-CN": "客户等级", "en": "Grades"},
@@ -116,6 +117,14 @@ def _flatten(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+async def partner_names(s: Screen) -> dict[str, str]:
+    """Partner account id -> name for the branch (the partners report lists them by id)."""
+    try:
+        return {p["id"]: p.get("name") or "" for p in await s.api.items("/v1/partners", branch_id=s.user.branch_id)}
+    except ApiError:
+        return {}
+
+
 def _word(s: Screen, part: str, names: dict[str, str]) -> str:
     key = f"mgr.col.{part}"
     label = s.t(key)
@@ -136,6 +145,8 @@ def _cell(s: Screen, column: str, value: Any, names: dict[str, str]) -> str:
         return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
     if column in ("group", "grade", "class", "consultant_id", "reason"):
         return _word(s, str(value), names)
+    if column == "partner_id":  # a partner by its account's name; one never registered is not shown by its id
+        return names.get(str(value)) or s.t("mgr.unregistered_partner")
     return str(value)
 
 
@@ -187,6 +198,8 @@ async def reports(request: Request) -> Response:
     except ApiError as exc:
         result, report_error = {"items": []}, failure(s, exc)
     names = await staff_names(s)
+    if name == "partners":
+        names |= await partner_names(s)
     if name == "lost-reasons":  # the branch's reason codes in the user's words (流失原因)
         names |= {r["code"]: r["label"] for r in lost_reasons(s)}
     heads, rows, keys = report_table(s, result.get("items", []), names)
