@@ -38,7 +38,7 @@ from crm_shared.http.docs import install_docs
 from crm_shared.ids import uuid7
 from crm_shared.observability import HTTP_REQUESTS, configure_logging, correlation_id
 from crm_shared.plugins import PluginError, ServiceContext, ServicePlugin, discover
-from crm_shared.timers import Retention, Timer, TimerRunner, clean_up
+from crm_shared.timers import Retention, Timer, TimerRunner, clean_up, ensure_retention_indexes
 
 MAX_BODY_BYTES = 1_048_576
 log = logging.getLogger("crm.app")
@@ -165,6 +165,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
                 await js.add_consumer(settings.stream_name, consumers.consumer_config(plugin.name, table, settings))
             await plugin.startup(ctx)
             ctx._timers = TimerRunner(ctx)
+            await ensure_retention_indexes(db, _retentions(plugin, ctx))
             ctx._timers.start([*plugin.timers(ctx), *_platform_timers(plugin, ctx)])
         app.state.mongo, app.state.nc, app.state.js = mongo, nc, js
         await broker.start()
@@ -255,16 +256,21 @@ def _service_settings(plugin: ServicePlugin, settings: Settings) -> ServiceSetti
         raise PluginError(str(exc)) from None
 
 
-def _platform_timers(plugin: ServicePlugin, ctx: ServiceContext) -> list[Timer]:
-    """The outbox sweep (every replica: it takes a lease per document) and the clean-up."""
+def _retentions(plugin: ServicePlugin, ctx: ServiceContext) -> list[Retention]:
+    """What the clean-up deletes: the platform's bounded records of every service, and the plugin's own."""
     settings = ctx.settings
-    kept = [
+    return [
         Retention(consumers.INBOX, "at", timedelta(days=settings.inbox_retention_days)),
         Retention(IDEMPOTENCY, "at", timedelta(hours=settings.idempotency_retention_hours)),
         Retention(consumers.DEAD_LETTERS_COLLECTION, "at", timedelta(days=settings.dead_letter_retention_days)),
         *plugin.retention(ctx),
     ]
-    timers = [Timer("platform:clean-up", settings.cleanup_interval_seconds, clean_up(kept))]
+
+
+def _platform_timers(plugin: ServicePlugin, ctx: ServiceContext) -> list[Timer]:
+    """The outbox sweep (every replica: it takes a lease per document) and the clean-up."""
+    settings = ctx.settings
+    timers = [Timer("platform:clean-up", settings.cleanup_interval_seconds, clean_up(_retentions(plugin, ctx)))]
     if plugin.outbox_collections:
         timers.append(Timer("platform:outbox", settings.relay_interval_seconds, _sweep, leased=False))
     return timers

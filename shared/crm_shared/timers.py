@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pymongo.errors import OperationFailure
+
 from crm_shared import leases
 from crm_shared.ids import utcnow, uuid7
 
@@ -108,6 +110,16 @@ class TimerRunner:
                 await asyncio.wait_for(wake.wait(), timer.every)
             except TimeoutError:
                 pass
+
+
+async def ensure_retention_indexes(db, retentions: list[Retention]) -> None:
+    """An index on each retention's time field, so the clean-up's range delete on MongoDB is an index
+    scan, not a scan of every handled-event id; one the collection already has under another name stays."""
+    for r in retentions:
+        try:
+            await db[r.collection].create_index([(r.field, 1)])
+        except OperationFailure as exc:  # the same key indexed under another name (e.g. by the service itself)
+            log.debug("retention index not created", extra={"collection": r.collection, "error": repr(exc)})
 
 
 def clean_up(retentions: list[Retention]) -> Callable[[ServiceContext, datetime], Awaitable[dict[str, int]]]:

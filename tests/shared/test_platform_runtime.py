@@ -139,3 +139,13 @@ async def test_the_streams_are_bounded_as_configured(urls):
             await nc.close()
     assert events.max_age == 10 * 86400 and dead.max_age == 2 * 86400 and dead.max_bytes == 1 << 20
     assert str(getattr(events.discard, "value", events.discard)) == str(getattr(dead.discard, "value", dead.discard)) == "old"
+
+
+async def test_every_retention_has_an_index_on_its_time_field(urls):
+    """The clean-up deletes by a time range: on MongoDB that must not scan every handled-event id."""
+    settings = isolated_settings(*urls)
+    async with running([TickService("a", TickSettings(tick_seconds=3600))], settings) as (app, _):
+        db = app.state.contexts["ticker"].db
+        for collection in ("inbox", "idempotency_keys", "dead_letters", "ticks"):
+            keys = [list(ix["key"].items()) for ix in await (await db[collection].list_indexes()).to_list()]
+            assert [("at", 1)] in keys, (collection, keys)
