@@ -19,7 +19,7 @@ from crm_shared.http.problems import Problem, forbidden
 # (config.Settings), so this warning could only ever repeat what start-up already enforces.
 warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
 
-Role = Literal["admin", "manager", "consultant", "reception", "partner", "integrator"]
+Role = Literal["admin", "manager", "consultant", "reception", "finance", "partner", "integrator"]
 
 
 class Principal(BaseModel):

@@ -1,0 +1,7 @@
+"""HTTP of revisits: request parsing, scope and roles; the rules live in `service.py` and `rules.py`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["revisits"])

@@ -1,0 +1,23 @@
+"""What the deals plugin takes from sheet: its router, outbox collections, timers, retention and indexes."""
+
+from __future__ import annotations
+
+from crm_shared.plugins import ServiceContext
+from crm_shared.timers import Retention, Timer
+from crm_deals.sheet.views import router
+
+__all__ = ["OUTBOX", "retention", "router", "startup", "timers"]
+
+OUTBOX: tuple[str, ...] = ()
+
+
+def timers(ctx: ServiceContext) -> list[Timer]:
+    return []
+
+
+def retention(ctx: ServiceContext) -> list[Retention]:
+    return []
+
+
+async def startup(ctx: ServiceContext) -> None:
+    """Indexes of sheet's collections."""
