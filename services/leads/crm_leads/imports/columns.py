@@ -9,7 +9,8 @@ table leaves the field empty or at the default with a warning on the row.
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from crm_shared.sheets import Columns, index, plain
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "name": ("客户姓名", "姓名", "客户名称", "客户名", "客户", "名字", "name", "customer_name", "customer"),
@@ -52,26 +53,15 @@ REQUIRED = ("name", "phone")
 """Columns without which a sheet is refused as a whole (422 `missing-columns`)."""
 
 _GRADE = re.compile(r"^([oabc])(?:级|类)?(?:客户)?(?:[(（].*[)）])?$")
-_HEADER_TAIL = re.compile(r"(?:[(（]必填[)）]|[*:：])+$")
 
 
-def plain(text: str) -> str:
-    """How two spellings of a word compare: NFKC, no whitespace, case-folded."""
-    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+LONGEST = {"interest": 1000, "name": 100, "phone": 40, "email": 254}
+COLUMNS = Columns(HEADERS, REQUIRED, longest=LONGEST, joined=("interest",),
+                  required_text="the customer's name and phone (客户姓名, 手机号码)")
+field_of = COLUMNS.field_of
+"""The field a header names, or None."""
 
-
-def _index(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    return {plain(word): key for key, words in table.items() for word in words}
-
-
-_BY_HEADER, _BY_CHANNEL, _BY_GENDER = _index(HEADERS), _index(CHANNELS), _index(GENDERS)
-
-
-def field_of(header: object) -> str | None:
-    """The field a header names, or None."""
-    if header is None:
-        return None
-    return _BY_HEADER.get(_HEADER_TAIL.sub("", plain(str(header))))
+_BY_CHANNEL, _BY_GENDER = index(CHANNELS), index(GENDERS)
 
 
 def channel_of(text: str) -> str | None:
