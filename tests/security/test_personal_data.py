@@ -23,27 +23,27 @@ import pytest
 from tests.security.world import ROLES, World, e164, full_numbers, masked
 
 TABLE = """
-# field                          reader                                   admin   manager  consultant     reception  partner         integrator
-lead.customer.phone              GET /v1/leads/{lead_id}                  masked  masked   masked,refused masked     refused         refused
-lead.customer.phone              GET /v1/leads                            masked  masked   masked,absent  masked     refused         refused
-lead.customer.email              GET /v1/leads/{lead_id}                  full    full     full,refused   full       refused         refused
-lead.customer.birthday           GET /v1/leads/{lead_id}                  full    full     full,refused   full       refused         refused
-lead.phone (reveal, audited)     GET /v1/leads/{lead_id}/phone            full    full     full,refused   full       refused         refused
-audit.phone_masked               GET /v1/audit                            masked  masked   refused        refused    refused         refused
-import.rows.phone                GET /v1/leads/import/{job_id}/rows       masked  masked   refused        masked,refused refused     refused
-appointment.customer.phone       GET /v1/appointments/{appointment_id}    full    full     full,masked    full       refused         masked
-appointment.customer.phone       GET /v1/appointments                     full    full     full,masked    full       refused         masked
-appointment.customer.email       GET /v1/appointments/{appointment_id}    full    full     full           full       refused         full
-visit.visitor.phone              GET /v1/visits/{visit_id}                masked  masked   masked         masked     refused         masked
-visit.visitor.phone              GET /v1/visits                           masked  masked   masked         masked     refused         masked
-staff.phone                      GET /v1/staff/{staff_id}                 full    full     full           full       refused         full
-staff.phone                      GET /v1/staff                            full    full     full           full       refused         full
-staff.email                      GET /v1/staff/{staff_id}                 full    full     full           full       refused         full
-message.to                       GET /v1/messages/{message_id}            full    full     masked         full       refused         full
-message.to                       GET /v1/messages                         full    full     masked         full       refused         full
-opt-out.to                       GET /v1/opt-outs                         full    full     masked         full       refused         full
-channel-report.phone             GET /v1/channel-reports/{report_id}      masked  masked   refused        refused    masked,refused  refused
-channel-report.phone             GET /v1/channel-reports                  masked  masked   refused        refused    masked,absent   refused
+# field                          reader                                   admin   manager  consultant     reception  finance  partner         integrator
+lead.customer.phone              GET /v1/leads/{lead_id}                      masked   masked   masked,refused masked   refused  refused  refused
+lead.customer.phone              GET /v1/leads                                masked   masked   masked,absent masked   refused  refused  refused
+lead.customer.email              GET /v1/leads/{lead_id}                      full     full     full,refused full     refused  refused  refused
+lead.customer.birthday           GET /v1/leads/{lead_id}                      full     full     full,refused full     refused  refused  refused
+lead.phone (reveal, audited)     GET /v1/leads/{lead_id}/phone                full     full     full,refused full     refused  refused  refused
+audit.phone_masked               GET /v1/audit                                masked   masked   refused  refused  refused  refused  refused
+import.rows.phone                GET /v1/leads/import/{job_id}/rows           masked   masked   refused  masked,refused refused  refused  refused
+appointment.customer.phone       GET /v1/appointments/{appointment_id}        full     full     full,masked full     refused  refused  masked
+appointment.customer.phone       GET /v1/appointments                         full     full     full,masked full     refused  refused  masked
+appointment.customer.email       GET /v1/appointments/{appointment_id}        full     full     full     full     refused  refused  full
+visit.visitor.phone              GET /v1/visits/{visit_id}                    masked   masked   masked   masked   refused  refused  masked
+visit.visitor.phone              GET /v1/visits                               masked   masked   masked   masked   refused  refused  masked
+staff.phone                      GET /v1/staff/{staff_id}                     full     full     full     full     refused  refused  full
+staff.phone                      GET /v1/staff                                full     full     full     full     refused  refused  full
+staff.email                      GET /v1/staff/{staff_id}                     full     full     full     full     refused  refused  full
+message.to                       GET /v1/messages/{message_id}                full     full     masked   full     refused  refused  full
+message.to                       GET /v1/messages                             full     full     masked   full     refused  refused  full
+opt-out.to                       GET /v1/opt-outs                             full     full     masked   full     refused  refused  full
+channel-report.phone             GET /v1/channel-reports/{report_id}          masked   masked   refused  refused  refused  masked,refused refused
+channel-report.phone             GET /v1/channel-reports                      masked   masked   refused  refused  refused  masked,absent refused
 """
 
 # Real findings: (field, reader, role, target) -> what is wrong. The table above says what is right.

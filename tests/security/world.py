@@ -38,7 +38,7 @@ import httpx
 
 from crm_shared.http.auth import mint_token
 
-ROLES = ("admin", "manager", "consultant", "reception", "partner", "integrator")
+ROLES = ("admin", "manager", "consultant", "reception", "finance", "partner", "integrator")
 STAFF_ROLES = ("manager", "consultant", "reception")  # roles that have a staff record in the branch
 OPS_PATHS = {"/healthz", "/readyz", "/metrics", "/asyncapi", "/asyncapi.json"}
 PUBLIC = {  # reachable without a token by design (docs/contract.md)
@@ -210,6 +210,7 @@ class World:
         side = side or self.a
         return {"admin": f"admin-{side.id}", "manager": side.staff.get("manager", "manager-x"),
                 "consultant": side.staff.get("c1", "c1-x"), "reception": side.staff.get("reception", "desk-x"),
+                "finance": side.staff.get("finance", f"finance-{side.id}"),
                 "partner": side.partners.get("p1", "partner-x"), "integrator": "integrator-1"}[role]
 
     def as_(self, role: str, sub: str | None = None, side: Side | None = None) -> dict[str, str]:
@@ -481,6 +482,8 @@ class Case:
                 self.sub = new
                 return new
             return await w.new_staff(side, "consultant")
+        if kind in EXTRA_KINDS:
+            return await EXTRA_KINDS[kind](self)
         raise KeyError(kind)
 
     async def path(self) -> str:
@@ -497,7 +500,7 @@ class Case:
             out = out.replace("{" + name + "}", value)
         return out
 
-    def query(self) -> dict:
+    async def query(self) -> dict:
         params: dict = {}
         for p in operation(self.spec, self.op).get("parameters", []):
             if p["in"] != "query":
@@ -521,6 +524,8 @@ class Case:
                 params[name] = masked(self.side.customers[self.side.objects["report"]["p1"]])
             elif name == "customer_name" and required:
                 params[name] = "报备客户"
+            elif name in EXTRA_QUERY:
+                params[name] = await EXTRA_QUERY[name](self)
             elif required:
                 params[name] = "x"  # no builder knows it: the decision table will show the 422
         return params
@@ -531,7 +536,7 @@ class Case:
         return await builder(self) if builder else {}
 
     async def call(self) -> Call:
-        call = Call(self.op[0], await self.path(), self.query())
+        call = Call(self.op[0], await self.path(), await self.query())
         for key, value in (await self.body()).items():
             setattr(call, key, value)
         call.sub = self.sub
@@ -647,3 +652,36 @@ FULL_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?(1[3-9]\d{9})(?![0-9A-
 def full_numbers(text: str) -> set[str]:
     """Every full mainland mobile number in a text, as its 11 national digits (masks `138****5678` never match)."""
     return set(FULL_NUMBER.findall(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-part tables: every module `tests/security/matrix_*.py` adds its lines and builders (see
+# matrix_example.py). Each service part keeps its decisions beside the others without editing this file.
+
+EXTRA_TABLES: list[str] = []
+EXTRA_KINDS: dict = {}  # kind -> async builder(case) -> object id
+EXTRA_QUERY: dict = {}  # query parameter -> async builder(case) -> value
+FLOOR_KINDS: set[str] = set()  # kinds of object a partner must never see (the office's floor)
+
+
+def _load_parts() -> None:
+    import importlib
+    import pkgutil
+
+    import tests.security as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if not info.name.startswith("matrix_"):
+            continue
+        part = importlib.import_module(f"tests.security.{info.name}")
+        EXTRA_TABLES.append(part.TABLE)
+        BODIES.update(getattr(part, "BODIES", {}))
+        EXTRA_KINDS.update(getattr(part, "KINDS", {}))
+        EXTRA_QUERY.update(getattr(part, "QUERY", {}))
+        OBJECT_PARAMS.update(getattr(part, "PARAMS", {}))
+        SPECIAL_KIND.update(getattr(part, "SPECIAL_KIND", {}))
+        OBJECT_ELSEWHERE.update(getattr(part, "OBJECT_ELSEWHERE", {}))
+        FLOOR_KINDS.update(getattr(part, "FLOOR", ()))
+
+
+_load_parts()
