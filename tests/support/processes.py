@@ -17,7 +17,7 @@ import httpx
 from crm_shared.config import Settings
 from crm_shared.stack import free_port
 
-SERVICES = ("leads", "reception", "notify", "reports")
+SERVICES = ("leads", "reception", "notify", "reports", "deals", "customers")
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
