@@ -30,6 +30,7 @@ class CustomersService(ServicePlugin):
     settings_model = CustomersSettings
     produces = tuple(cls for cls in registry().values() if cls.event_source == "customers")
     outbox_collections = tuple(name for part in PARTS for name in part.OUTBOX)
+    body_limits = {"/v1/archives/import": 20 * 1024 * 1024}  # the office's sheet of existing owners
 
     def http_router(self) -> APIRouter:
         router = APIRouter()

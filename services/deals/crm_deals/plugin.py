@@ -29,6 +29,7 @@ class DealsService(ServicePlugin):
     settings_model = DealsSettings
     produces = tuple(cls for cls in registry().values() if cls.event_source == "deals")
     outbox_collections = tuple(name for part in PARTS for name in part.OUTBOX)
+    body_limits = {"/v1/units/import": 20 * 1024 * 1024}  # the office's unit sheet (销控表)
 
     def http_router(self) -> APIRouter:
         router = APIRouter()
