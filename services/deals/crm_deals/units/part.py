@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from crm_shared.plugins import ServiceContext
 from crm_shared.timers import Retention, Timer
+from crm_deals.units import service
 from crm_deals.units.views import router
 
 __all__ = ["OUTBOX", "retention", "router", "startup", "timers"]
 
-OUTBOX: tuple[str, ...] = ()
+OUTBOX: tuple[str, ...] = (service.UNITS,)
 
 
 def timers(ctx: ServiceContext) -> list[Timer]:
@@ -21,3 +22,4 @@ def retention(ctx: ServiceContext) -> list[Retention]:
 
 async def startup(ctx: ServiceContext) -> None:
     """Indexes of units's collections."""
+    await service.ensure_indexes(ctx)
