@@ -31,10 +31,14 @@ from crm_notify.templates.engine import render
 from crm_notify.triggers.birthdays import plan_birthdays
 from crm_reports.digest.job import run_digest
 from crm_reports.plugin import ReportsService
+from crm_reports.queries.books import BOOKS
 from crm_reports.queries.params import REPORT_NAMES
 from crm_reports.settings import ReportsSettings
 from crm_reports.subscriptions import table as reports_table
 from crm_shared.checklist import site_items
+from crm_shared.config import DEFAULT_PHONE_SEAL_KEY
+from crm_shared.events.customers import ComplaintAssigned, ComplaintOverdue, ComplaintReceived, GreetingDue, RevisitDue
+from crm_shared.events.deals import Beneficiary, DealSubscribed, PayoutDue
 from crm_shared.events import new_event
 from crm_shared.events.leads import (
     AttributionDisputed, AttributionDisputeOverdue, BranchConfigured, ChannelReportAccepted, ChannelReportConfirmed,
@@ -48,6 +52,7 @@ from crm_shared.events.reception import (
 )
 from crm_shared.http.auth import mint_token
 from crm_shared.ids import utcnow, uuid7
+from crm_shared.phones import seal
 from tests.console.conftest import Office, system  # noqa: F401  (the whole system on a real port)
 from tests.notify.support import notify_config
 from tests.support.runtime import bearer, eventually, isolated_settings, publish_event, running
@@ -99,6 +104,7 @@ def test_every_zh_template_reads_as_chinese_with_its_data(key):
 BRANCH = "sz-bay"
 DAY = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 09:00 on the 10th, branch time
 LI, ZHOU, ZHANG, XIAO = (uuid7() for _ in range(4))
+QIAN = uuid7()  # finance (财务)
 LEADS = {name: uuid7() for name in ("wang", "zhao", "qian", "sun")}
 
 
@@ -110,6 +116,12 @@ def _customer(name: str, n: int) -> MaskedCustomer:
     return MaskedCustomer(name=name, phone_masked=f"138****{n:04d}", phone_hash=f"h{n}")
 
 
+def _sealed(name: str, n: int) -> SealedVisitor:
+    """A customer as customers' events carry one: masked, hashed, the number sealed for notify."""
+    return SealedVisitor(name=name, phone_masked=f"138****{n:04d}", phone_hash=f"h{n}",
+                         phone_sealed=seal(f"+86138000{n:05d}", DEFAULT_PHONE_SEAL_KEY))
+
+
 def _office_day() -> list:
     """A day at a branch whose people and customers have uuid ids, as the services write them."""
     start = utcnow().replace(microsecond=0) + timedelta(days=10)
@@ -118,6 +130,9 @@ def _office_day() -> list:
     rc = dict(reception_id=uuid7(), reception_class="A", host_id=LI, arrive_at=_at(60 * 24), guests=4, budget_per_head=140,
               purpose="集团领导视察", feedback_due_at=_at(60 * 24 * 3), participant_ids=[ZHANG])
     dispute = uuid7()
+    complaint = dict(complaint_id=uuid7(), number="2603-001", category="quality", severity="major", customer_name="王先生",
+                     summary="客厅墙面渗水", report_due_at=_at(60 * 24 * 3), due_at=_at(60 * 24 * 3), assignee_id=ZHOU)
+    deal = uuid7()
     return [
         (BranchConfigured(branch_id=BRANCH, name="深圳湾售楼处", timezone="Asia/Shanghai",
                           settings={"digest_time": "18:00:00"}), _at(-60 * 24)),
@@ -125,6 +140,18 @@ def _office_day() -> list:
         (StaffJoined(staff_id=ZHOU, role="consultant", name="周强", phone="+8613900000002"), _at(-60)),
         (StaffJoined(staff_id=ZHANG, role="manager", name="张经理", phone="+8613900000003", email="zhang@sz-bay.test"), _at(-60)),
         (StaffJoined(staff_id=XIAO, role="reception", name="前台小王", phone="+8613900000004"), _at(-60)),
+        (StaffJoined(staff_id=QIAN, role="finance", name="钱会计", email="qian@sz-bay.test"), _at(-60)),
+        (ComplaintReceived(**complaint, customer=_sealed("王先生", 1)), _at(140)),
+        (ComplaintAssigned(**complaint), _at(141)),
+        (ComplaintOverdue(**complaint, deadline="report"), _at(142)),
+        (RevisitDue(archive_id=uuid7(), task_id=uuid7(), assignee_id=LI, kind="after_sale_7d", customer_name="王先生",
+                    due_at=_at(60 * 24 * 7)), _at(143)),
+        (GreetingDue(greeting_id=uuid7(), archive_id=uuid7(), occasion="important_date", occasion_name="结婚纪念日",
+                     on=DAY.date(), customer=_sealed("王先生", 1)), _at(144)),
+        (DealSubscribed(deal_id=deal, lead_id=LEADS["wang"], unit_id=uuid7(), owner_id=LI, agreed_price=289000000,
+                        list_price=300000000, customer_name="王先生", price_approval="pending"), _at(145)),
+        (PayoutDue(payout_id=uuid7(), kind="commission", deal_id=deal, amount=8940000, status="due",
+                   beneficiary=Beneficiary(type="partner", id="p1", name="链家深圳湾店")), _at(146)),
         (LeadRegistered(lead_id=LEADS["wang"], customer=_customer("王先生", 1), source=LeadSource(channel="phone"),
                         owner_id=LI, grade="A", registered_by=XIAO), _at(0)),
         (LeadRegistered(lead_id=LEADS["zhao"], customer=_customer("赵女士", 2), source=LeadSource(channel="walk_in"),
@@ -237,7 +264,7 @@ async def test_every_report_export_reads_as_chinese_with_names(office_day):
     settings, _, _, client = office_day
     auth = bearer(settings, "manager", [BRANCH], ZHANG)
     period = {"branch_id": BRANCH, "from": "2026-03-09", "to": "2026-03-11"}
-    exports = [(f"/v1/reports/{n}", period) for n in REPORT_NAMES] + [
+    exports = [(f"/v1/reports/{n}", period) for n in REPORT_NAMES + BOOKS] + [
         ("/v1/reports/funnel", period | {"group_by": "consultant"}),
         ("/v1/reports/boards/weekly", {"branch_id": BRANCH, "date": "2026-03-10"}),
         ("/v1/reports/boards/monthly", {"branch_id": BRANCH, "month": "2026-03"})]
@@ -280,13 +307,14 @@ async def _all_in(ctx, ids: list[str]) -> bool:
 
 # ---- console: every GET screen of a seeded office, as each role sees it ----
 
-ROLES = ("manager", "consultant", "reception", "partner")
+ROLES = ("manager", "consultant", "reception", "partner", "finance")
 SKIP_PATHS = ("/static/", "/lang/", "/chart/", "/export/", "/signout")
 PARAMS = re.compile(r"{(\w+)}")
 # What other work on issue 15 is changing in the console right now: a line of a screen whose only
 # findings match one of these makes the case an expected failure (xfail) naming it, instead of a failure;
 # anything else on the screen still fails. Remove an entry once its fix has landed.
-IN_PROGRESS: list[tuple[str, str]] = []  # (pattern, why): known gaps being fixed, reported as xfail meanwhile
+IN_PROGRESS: list[tuple[str, str]] = [  # (pattern, why): known gaps being fixed, reported as xfail meanwhile
+]
 
 
 def _screens() -> list[str]:
@@ -378,10 +406,58 @@ def _seed(office) -> dict[str, str]:
     call("POST", "/v1/receptions", office.as_("consultant", "consultant1"), {
         "branch_id": office.branch, "class": "C", "guests": [{"name": "刘总", "title": "总经理"}], "purpose": "项目洽谈",
         "arrive_at": arrive.isoformat(), "leave_at": (arrive + timedelta(hours=2)).isoformat(), "resources": []})
+    _seed_deals(office, ids)
+    for _ in range(40):  # customers (issue 17): an archive of consultant1's, a revisit, a complaint about it
+        archive = api.post("/v1/archives", headers=office.as_("manager"), json={
+            "branch_id": office.branch, "customer": {"name": "冯先生", "phone": "13800006666", "birthday": "1980-05-20"},
+            "category": "owner", "tier": "key", "account_manager_id": c1, "card": {
+                "employer": "深圳湾科技", "position": "财务总监", "family": "已婚，一子", "preferences": "喜欢打高尔夫",
+                "important_dates": [{"name": "结婚纪念日", "date": "10-01"}]}})
+        if archive.status_code != 422:  # the service learns of new staff from their events a moment later
+            break
+        time.sleep(0.25)
+    ids["archive_id"] = archive.json().get("id", "") if archive.status_code < 300 else ""
+    if ids["archive_id"]:
+        call("POST", f"/v1/archives/{ids['archive_id']}/revisits", office.as_("consultant", "consultant1"),
+             {"kind": "phone", "note": "客户对物业服务满意", "satisfaction": 4})
+        complaint = call("POST", "/v1/complaints", office.as_("reception"), {
+            "branch_id": office.branch, "archive_id": ids["archive_id"], "channel": "phone", "category": "delivery",
+            "severity": "major", "summary": "交房时发现客厅墙面开裂"})
+        if complaint.get("id"):
+            call("POST", f"/v1/complaints/{complaint['id']}/assign", office.as_("manager"), {"assignee_id": c1})
     return ids
 
 
 PARTNER = "我爱我家"  # a registered partner account: partners sign in as one
+
+
+def _seed_deals(office, ids: dict[str, str]) -> None:
+    """Deals (issue 18): two units of the unit sheet, consultant1's customer subscribing one below the discount floor
+    (a price awaiting approval), signed after approval and part paid; `deal_id` for the deal card."""
+    api, manager = office.api, office.as_("manager")
+    units = [api.post("/v1/units", headers=manager, json={
+        "branch_id": office.branch, "project": "湾区壹号", "building": "3栋", "unit_no": no, "floor": 12,
+        "product_type": "high_rise", "area": "89.50", "list_price": "2980000"}).json() for no in ("1201", "1202")]
+    ids["deal_id"] = ""
+    waiting = api.post("/v1/leads", headers=office.as_("consultant", "consultant1"), json={
+        "branch_id": office.branch, "customer": {"name": "钱女士", "phone": "13800007777"}, "source": {"channel": "phone"}})
+    if not ids.get("lead_id") or not units[0].get("id") or waiting.status_code != 201:
+        return
+    for lead_id, unit in ((waiting.json()["id"], units[1]), (ids["lead_id"], units[0])):
+        for _ in range(40):  # deals learns of the lead from its event a moment later
+            r = api.post("/v1/deals", headers=office.as_("consultant", "consultant1"), json={
+                "lead_id": lead_id, "unit_id": unit["id"], "agreed_price": "2800000", "deposit": "50000"})
+            if r.status_code != 404:
+                break
+            time.sleep(0.25)
+    if r.status_code != 201:
+        return
+    ids["deal_id"] = deal_id = r.json()["id"]
+    for path, who, body in ((f"/v1/deals/{deal_id}/price-approval", manager, {"decision": "approved", "reason": "同意"}),
+                            (f"/v1/deals/{deal_id}/sign", manager, {"contract_no": "湾区2026-0001"}),
+                            (f"/v1/deals/{deal_id}/payments", office.as_("finance"),
+                             {"amount": "1000000", "paid_at": utcnow().isoformat(), "method": "mortgage", "reference": "按揭放款"})):
+        api.post(path, headers=who, json=body)
 
 
 @pytest.fixture(scope="module")
@@ -393,7 +469,8 @@ def seeded(system):  # noqa: F811
         office = Office(base, settings, branch, api)
         office.call("POST", "/v1/branches", office.admin, json={"id": branch, "name": "深圳湾售楼处", "timezone": "Asia/Shanghai"})
         for key, role, name in (("manager", "manager", "王经理"), ("reception", "reception", "前台小李"),
-                                ("consultant1", "consultant", "顾问张三"), ("consultant2", "consultant", "顾问李四")):
+                                ("consultant1", "consultant", "顾问张三"), ("consultant2", "consultant", "顾问李四"),
+                                ("finance", "finance", "财务陈会计")):
             office.staff[key] = office.call("POST", "/v1/staff", office.admin,
                                             json={"branch_id": branch, "name": name, "role": role})["id"]
         office.staff["consultant"] = office.staff["consultant1"]

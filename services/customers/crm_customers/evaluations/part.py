@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from crm_shared.plugins import ServiceContext
 from crm_shared.timers import Retention, Timer
+from crm_customers.evaluations import service
 from crm_customers.evaluations.views import router
 
 __all__ = ["OUTBOX", "retention", "router", "startup", "timers"]
 
-OUTBOX: tuple[str, ...] = ()
+OUTBOX: tuple[str, ...] = (service.EVALUATIONS,)
 
 
 def timers(ctx: ServiceContext) -> list[Timer]:
@@ -20,4 +21,5 @@ def retention(ctx: ServiceContext) -> list[Retention]:
 
 
 async def startup(ctx: ServiceContext) -> None:
-    """Indexes of evaluations's collections."""
+    """Indexes of the evaluations."""
+    await service.ensure_indexes(ctx)
