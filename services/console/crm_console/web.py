@@ -31,7 +31,7 @@ HERE = Path(__file__).parent
 PREFIX = "/console"
 FLASH_COOKIE = "crm_console_flash"
 HOMES = {"reception": "/console/front-desk", "consultant": "/console/my-day", "partner": "/console/partner",
-         "manager": "/console/manager", "admin": "/console/manager"}
+         "manager": "/console/manager", "admin": "/console/manager", "finance": "/console/finance"}
 
 env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)

@@ -16,7 +16,7 @@ from crm_console.web import PREFIX, ConsoleRoute, Screen
 
 router = APIRouter(prefix=f"{PREFIX}/manager/staff", route_class=ConsoleRoute, include_in_schema=False)
 HERE = f"{PREFIX}/manager/staff"
-ROLES = ("consultant", "manager", "reception")
+ROLES = ("consultant", "manager", "reception", "finance")
 
 i18n.register({
     "staff.title": {"zh-CN": "员工管理", "en": "Staff"},
