@@ -123,6 +123,8 @@ async def test_sixteen_subscriptions_of_one_unit_make_one_deal(urls):
         assert len(won) == 1 and len(lost) == 15, [r.status_code for r in answers]
         holder = won[0].json()["id"]
         assert all(r.json()["type"].endswith("/unit-taken") and r.json()["holder_deal_id"] == holder for r in lost)
+        late = await one(await o.lead())  # after the race: the answer names the holder's consultant too
+        assert late.status_code == 409 and late.json()["holder_owner_id"] == won[0].json()["owner_id"], late.text
         assert await o.ctx.db.deals.count_documents({"unit_id": unit["id"]}) == 1
         stored = await o.get(f"/v1/units/{unit['id']}")
         assert stored["status"] == "reserved" and stored["deal_id"] == holder

@@ -117,8 +117,10 @@ async def reserve(ctx: ServiceContext, branch_id: str, unit_id: str, deal_id: st
     if before.get("deal_id") == deal_id and before["status"] in ("reserved", "sold"):
         return before
     if before.get("deal_id"):
+        holder = await ctx.db.deals.find_one({"_id": before["deal_id"]}, {"owner_id": 1}) or {}
         raise Conflict("unit-taken", f"{rules.label(before['project'], before.get('building'), before['unit_no'])} "
-                       "已被认购", holder_deal_id=before["deal_id"], status_now=before["status"])
+                       "已被认购", holder_deal_id=before["deal_id"], holder_owner_id=holder.get("owner_id"),
+                       status_now=before["status"])
     raise Conflict("unit-unavailable", f"房源{STATUS_NAMES.get(before['status'], before['status'])}，不能认购",
                    status_now=before["status"])
 
