@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from crm_shared.plugins import ServiceContext
 from crm_shared.timers import Retention, Timer
+from crm_customers.complaints import deadlines, service
 from crm_customers.complaints.views import router
 
 __all__ = ["OUTBOX", "retention", "router", "startup", "timers"]
 
-OUTBOX: tuple[str, ...] = ()
+OUTBOX: tuple[str, ...] = (service.COMPLAINTS,)
 
 
 def timers(ctx: ServiceContext) -> list[Timer]:
-    return []
+    return [Timer("complaint-deadlines", ctx.config.timer_seconds, deadlines.raise_overdue)]
 
 
 def retention(ctx: ServiceContext) -> list[Retention]:
@@ -21,3 +22,4 @@ def retention(ctx: ServiceContext) -> list[Retention]:
 
 async def startup(ctx: ServiceContext) -> None:
     """Indexes of complaints's collections."""
+    await service.ensure_indexes(ctx)

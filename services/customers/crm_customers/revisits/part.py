@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from crm_shared.plugins import ServiceContext
 from crm_shared.timers import Retention, Timer
+from crm_customers.revisits import scans, service
 from crm_customers.revisits.views import router
 
 __all__ = ["OUTBOX", "retention", "router", "startup", "timers"]
 
-OUTBOX: tuple[str, ...] = ()
+OUTBOX: tuple[str, ...] = (service.TASKS,)
 
 
 def timers(ctx: ServiceContext) -> list[Timer]:
-    return []
+    return [Timer("revisits-due", ctx.config.timer_seconds, scans.publish_due)]
 
 
 def retention(ctx: ServiceContext) -> list[Retention]:
@@ -21,3 +22,4 @@ def retention(ctx: ServiceContext) -> list[Retention]:
 
 async def startup(ctx: ServiceContext) -> None:
     """Indexes of revisits's collections."""
+    await service.ensure_indexes(ctx)
