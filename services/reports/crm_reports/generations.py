@@ -2,8 +2,8 @@
 a rebuild is filling); reads use the current one; a rebuild switches the pointer when done.
 
 Each generation has its own collections (`<gen>_buckets`, `<gen>_leads`, the branch and
-staff directory `<gen>_branches`, `<gen>_staff`, and the names of partners and referrers
-`<gen>_names`), so an old one is dropped whole and a new one starts empty.
+staff directory `<gen>_branches`, `<gen>_staff`, the names of partners, referrers and units
+`<gen>_names`, the 一览表 lines `<gen>_rows` and archive states `<gen>_facts`), so an old one is dropped whole and a new one starts empty.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from crm_shared.directory import Directory
 META = "meta"
 POINTER = "generation"
 FIRST = "g0"
-KINDS = ("buckets", "leads", "branches", "staff", "names")
+KINDS = ("buckets", "leads", "branches", "staff", "names", "rows", "facts")
 POINTER_TTL_SECONDS = 2.0
 
 

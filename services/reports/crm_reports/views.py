@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from crm_reports import generations
+from crm_reports import book_views, generations
 from crm_reports.charts.render import MEDIA, render
 from crm_reports.charts.specs import chart_data
 from crm_reports.exports.files import CSV_MEDIA, XLSX_MEDIA, to_csv, to_xlsx
@@ -143,6 +143,7 @@ def router() -> APIRouter:
     r = APIRouter(tags=["reports"])
     for name in REPORT_NAMES:
         add_report(r, name)
+    book_views.add_books(r)  # the deals and customers reports
 
     @r.get("/v1/reports/boards/weekly", summary="Weekly board (周看板)", responses=FILE_RESPONSES, response_class=Response)
     async def weekly(c: Ctx, who: CurrentPrincipal, branch_id: BranchParam,

@@ -63,8 +63,10 @@ def present(report_name: str, report: dict[str, Any], names: Names, locale: str 
                  "visits_by_consultant": _keys(i.get("visits_by_consultant"), person)} for i in items]
     if report_name == "funnel":
         by_staff, by_referrer = report.get("group_by") == "consultant", report.get("group_by") == "referrer"
+        deal_stages = report.get("deal_stages") or {}  # 认购/签约/全款到账 from deals' events, after the lead stages
         return [{"group": person(i["group"]) if by_staff else (i.get("name") or i["group"]) if by_referrer else channel(i["group"]),
-                 **{k: v for k, v in i.items() if k not in ("group", "name")}} for i in items]
+                 **{k: v for k, v in i.items() if k not in ("group", "name")}, **deal_stages.get(i["group"], {})}
+                for i in items]
     if report_name == "grades":
         return [{**i, "grade": GRADE.get(locale, GRADE["zh-CN"]).format(g=i["grade"])} for i in items]
     if report_name == "follow-up-compliance":

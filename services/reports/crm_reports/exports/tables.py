@@ -8,7 +8,7 @@ from crm_reports.exports.words import CHANNELS, COLUMNS, SEPARATOR, word
 
 LABELS = COLUMNS["zh-CN"] | CHANNELS["zh-CN"]  # charts name series and channels with these words
 PERCENT = ("_rate", "share", "_ratio")
-MONEY = ("amount", "budget", "spent")
+MONEY = ("amount", "budget", "spent", "refund", "price", "discount")
 
 
 def label(column: str, locale: str = "zh-CN") -> str:
@@ -23,6 +23,8 @@ def number_format(column: str) -> str | None:
         return "yyyy-mm-dd"
     if leaf.endswith(PERCENT):
         return "0.0%"
+    if leaf.startswith("avg_") or leaf.endswith("_avg"):
+        return "0.0"
     if leaf.endswith(MONEY) or column.startswith("reception_") and column != "receptions_completed":
         return "#,##0.00"
     return "#,##0"

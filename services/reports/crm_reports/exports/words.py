@@ -97,3 +97,15 @@ def word(table: dict[str, dict[str, str]], locale: str, code: str) -> str:
 
 def column(name: str, locale: str) -> str:
     return word(COLUMNS, locale, name)
+
+
+def _merge_more() -> None:
+    """The deals and customers reports' headers and titles (exports.sales_words); a word defined above wins."""
+    from crm_reports.exports import sales_words
+
+    for table, more in ((COLUMNS, sales_words.COLUMNS), (TITLES, sales_words.TITLES)):
+        for locale, words in more.items():
+            table[locale] = {**words, **table[locale]}
+
+
+_merge_more()

@@ -9,8 +9,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from crm_reports.projections import channels, directory, funnel, names, outcomes, traffic
+from crm_reports.projections import care, channels, directory, funnel, names, outcomes, sales, traffic
 from crm_shared.events import Envelope, EventData
+from crm_shared.events.customers import (
+    ArchiveFrozen, ArchiveOpened, ArchiveReviewed, ArchiveTierChanged, ArchiveUnfrozen, ArchiveUpdated,
+    ComplaintActionDone, ComplaintClosed, ComplaintOverdue, ComplaintReceived, ComplaintReopened, EvaluationReviewed,
+    EvaluationSubmitted, RevisitDue, RevisitLogged, RevisitOverdue,
+)
+from crm_shared.events.deals import (
+    DealAttributionChanged, DealCancelled, DealPaid, DealPaymentReceived, DealPriceApproved, DealSigned, DealSubscribed,
+    DealUnitChanged, PayoutApproved, PayoutDue, PayoutPaid, PayoutPending, PayoutVoided, UnitCreated, UnitStatusChanged,
+)
 from crm_shared.events.leads import (
     AttributionDecided, AttributionDisputed, BranchConfigured, ChannelReportAccepted, ChannelReportConfirmed,
     ChannelReportExpired, ChannelReportRejected, LeadAssigned, LeadClaimed, LeadFollowedUp, LeadFollowUpOverdue,
@@ -62,4 +71,37 @@ PROJECTIONS: dict[type[EventData], tuple[Projection, ...]] = {
     NotificationSent: (traffic.on_notification,),
     NotificationDelivered: (traffic.on_notification,),
     NotificationFailed: (traffic.on_notification,),
+    # deals (crm_reports.projections.sales; deal stages into the funnel)
+    UnitCreated: (sales.on_unit,),
+    UnitStatusChanged: (sales.on_unit,),
+    DealSubscribed: (funnel.on_deal_stage,),
+    DealPriceApproved: (sales.on_price_approved,),
+    DealSigned: (sales.on_signed, funnel.on_deal_stage),
+    DealPaymentReceived: (sales.on_payment,),
+    DealPaid: (funnel.on_deal_stage,),
+    DealCancelled: (sales.on_cancelled,),
+    DealUnitChanged: (sales.on_unit_changed,),
+    DealAttributionChanged: (sales.on_attribution_changed,),
+    PayoutPending: (sales.on_payout,),
+    PayoutDue: (sales.on_payout,),
+    PayoutApproved: (sales.on_payout,),
+    PayoutPaid: (sales.on_payout,),
+    PayoutVoided: (sales.on_payout,),
+    # customers (crm_reports.projections.care)
+    ComplaintReceived: (care.on_complaint,),
+    ComplaintOverdue: (care.on_complaint,),
+    ComplaintClosed: (care.on_complaint,),
+    ComplaintReopened: (care.on_complaint,),
+    ComplaintActionDone: (care.on_complaint,),
+    RevisitDue: (care.on_revisit,),
+    RevisitOverdue: (care.on_revisit,),
+    RevisitLogged: (care.on_revisit,),
+    ArchiveOpened: (care.on_archive,),
+    ArchiveReviewed: (care.on_archive,),
+    ArchiveTierChanged: (care.on_archive,),
+    ArchiveUpdated: (care.on_archive,),
+    ArchiveFrozen: (care.on_archive,),
+    ArchiveUnfrozen: (care.on_archive,),
+    EvaluationSubmitted: (care.on_evaluation,),
+    EvaluationReviewed: (care.on_evaluation,),
 }

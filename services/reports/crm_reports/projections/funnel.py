@@ -1,7 +1,8 @@
-"""Funnel (lead -> visit -> deal) by registration cohort, robust to arrival order.
+"""Funnel (lead -> visit -> subscribed -> signed -> paid, and won/lost) by registration cohort,
+robust to arrival order.
 
 Each lead keeps its facts in `<gen>_leads` (registered: day, channel, consultant; visited;
-won; lost) and the stages already `counted`. Whenever a fact arrives, every stage the lead
+won; lost; from deals' events: subscribed, signed, paid) and the stages already `counted`. Whenever a fact arrives, every stage the lead
 has reached and not yet counted goes into the bucket of its registration day, guarded by
 `f:<lead>:<stage>`: a visit seen before the registration is counted when the registration
 arrives, and never twice.
@@ -25,6 +26,10 @@ from pymongo.errors import BulkWriteError
 from crm_reports.projections.buckets import key
 from crm_reports.projections.changes import DUPLICATE_KEY, DayChanges
 from crm_shared.events import Envelope
+from crm_shared.events.deals import (
+    DealAttributionChanged, DealCancelled, DealPaid, DealPaymentReceived, DealPriceApproved, DealPriceRejected,
+    DealSigned, DealSubscribed, DealUnitChanged,
+)
 from crm_shared.events.leads import LeadLost, LeadRegistered, LeadWon
 from crm_shared.events.reception import VisitCheckedIn
 from crm_shared.ids import uuid7
@@ -32,7 +37,10 @@ from crm_shared.ids import uuid7
 if TYPE_CHECKING:
     from crm_reports.projections.window import Window
 
-STAGES = ("leads", "visited", "won", "lost")
+STAGES = ("leads", "visited", "won", "lost", "subscribed", "signed", "paid")
+DEAL_STAGES = {"deal.subscribed": "subscribed", "deal.signed": "signed", "deal.paid": "paid"}
+DEAL_EVENTS = (DealSubscribed, DealPriceApproved, DealPriceRejected, DealSigned, DealPaymentReceived, DealPaid,
+               DealCancelled, DealUnitChanged, DealAttributionChanged)  # their lead is read: its channel, its stages
 GROUPS = ("channel", "consultant")
 
 
@@ -54,7 +62,7 @@ def stage_counters(lead: dict[str, Any], stage: str) -> dict[str, int]:
 
 def lead_of(data: Any) -> str | None:
     """The lead whose facts an event changes, if any."""
-    return data.lead_id if isinstance(data, LeadRegistered | VisitCheckedIn | LeadWon | LeadLost) else None
+    return data.lead_id if isinstance(data, (LeadRegistered, VisitCheckedIn, LeadWon, LeadLost, *DEAL_EVENTS)) else None
 
 
 class Cohorts:
@@ -161,3 +169,8 @@ async def on_lead_won(w: Window, env: Envelope, data: LeadWon) -> None:
 
 async def on_lead_lost(w: Window, env: Envelope, data: LeadLost) -> None:
     w.cohorts.record(data.lead_id, {"lost": True}, w.changes)
+
+
+async def on_deal_stage(w: Window, env: Envelope, data: DealSubscribed | DealSigned | DealPaid) -> None:
+    """A deal's stage reached (认购, 签约, 全款到账) is a fact of its lead; a later cancellation keeps it."""
+    w.cohorts.record(data.lead_id, {DEAL_STAGES[env.type]: True}, w.changes)

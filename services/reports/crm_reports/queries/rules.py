@@ -15,6 +15,7 @@ TRAFFIC_FIELDS = (
 AGE_LABELS = ("0-1", "2-3", "4-7", "8-14", "15+")
 MISSED_LABELS = ("1", "2", "3+")
 CLASSES = ("A", "B", "C", "D")
+FUNNEL_STAGES = ("leads", "visited", "subscribed", "signed", "paid")
 
 
 def daily_traffic(days: dict[str, dict], start: date, end: date) -> dict[str, Any]:
@@ -38,15 +39,38 @@ def _funnel_row(stages: dict[str, Any]) -> dict[str, Any]:
             "win_rate": rate(won, visited), "conversion_rate": rate(won, leads)}
 
 
+def _deal_stages(stages: dict[str, Any]) -> dict[str, Any]:
+    """A group's deal stages from deals' events (认购 -> 签约 -> 全款到账), beside the lead stages."""
+    leads, visited = num(stages.get("leads", 0)), num(stages.get("visited", 0))
+    subscribed, signed, paid = (num(stages.get(s, 0)) for s in ("subscribed", "signed", "paid"))
+    return {"subscribed": subscribed, "signed": signed, "paid": paid, "subscribe_rate": rate(subscribed, visited),
+            "sign_rate": rate(signed, leads)}
+
+
+def funnel_stages(total: dict[str, Any]) -> list[dict[str, Any]]:
+    """The whole funnel in order, lead -> visit -> subscribed -> signed -> paid: each stage's count, its
+    rate from the stage before (`step_rate`) and from the leads (`rate`)."""
+    out, before = [], None
+    leads = num(total.get("leads", 0))
+    for stage in FUNNEL_STAGES:
+        n = num(total.get(stage, 0))
+        out.append({"stage": stage, "count": n, "step_rate": rate(n, before) if before is not None else None,
+                    "rate": rate(n, leads)})
+        before = n
+    return out
+
+
 def funnel(days: dict[str, dict], group_by: str, names: dict[str, str] | None = None) -> dict[str, Any]:
-    """By channel, consultant or referrer; by referrer (referrals -> visits -> deals) the total is of referral leads."""
+    """By channel, consultant or referrer; by referrer (referrals -> visits -> deals) the total is of referral leads.
+    `stages` is the total as one ordered funnel down to 全款到账; `deal_stages` the deal stages per group (the
+    items keep their fields: screens built on them stay as they are)."""
     groups = merge(sub(days, f"funnel.{group_by}"))
     named = group_by in ("consultant", "referrer")
-    items = [{"group": g, **({"name": (names or {}).get(g)} if named else {}), **_funnel_row(s)}
-             for g, s in groups.items()]
+    items = [{"group": g, **({"name": (names or {}).get(g)} if named else {}), **_funnel_row(s)} for g, s in groups.items()]
     items.sort(key=lambda i: (-i["leads"], i["group"]))
     total = merge(groups.values()) if group_by == "referrer" else merge(sub(days, "funnel.total"))
-    return {"group_by": group_by, "items": items, "total": _funnel_row(total)}
+    return {"group_by": group_by, "items": items, "total": _funnel_row(total), "stages": funnel_stages(total),
+            "deal_stages": {g: _deal_stages(s) for g, s in groups.items()}}
 
 
 def grades(days: dict[str, dict]) -> dict[str, Any]:
