@@ -97,7 +97,8 @@ async def test_get_list_patch_with_if_match_and_events(urls):
         types = await eventually(lambda: _types(o.settings, {"lead.registered", "lead.graded", "lead.updated"}))
         assert types
         registered = next(json.loads(m.data) for m in await stream_messages(o.settings) if json.loads(m.data)["type"] == "lead.registered")
-        assert set(registered["data"]["customer"]) == {"name", "phone_masked", "phone_hash"}
+        assert set(registered["data"]["customer"]) == {"name", "phone_masked", "phone_hash", "phone_sealed"}, \
+            "masked for everyone, the full number only sealed (for the services)"
 
 
 async def _types(settings, wanted: set[str]):

@@ -27,6 +27,7 @@ KEPT = {  # business records and configuration, or bounded by what they describe
     "messages", "optouts", "consents", "contacts", "templates", "campaigns",
     "dispatch_cursor",  # one document
     "branches", "staff",  # the directory: one per branch and staff member
+    "archive_people",  # one per customers' archive: its person and frozen state
 }
 PLATFORM = {"inbox", "idempotency_keys", "dead_letters", "leases"}  # the platform's own retention (or one per timer)
 

@@ -26,8 +26,11 @@ IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_
 ID_FIELD = dict(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 BRANCH_FIELD = dict(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", max_length=63)
 MANAGERS = ("manager", "admin")
-STAFF_READERS = ("consultant", "reception", "integrator", *MANAGERS)
+STAFF_READERS = ("consultant", "reception", "finance", "integrator", *MANAGERS)
 """Who reads the staff list (names, work phones): everyone but partners."""
+LEAD_READERS = ("consultant", "reception", *MANAGERS)
+"""Who reads leads at all: not partners and integrators (their own reports, the floor), nor finance (the deals'
+money, not the sales floor's customers)."""
 OPEN_STATUSES = ("new", "contacted", "visited", "negotiating")
 BRANCH_CACHE_SECONDS = 5.0  # another replica's settings change reaches this one within this time
 

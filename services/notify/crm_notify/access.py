@@ -3,6 +3,7 @@
 Out of scope is 404 whatever the role (a 403 would confirm that another branch's object or
 name exists); a role that may not do this in its own branch is 403. Partners (channel
 agencies) use nothing of notify: messages, templates, contacts and opt-outs are the office's.
+Finance (财务) records and lists opt-outs only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from crm_shared.http.auth import Principal, Role
 
 READERS: tuple[Role, ...] = ("admin", "manager", "consultant", "reception", "integrator")
+"""The branch's message log: the sales office, not finance (its notices reach it by SMS or email)."""
+OPT_OUT_TAKERS: tuple[Role, ...] = (*READERS, "finance")
+"""Who records and lists a customer's opt-out: any staff a customer may tell to stop, finance too (回款 calls)."""
 SENDERS: tuple[Role, ...] = ("admin", "manager", "integrator")
 EDITORS: tuple[Role, ...] = ("admin", "manager")
 REVEAL: tuple[Role, ...] = ("admin", "manager", "integrator", "reception")

@@ -28,6 +28,7 @@ from crm_notify.subscriptions import table
 from crm_notify.templates.views import router as templates_router
 from crm_notify.triggers.appointments import APPOINTMENTS
 from crm_notify.triggers.birthdays import RUNS, plan_birthdays
+from crm_notify.triggers.freezes import ARCHIVE_PEOPLE
 
 
 class NotifyService(ServicePlugin):
@@ -77,6 +78,7 @@ class NotifyService(ServicePlugin):
         await db[MESSAGES].create_index([("branch_id", 1), ("status", 1)])
         await db["contacts"].create_index([("branch_id", 1), ("birthday_md", 1)])
         await db[OPTOUTS].create_index([("to", 1)])  # a recipient's opt-outs, read before each send
+        await db[ARCHIVE_PEOPLE].create_index([("phone_hash", 1)])  # a person's frozen archives, read before marketing
         await adopt_unscoped(db)
         directory = Directory(db, ctx.config.default_timezone)
         await directory.ensure_indexes()

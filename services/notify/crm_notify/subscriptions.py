@@ -11,8 +11,15 @@ from crm_shared.events.leads import (
 from crm_shared.events.reception import (
     AppointmentCancelled, AppointmentRescheduled, AppointmentScheduled, ReceptionApproved, ReceptionFeedbackOverdue,
 )
+from crm_shared.events.customers import (
+    ArchiveFrozen, ArchiveOpened, ArchiveUnfrozen, ComplaintAssigned, ComplaintOverdue, ComplaintReceived, GreetingDue,
+    RevisitDue,
+)
+from crm_shared.events.deals import DealSubscribed, PayoutDue
 from crm_shared.events.reports import DigestReady
-from crm_notify.triggers import appointments, customers, office_notices, staff_notices
+from crm_notify.triggers import (
+    appointments, customer_care, customers, freezes, greetings, office_notices, sales_notices, staff_notices,
+)
 
 table = SubscriptionTable(consumer="main")
 
@@ -33,3 +40,12 @@ table.on(ReceptionApproved)(office_notices.on_reception_approved)
 table.on(ReceptionFeedbackOverdue)(office_notices.on_feedback_overdue)
 table.on(AttributionDisputeOverdue)(office_notices.on_dispute_overdue)
 table.on(DigestReady)(office_notices.on_digest)
+
+table.on(ComplaintReceived)(customer_care.on_complaint_received)  # the number to the customer; a major one to the managers
+table.on(ComplaintAssigned)(customer_care.on_complaint_assigned)
+table.on(ComplaintOverdue)(customer_care.on_complaint_overdue)  # escalation, once per missed deadline
+table.on(RevisitDue)(customer_care.on_revisit_due)
+table.on(GreetingDue)(greetings.on_greeting_due)  # marketing: consent, opt-outs, freezes, quiet hours at send time
+table.on(ArchiveOpened, ArchiveFrozen, ArchiveUnfrozen)(freezes.on_archive)  # a frozen person gets no marketing there
+table.on(DealSubscribed)(sales_notices.on_deal_subscribed)  # price approval (价格核定) waiting: the managers
+table.on(PayoutDue)(sales_notices.on_payout_due)  # finance and the managers

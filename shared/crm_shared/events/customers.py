@@ -73,6 +73,25 @@ class ArchiveUnfrozen(_ArchiveChange):
     reason: str | None = None
 
 
+@event("archive.review_overdue", SOURCE)
+class ArchiveReviewOverdue(_ArchiveChange):
+    """A new archive not reviewed by its due time (branch-local end of day): one per archive and review round."""
+
+    review_due_at: datetime | None = None
+
+
+@event("archive.tier_requested", SOURCE)
+class ArchiveTierRequested(_ArchiveChange):
+    """An account manager asks for a tier (key-account list): the branch's manager (level `branch`) or an admin
+    (level `group`) decides with `POST /v1/tier-requests/{id}/decision`."""
+
+    request_id: str
+    requested_tier: Tier
+    level: Literal["branch", "group"]
+    requested_by: str | None = None
+    reason: str | None = None
+
+
 class _RevisitChange(EventData):
     archive_id: str
     task_id: str | None = None
@@ -179,6 +198,8 @@ class ComplaintOverdue(_ComplaintChange):
 class ComplaintClosed(_ComplaintChange):
     customer_response: Literal["satisfied", "unsatisfied"]
     resolution: str | None = None
+    resolution_kind: Literal["explanation", "apology", "repair", "compensation", "refund", "exchange", "other"] | None = (
+        Field(None, description="How it was resolved; `refund` (退房) and `exchange` (换房) name the deal in `deal_id`."))
     received_at: datetime | None = None
     closed_at: datetime | None = None
 

@@ -126,6 +126,8 @@ class DealCancelled(_DealChange):
     """退房: the unit is available again; `refund` is what goes back to the customer."""
 
     reason: str = Field(examples=["financing_failed"], description="A code of the branch's cancellation reasons.")
+    reason_name: str | None = Field(None, examples=["贷款未获批准"], description="The reason as people read it "
+                                    "(the branch's word for the code), for reports' 换房/退房一览表.")
     refund: int = Field(0, description=FEN)
     paid_total: int = Field(0, description=FEN)
     previous_status: DealStatus | None = None
@@ -137,7 +139,9 @@ class DealUnitChanged(_DealChange):
 
     previous_unit_id: str
     previous_agreed_price: int | None = Field(None, description=FEN)
+    previous_product_type: ProductType | None = None
     reason: str | None = None
+    reason_name: str | None = Field(None, description="The reason as people read it, when `reason` is a code.")
 
 
 @event("deal.attribution_changed", SOURCE)
@@ -163,6 +167,9 @@ class _PayoutChange(EventData):
     status: PayoutStatus
     reward_form: Literal["cash", "property_fee", "shopping_card"] | None = None
     product_type: ProductType | None = None
+    customer_name: str | None = Field(None, examples=["王先生"], description="The buyer, for notices that name the "
+                                      "customer (notify), never the id.")
+    unit_id: str | None = None
 
 
 @event("payout.pending", SOURCE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -15,9 +16,16 @@ SOURCE = "leads"
 
 
 class MaskedCustomer(BaseModel):
+    """A customer as events show it: the name, the partner mask and the hash for everyone; the full number only
+    sealed, for the services (deals hands a buyer's contact on to customers)."""
+
     name: str = Field(examples=["王先生"])
     phone_masked: str = Field(examples=["138****5678"])
     phone_hash: str = Field(description="HMAC-SHA256 of the E.164 number with the group key.")
+    phone_sealed: str | None = Field(
+        None, max_length=200,
+        description="The full number sealed for the services (crm_shared.phones.seal, AES-256-GCM with "
+        "CRM_PHONE_SEAL_KEY); set on `lead.registered`. Opaque to integrators: only services holding the key read it.")
 
 
 class LeadSource(BaseModel):
@@ -39,7 +47,7 @@ class BranchConfigured(EventData):
 
 class _StaffChange(EventData):
     staff_id: str
-    role: Literal["consultant", "manager", "reception"]
+    role: Literal["consultant", "manager", "reception", "finance"]
     name: str
     email: str | None = Field(None, description="For notify: assignment notices, escalations, digests.")
     phone: str | None = Field(None, description="Staff work phone, E.164 (staff, not customer, data).")
@@ -138,10 +146,25 @@ class LeadFollowUpOverdue(EventData):
 
 @event("lead.won", SOURCE)
 class LeadWon(EventData):
+    """The lead is won: by a signed deal (`deal_id`, from `deal.signed`) or closed won by hand (offices without deals)."""
+
     lead_id: str
     owner_id: str | None = None
-    amount: float | None = None
+    amount: float | None = Field(None, description="CNY in yuan, as events before `amount_fen` carried it; still "
+                                 "written (= amount_fen / 100) for their readers. New readers use `fen()`.")
     partner_id: str | None = Field(None, description="Credited channel partner, when protected.")
+    amount_fen: int | None = Field(None, ge=0, description="CNY in fen (分), an integer: the deal's agreed price, or "
+                                   "the amount given when closing by hand.", examples=[298000000])
+    deal_id: str | None = Field(None, description="The signed deal that won the lead; none when closed by hand.")
+    contract_no: str | None = Field(None, examples=["HT-2026-0001"])
+
+    def fen(self) -> int | None:
+        """The amount in fen, from `amount_fen`, or from the yuan `amount` of an older event (no float arithmetic)."""
+        if self.amount_fen is not None:
+            return self.amount_fen
+        if self.amount is None:
+            return None
+        return int((Decimal(str(self.amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @event("lead.lost", SOURCE)

@@ -14,6 +14,7 @@ from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports.rules import credited_partner
 from crm_leads.context import MANAGERS, OPEN_STATUSES, Branch
+from crm_leads.deals.money import to_fen, yuan_number
 from crm_leads.leads import dedup, rules
 from crm_leads.leads.models import CloseIn, FollowUpIn, LeadPatch
 
@@ -83,12 +84,14 @@ async def close(ctx: ServiceContext, branch: Branch, doc: dict, body: CloseIn, e
     require_editor(doc, who)
     require_open(doc)
     now = utcnow()
-    sets = {"status": body.outcome, "closed_at": now, "updated_at": now, "in_pool": False, "amount": body.amount,
+    fen = to_fen(body.amount) if body.amount is not None and body.outcome == "won" else None
+    sets = {"status": body.outcome, "closed_at": now, "updated_at": now, "in_pool": False, "amount_fen": fen,
             dedup.FIELD: dedup.closed_key(doc["_id"])}  # frees the phone in the same write
-    if body.outcome == "won":
+    if body.outcome == "won":  # by hand: offices without the deals service (a later deal.signed shows its deal)
         partner = credited_partner(doc.get("attribution"), now)
         sets["credited_partner_id"] = partner
-        data = LeadWon(lead_id=doc["_id"], owner_id=doc.get("owner_id"), amount=body.amount, partner_id=partner)
+        data = LeadWon(lead_id=doc["_id"], owner_id=doc.get("owner_id"), amount=yuan_number(fen), amount_fen=fen,
+                       partner_id=partner)
     else:
         rules.require_lost_reason(branch.settings, body.reason, body.note)
         sets |= {"lost_reason": body.reason, "lost_note": body.note}

@@ -11,6 +11,7 @@ from crm_shared.events.leads import Channel, Grade
 from crm_shared.text import Birthday, Day, Line, Moment, Paragraph
 
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, Email
+from crm_leads.deals.money import Money
 
 Status = Literal["new", "contacted", "visited", "negotiating", "won", "lost"]
 OpenStatus = Literal["new", "contacted", "visited", "negotiating"]
@@ -101,7 +102,7 @@ class CloseIn(BaseModel):
     reason: Line(500) | None = Field(None, examples=["price"], description="Lost: a code of the branch's "
                                      "`settings.lost_reasons` (422 `unknown-lost-reason` otherwise).")
     note: Paragraph(1000) | None = Field(None, description="Lost: required by reasons marked `note_required` (其他).")
-    amount: float | None = Field(None, ge=0, le=1e12)
+    amount: Money | None = Field(None, description="Won: CNY, a JSON number or a decimal string (stored in fen).")
 
     @model_validator(mode="after")
     def _reason_for_lost(self) -> "CloseIn":
@@ -116,6 +117,23 @@ class CustomerOut(BaseModel):
     gender: str | None = None
     email: str | None = None
     birthday: date | None = None
+
+
+class DealOut(BaseModel):
+    """A deal of the lead's customer as leads last heard of it from deals (money as decimal strings, CNY)."""
+
+    deal_id: str
+    status: Literal["subscribed", "signed", "paid", "cancelled"]
+    contract_no: str | None = None
+    agreed_price: str | None = Field(None, examples=["2980000.00"])
+    unit_id: str | None = None
+    unit_label: str | None = Field(None, examples=["湾区壹号 3栋 1201"])
+    signed_at: datetime | None = None
+    paid_total: str | None = None
+    paid_at: datetime | None = None
+    refund: str | None = Field(None, description="What went back to the customer on cancellation (退房).")
+    cancel_reason: str | None = None
+    cancelled_at: datetime | None = None
 
 
 class LeadOut(BaseModel):
@@ -137,7 +155,11 @@ class LeadOut(BaseModel):
     attribution: dict | None = None
     lost_reason: str | None = Field(None, description="A code of the branch's `lost_reasons`.")
     lost_note: str | None = None
-    amount: float | None = None
+    amount: str | None = Field(None, examples=["2980000.00"], description="Won: CNY with two places (the deal's "
+                               "agreed price, or the amount given when closed by hand).")
+    deal: DealOut | None = Field(None, description="The deal that won the lead (deal.signed), else its latest deal.")
+    deals: list[DealOut] = Field(default_factory=list, description="Every deal of the lead, oldest first (a "
+                                 "cancelled one keeps its refund).")
     version: int
     created_at: datetime
     updated_at: datetime

@@ -13,13 +13,14 @@ from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import InvalidPhone, normalize_masked, pattern_of, phone_hash
+from crm_shared.phones import InvalidPhone, normalize_masked, pattern_of, phone_hash, seal
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports import matching
-from crm_leads.context import Branch
+from crm_leads.context import LEAD_READERS, Branch
 from crm_leads.leads import dedup, rules, search
-from crm_leads.leads.models import CustomerOut, LeadCreate, LeadOut
+from crm_leads.deals.money import from_fen, stored_fen
+from crm_leads.leads.models import CustomerOut, DealOut, LeadCreate, LeadOut
 from crm_leads.partners import service as partners
 from crm_leads.referrers import service as referrers
 from crm_leads.staff.service import active_consultant
@@ -33,16 +34,24 @@ def public(doc: dict, now: datetime | None = None) -> LeadOut:
     now = now or utcnow()
     c = doc["customer"]
     due = doc.get("next_follow_up_at")
+    deals = [deal_out(d) for d in doc.get("deals") or []]
+    won = next((d for d in deals if d.deal_id == doc.get("won_deal_id")), deals[-1] if deals else None)
     return LeadOut(
         id=doc["_id"], customer=CustomerOut(name=c["name"], phone_masked=c["phone_masked"], gender=c.get("gender"),
                                             email=c.get("email"), birthday=c.get("birthday")),
+        amount=from_fen(stored_fen(doc)), deal=won, deals=deals,
         overdue=bool(due and due < now and doc["status"] in ("new", "contacted", "visited", "negotiating") and doc.get("owner_id")),
         **{k: doc.get(k) for k in (
             "branch_id", "status", "grade", "owner_id", "source", "interest", "next_follow_up_at", "missed_count",
-            "in_pool", "contact_count", "attribution", "lost_reason", "lost_note", "amount", "version", "created_at",
+            "in_pool", "contact_count", "attribution", "lost_reason", "lost_note", "version", "created_at",
             "updated_at", "closed_at", "registered_at",
         ) if doc.get(k) is not None},
     )
+
+
+def deal_out(entry: dict) -> DealOut:
+    money = {k: from_fen(entry.get(k)) for k in ("agreed_price", "paid_total", "refund")}
+    return DealOut(**{k: v for k, v in entry.items() if k in DealOut.model_fields and k not in money} | money)
 
 
 async def get_scoped(ctx: ServiceContext, lead_id: str, who: Principal) -> dict:
@@ -58,8 +67,8 @@ async def get_scoped(ctx: ServiceContext, lead_id: str, who: Principal) -> dict:
 
 
 def require_lead_reader(who: Principal) -> None:
-    if who.role in ("partner", "integrator"):
-        raise Forbidden("partners and integrators do not read leads")
+    if who.role not in LEAD_READERS:
+        raise Forbidden("partners, integrators and finance do not read leads")
 
 
 def normalized_masked(ctx: ServiceContext, raw: str) -> tuple[str, str]:
@@ -127,7 +136,8 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
         "visits": [], "attribution": attribution, "created_by": who.sub, "created_at": now, "updated_at": now,
     }
     env = event(LeadRegistered(
-        lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest),
+        lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest,
+                                                phone_sealed=seal(e164, ctx.settings.phone_seal_key)),
         source=source, owner_id=owner, grade=body.grade, registered_by=who.sub,
     ), branch.id, lead_id)
     for _ in range(3):

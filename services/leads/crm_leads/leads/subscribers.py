@@ -88,7 +88,7 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
         "visits": [data.visit_id], "visited_at": now, "attribution": None, "created_by": f"visit:{data.visit_id}",
         "created_at": now, "updated_at": now,
     }
-    customer = MaskedCustomer(**v.model_dump(include={"name", "phone_masked", "phone_hash"}))
+    customer = MaskedCustomer(**v.model_dump(include={"name", "phone_masked", "phone_hash", "phone_sealed"}))  # as reception sealed it
     registered = event(LeadRegistered(lead_id=lead_id, customer=customer, source=source, owner_id=owner, grade=None,
                                       status="visited", registered_by=f"visit:{data.visit_id}"), branch.id, lead_id)
     if await insert_seeded(ctx, doc, registered):

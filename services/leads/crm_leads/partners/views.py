@@ -15,9 +15,9 @@ from crm_leads.partners import service
 from crm_leads.partners.models import ArrivalIn, ArrivalOut, PartnerIn, PartnerKind, PartnerOut
 
 router = APIRouter(tags=["partners"])
-READERS = ("consultant", "reception", "partner", *MANAGERS)
-"""Staff read the branch's partners (names on cards and reports, the desk's arrival record); a partner
-reads itself and, an agency, its agents."""
+READERS = ("consultant", "reception", "finance", "partner", *MANAGERS)
+"""Staff read the branch's partners (names on cards and reports, the desk's arrival record; finance the
+beneficiaries of the commissions it pays); a partner reads itself and, an agency, its agents."""
 DESK = ("reception", *MANAGERS)
 
 

@@ -16,8 +16,9 @@ from crm_leads.referrers import service
 from crm_leads.referrers.models import ReferrerIn, ReferrerKind, ReferrerOut
 
 router = APIRouter(tags=["referrers"])
-READERS = ("consultant", "reception", *MANAGERS)
-"""Who registers referral leads reads the referrers to name one (numbers masked but for managers)."""
+READERS = ("consultant", "reception", "finance", *MANAGERS)
+"""Who registers referral leads reads the referrers to name one, finance the beneficiaries of the referral
+rewards it pays (numbers masked but for managers)."""
 
 
 @router.post("/v1/referrers", status_code=201, response_model=ReferrerOut, summary="Register a referrer (全民营销)",

@@ -10,7 +10,8 @@ from crm_shared.text import Line
 
 from crm_leads.context import BRANCH_FIELD, ID_FIELD, Email
 
-StaffRole = Literal["consultant", "manager", "reception"]
+StaffRole = Literal["consultant", "manager", "reception", "finance"]
+"""`finance` (财务): records payments and pays commissions in deals; reads branches and staff, never leads."""
 
 
 class StaffIn(BaseModel):

@@ -16,6 +16,7 @@ from crm_notify.dispatch.render import render_message
 from crm_notify.messages.service import new_message, plan_many
 from crm_notify.runtime import Ctx
 from crm_notify.templates.engine import RenderError
+from crm_notify.triggers.freezes import PERSON, person_of
 from crm_notify.triggers.rules import message_key
 
 router = APIRouter(tags=["campaigns"])
@@ -34,18 +35,19 @@ async def _create(ctx: ServiceContext, body: CampaignIn, who: Principal) -> Camp
     now, campaign_id = utcnow(), uuid7()
     if body.audience.consented_contacts:
         field = "phone" if body.channel == "sms" else "email"
-        recipients = [(c[field], c.get("name", "")) for c in await consented(ctx.db, body.branch_id, body.channel, MAX_AUDIENCE) if c.get(field)]
+        recipients = [(c[field], c.get("name", ""), c.get("phone"))
+                      for c in await consented(ctx.db, body.branch_id, body.channel, MAX_AUDIENCE) if c.get(field)]
     else:
-        recipients = [(to, "") for to in body.audience.to or []]
+        recipients = [(to, "", to if body.channel == "sms" else None) for to in body.audience.to or []]
 
-    def doc(to: str, name: str) -> dict:
+    def doc(to: str, name: str, phone: str | None) -> dict:
         data = {"customer_name": name, **body.data}
         return new_message(key=message_key("campaign", campaign_id, body.channel, to, "1"), kind="campaign",
                            entity=campaign_id, branch_id=body.branch_id, channel=body.channel, to=to,
                            category="marketing", due_at=body.send_at, now=now, template=body.template, data=data,
-                           locale=body.locale, campaign_id=campaign_id)
+                           locale=body.locale, campaign_id=campaign_id, **{PERSON: person_of(ctx, phone)})
 
-    docs = [doc(to, name) for to, name in recipients]
+    docs = [doc(to, name, phone) for to, name, phone in recipients]
     if docs:
         try:  # one sample render: a template error is the caller's 422, not 10,000 failures later
             await render_message(ctx.db, ctx.config, docs[0], await ctx.state.directory.branch(body.branch_id))

@@ -16,6 +16,7 @@ from crm_shared.directory import BranchFacts
 from crm_notify.dispatch.rules import quiet_deferral, rate_key, rate_window
 from crm_notify.optouts.service import has_consent, is_opted_out
 from crm_notify.settings import NotifySettings
+from crm_notify.triggers.freezes import PERSON, is_frozen
 
 RATES = "rate_counters"
 DUPLICATES = "recent_sends"
@@ -37,6 +38,8 @@ async def before_render(db: Any, config: NotifySettings, doc: dict, branch: Bran
         return Decision("suppress", f"recipient opted out of {channel}")
     if category == "marketing" and not await has_consent(db, doc["branch_id"], channel, to):
         return Decision("suppress", "no marketing consent")
+    if category == "marketing" and await is_frozen(db, doc["branch_id"], doc.get(PERSON)):
+        return Decision("suppress", "the customer's archive is frozen in this branch")
     if until := quiet_deferral(now, category, branch.settings.quiet_hours, branch.timezone):
         return Decision("defer", "quiet hours", until)
     return SEND

@@ -20,6 +20,7 @@ from crm_notify.messages import service
 from crm_notify.messages.models import Accepted, MessageIn, MessageOut, Status, recipient_filter
 from crm_notify.runtime import Ctx
 from crm_notify.templates.engine import RenderError
+from crm_notify.triggers.freezes import PERSON, person_of
 
 router = APIRouter(tags=["messages"])
 
@@ -48,6 +49,7 @@ async def send_message(
             _id=_id, key=f"direct|{_id}", kind="direct", branch_id=body.branch_id, channel=body.channel, to=body.to,
             category=body.category, due_at=body.send_at or now, now=now, template=body.template, data=body.data,
             locale=body.locale, body=body.body, subject=body.subject, created_by=who.sub,
+            **{PERSON: person_of(ctx, body.to) if body.channel == "sms" and body.category == "marketing" else None},
         )
         try:  # a missing variable or an over-long SMS is the caller's error now, not a failure later
             await render_message(ctx.db, ctx.config, doc, await ctx.state.directory.branch(body.branch_id))

@@ -14,7 +14,7 @@ from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import Problem
 from crm_shared.plugins import ServiceContext
 from crm_shared.text import Line
-from crm_notify.access import READERS, REVEAL, SENDERS, allow
+from crm_notify.access import OPT_OUT_TAKERS, REVEAL, SENDERS, allow
 from crm_notify.messages.models import Category, Channel, normalize_recipient, recipient_filter
 from crm_notify.messages.service import shown_recipient
 from crm_notify.optouts import links, service
@@ -75,7 +75,7 @@ class OptOutPage(BaseModel):
 
 @router.post("/v1/opt-outs", response_model=OptOutOut, summary="Record an opt-out for a branch (staff on the customer's behalf)")
 async def create(body: OptOutIn, ctx: Ctx, who: CurrentPrincipal) -> OptOutOut:
-    allow(who, body.branch_id, READERS)
+    allow(who, body.branch_id, OPT_OUT_TAKERS)
     await service.opt_out(ctx.db, body.branch_id, body.channel, body.to, body.category, via=f"staff:{who.sub}", note=body.note)
     return OptOutOut(branch_id=body.branch_id, channel=body.channel, to=body.to, category=body.category, note=body.note,
                      status="opted_out")
@@ -91,10 +91,10 @@ async def listing(
 ) -> dict:
     """A branch's own opt-outs and the group-wide ones (they stop it too); without `branch_id`, every branch of the caller's."""
     if branch_id:
-        allow(who, branch_id, READERS)
+        allow(who, branch_id, OPT_OUT_TAKERS)
         query: dict = {"branch_id": {"$in": [branch_id, GROUP_WIDE]}}
     else:
-        who.require_role(*READERS)
+        who.require_role(*OPT_OUT_TAKERS)
         query = {} if "*" in who.branches else {"branch_id": {"$in": [*who.branches, GROUP_WIDE]}}
     if channel:
         query["channel"] = channel

@@ -18,6 +18,12 @@ _RECEPTION = {"recipient_name": "李娜", "host_name": "李娜", "reception_id":
               "reception_class": "A", "purpose": "集团领导视察", "arrive_local": "2026年12月1日 09:00", "guests": 3,
               "branch_name": "深圳湾售楼处"}
 
+_COMPLAINT = {"recipient_name": "张经理", "manager_name": "张经理", "number": "2611-001", "customer_name": "王先生",
+              "category": "quality", "category_label": "质量", "severity_label": "重大", "summary": "客厅墙面渗水",
+              "due_local": "2026年11月4日 18:00", "report_due_local": "2026年11月4日 18:00", "branch_name": "深圳湾售楼处"}
+_SALE = {"recipient_name": "张经理", "customer_name": "王先生", "consultant_name": "李娜", "branch_name": "深圳湾售楼处",
+         "unit_label": "湾区壹号 3栋 1201"}
+
 VARIABLES: dict[str, dict] = {
     "appointment_confirmation": _APPT,
     "appointment_reminder": _APPT | {"lead_time": "明天"},
@@ -41,6 +47,19 @@ VARIABLES: dict[str, dict] = {
     "birthday_greeting": {"customer_name": "王先生", "branch_name": "深圳湾售楼处", "unsubscribe_url": "https://x/u"},
     "holiday_greeting": {"customer_name": "王先生", "holiday": "春节", "branch_name": "深圳湾售楼处",
                          "unsubscribe_url": "https://x/u"},
+    "important_date_greeting": {"customer_name": "王先生", "occasion_name": "结婚纪念日", "branch_name": "深圳湾售楼处",
+                                "unsubscribe_url": "https://x/u"},
+    "complaint_received": _COMPLAINT,
+    "complaint_major": _COMPLAINT,
+    "complaint_overdue": _COMPLAINT | {"deadline": "report", "deadline_label": "调查报告", "assignee_name": "李娜"},
+    "complaint_assigned": _COMPLAINT | {"recipient_name": "李娜"},
+    "revisit_due": {"recipient_name": "李娜", "customer_name": "王先生", "kind_label": "签约后7天回访",
+                    "due_local": "2026年12月8日", "branch_name": "深圳湾售楼处"},
+    "price_approval_pending": _SALE | {"agreed_price_text": "2,890,000.00元", "list_price_text": "3,000,000.00元",
+                                       "discount_text": "3.67%"},
+    "payout_due": {"recipient_name": "钱会计", "beneficiary_name": "链家深圳湾店", "kind_label": "渠道佣金",
+                   "amount_text": "89,400.00元", "reward_form_label": "", "branch_name": "深圳湾售楼处",
+                   "customer_name": "王先生"},
 }
 
 _CHECKLIST_ZH = "{% if kind == 'showing' and checklist %}工地参观须知：{{ checklist | join('；') }}。{% endif %}"
@@ -189,6 +208,109 @@ DEFAULTS: dict[tuple[str, str, str], tuple[str | None, str]] = {
     ("holiday_greeting", "email", "zh-CN"): ("{{ holiday }}快乐",
         "{{ customer_name or '尊敬的客户' }}：\n\n{{ branch_name }}祝您{{ holiday }}快乐，阖家幸福！"),
     ("holiday_greeting", "sms", "en"): (None, "Happy {{ holiday }}{% if customer_name %}, {{ customer_name }}{% endif %}! From {{ branch_name }}."),
+    ("important_date_greeting", "sms", "zh-CN"): (None,
+        "{{ customer_name or '尊敬的客户' }}，今天是您的{{ occasion_name }}，{{ branch_name }}祝您幸福美满，万事如意！"),
+    ("important_date_greeting", "email", "zh-CN"): ("{{ occasion_name }}快乐",
+        "{{ customer_name or '尊敬的客户' }}：\n\n今天是您的{{ occasion_name }}，{{ branch_name }}全体同事祝您幸福美满，万事如意！"),
+    ("important_date_greeting", "sms", "en"): (None,
+        "Best wishes on your {{ occasion_name }}{% if customer_name %}, {{ customer_name }}{% endif %}! From {{ branch_name }}."),
+    ("important_date_greeting", "email", "en"): ("Best wishes on your {{ occasion_name }}",
+        "Dear {{ customer_name or 'customer' }},\n\neveryone at {{ branch_name }} sends you best wishes on your {{ occasion_name }}!"),
+
+    ("complaint_received", "sms", "zh-CN"): (None,
+        "{{ customer_name or '尊敬的客户' }}您好，您的投诉已受理，编号{{ number }}"
+        "{% if due_local %}，我们将于{{ due_local }}前处理并答复{% endif %}。查询进度请提供此编号。"),
+    ("complaint_received", "email", "zh-CN"): ("投诉已受理：编号{{ number }}",
+        "{{ customer_name or '尊敬的客户' }}您好：\n\n{{ branch_name }}已受理您的投诉，编号{{ number }}"
+        "{% if due_local %}，我们将于{{ due_local }}前处理并答复{% endif %}。查询进度请提供此编号。"),
+    ("complaint_received", "sms", "en"): (None,
+        "Your complaint is registered as no. {{ number }}{% if due_local %}; we will reply by {{ due_local }}{% endif %}. "
+        "Please quote this number."),
+    ("complaint_received", "email", "en"): ("Complaint no. {{ number }} received",
+        "Dear {{ customer_name or 'customer' }},\n\n{{ branch_name }} has registered your complaint as no. {{ number }}"
+        "{% if due_local %}; we will reply by {{ due_local }}{% endif %}. Please quote this number."),
+    ("complaint_major", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，收到重大投诉{{ number }}：客户{{ customer_name or '（未留姓名）' }}，{{ category_label }}问题"
+        "{% if summary %}（{{ summary }}）{% endif %}，请立即安排处理。"),
+    ("complaint_major", "email", "zh-CN"): ("重大投诉{{ number }}：{{ category_label }}",
+        "{{ recipient_name }}：\n\n{{ branch_name }}收到重大投诉，编号{{ number }}，客户{{ customer_name or '（未留姓名）' }}，"
+        "类别{{ category_label }}。{% if summary %}\n\n投诉内容：{{ summary }}{% endif %}\n\n"
+        "{% if report_due_local %}调查报告应于{{ report_due_local }}前提交，{% endif %}"
+        "{% if due_local %}处理期限{{ due_local }}。{% endif %}请立即安排处理。"),
+    ("complaint_major", "sms", "en"): (None,
+        "{{ recipient_name }}, major complaint no. {{ number }} ({{ category_label }}) from {{ customer_name or 'a customer' }}. "
+        "Please act now."),
+    ("complaint_major", "email", "en"): ("Major complaint no. {{ number }}: {{ category_label }}",
+        "{{ recipient_name }},\n\n{{ branch_name }} received major complaint no. {{ number }} ({{ category_label }}) from "
+        "{{ customer_name or 'a customer' }}.{% if summary %}\n\n{{ summary }}{% endif %}"
+        "{% if due_local %}\n\nTo be handled by {{ due_local }}.{% endif %}"),
+    ("complaint_overdue", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，投诉{{ number }}的{{ deadline_label }}已逾期{% if due_local %}（期限{{ due_local }}）{% endif %}"
+        "{% if assignee_name %}，处理人{{ assignee_name }}{% endif %}，请督办。"),
+    ("complaint_overdue", "email", "zh-CN"): ("投诉逾期升级：{{ number }} {{ deadline_label }}",
+        "{{ recipient_name }}：\n\n客户{{ customer_name or '（未留姓名）' }}的{{ category_label }}投诉（编号{{ number }}）"
+        "{{ deadline_label }}已逾期{% if due_local %}，期限为{{ due_local }}{% endif %}"
+        "{% if assignee_name %}，处理人{{ assignee_name }}{% endif %}。请督办并跟进处理结果。"),
+    ("complaint_overdue", "sms", "en"): (None,
+        "{{ recipient_name }}, complaint no. {{ number }}: the {{ deadline_label }} deadline{% if due_local %} ({{ due_local }}){% endif %} "
+        "was missed. Please follow it up."),
+    ("complaint_overdue", "email", "en"): ("Complaint no. {{ number }} overdue: {{ deadline_label }}",
+        "{{ recipient_name }},\n\nthe {{ deadline_label }} deadline of complaint no. {{ number }} ({{ category_label }})"
+        "{% if due_local %}, {{ due_local }},{% endif %} was missed{% if assignee_name %}; it is with {{ assignee_name }}{% endif %}."),
+    ("complaint_assigned", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，投诉{{ number }}（{{ severity_label }}，{{ category_label }}）已交由您处理"
+        "{% if report_due_local %}，调查报告请于{{ report_due_local }}前提交{% endif %}。"),
+    ("complaint_assigned", "email", "zh-CN"): ("投诉交办：{{ number }}",
+        "{{ recipient_name }}：\n\n客户{{ customer_name or '（未留姓名）' }}的{{ category_label }}投诉（编号{{ number }}，"
+        "{{ severity_label }}）已交由您处理。{% if summary %}\n\n投诉内容：{{ summary }}{% endif %}\n\n"
+        "{% if report_due_local %}调查报告请于{{ report_due_local }}前提交，{% endif %}"
+        "{% if due_local %}处理期限{{ due_local }}。{% endif %}"),
+    ("complaint_assigned", "sms", "en"): (None,
+        "{{ recipient_name }}, complaint no. {{ number }} ({{ category_label }}) is yours"
+        "{% if report_due_local %}; report due {{ report_due_local }}{% endif %}."),
+    ("complaint_assigned", "email", "en"): ("Complaint no. {{ number }} assigned to you",
+        "{{ recipient_name }},\n\ncomplaint no. {{ number }} ({{ severity_label }}, {{ category_label }}) from "
+        "{{ customer_name or 'a customer' }} is yours.{% if report_due_local %} Investigation report due {{ report_due_local }}."
+        "{% endif %}{% if due_local %} To be handled by {{ due_local }}.{% endif %}"),
+    ("revisit_due", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，请于{{ due_local }}前完成客户{{ customer_name or '（未留姓名）' }}的{{ kind_label or '回访' }}并记录。"),
+    ("revisit_due", "email", "zh-CN"): ("回访提醒：{{ customer_name or '客户' }} {{ kind_label or '回访' }}",
+        "{{ recipient_name }}：\n\n客户{{ customer_name or '（未留姓名）' }}的{{ kind_label or '回访' }}应于{{ due_local }}前完成，"
+        "回访后请记录回访方式、内容和客户满意度。"),
+    ("revisit_due", "sms", "en"): (None,
+        "{{ recipient_name }}, please call {{ customer_name or 'the customer' }} ({{ kind_label or 'revisit' }}) by {{ due_local }}."),
+    ("revisit_due", "email", "en"): ("Revisit due: {{ customer_name or 'a customer' }}",
+        "{{ recipient_name }},\n\nthe {{ kind_label or 'revisit' }} of {{ customer_name or 'the customer' }} is due by "
+        "{{ due_local }}. Please log it with the customer's satisfaction."),
+    ("price_approval_pending", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，价格核定待审批：置业顾问{{ consultant_name or '（未指定）' }}的客户{{ customer_name or '（未留姓名）' }}"
+        "{% if unit_label %}认购{{ unit_label }}{% endif %}，成交价{{ agreed_price_text }}"
+        "{% if list_price_text %}，标价{{ list_price_text }}{% endif %}{% if discount_text %}，优惠{{ discount_text }}{% endif %}。"),
+    ("price_approval_pending", "email", "zh-CN"): ("价格核定待审批：{{ customer_name or '客户' }} {{ agreed_price_text }}",
+        "{{ recipient_name }}：\n\n置业顾问{{ consultant_name or '（未指定）' }}的客户{{ customer_name or '（未留姓名）' }}"
+        "{% if unit_label %}认购{{ unit_label }}{% endif %}，成交价{{ agreed_price_text }}"
+        "{% if list_price_text %}，低于标价{{ list_price_text }}{% endif %}{% if discount_text %}（优惠{{ discount_text }}）{% endif %}，"
+        "超出可自主优惠的幅度，需经理核定后方可签约。"),
+    ("price_approval_pending", "sms", "en"): (None,
+        "{{ recipient_name }}, price approval needed: {{ customer_name or 'a customer' }} of {{ consultant_name or 'a consultant' }} "
+        "at {{ agreed_price_text }}{% if list_price_text %} (list {{ list_price_text }}){% endif %}."),
+    ("price_approval_pending", "email", "en"): ("Price approval needed: {{ customer_name or 'a customer' }}",
+        "{{ recipient_name }},\n\n{{ consultant_name or 'a consultant' }}'s customer {{ customer_name or '' }}"
+        "{% if unit_label %} subscribed {{ unit_label }}{% endif %} at {{ agreed_price_text }}"
+        "{% if list_price_text %}, below the list price of {{ list_price_text }}{% endif %}. It needs your approval before signing."),
+    ("payout_due", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，{{ beneficiary_name }}的{{ kind_label }}{{ amount_text }}"
+        "{% if reward_form_label %}（{{ reward_form_label }}）{% endif %}已到期待审批发放"
+        "{% if customer_name %}（客户{{ customer_name }}房款已到账）{% endif %}。"),
+    ("payout_due", "email", "zh-CN"): ("{{ kind_label }}待审批发放：{{ beneficiary_name }} {{ amount_text }}",
+        "{{ recipient_name }}：\n\n{% if customer_name %}客户{{ customer_name }}的房款已到账，{% endif %}"
+        "{{ beneficiary_name }}的{{ kind_label }}{{ amount_text }}{% if reward_form_label %}（{{ reward_form_label }}）{% endif %}"
+        "已到期，请经理审批后由财务发放并登记付款凭证。"),
+    ("payout_due", "sms", "en"): (None,
+        "{{ recipient_name }}, the {{ kind_label }} of {{ amount_text }} to {{ beneficiary_name }} is due for approval and payment."),
+    ("payout_due", "email", "en"): ("{{ kind_label }} due: {{ beneficiary_name }} {{ amount_text }}",
+        "{{ recipient_name }},\n\nthe {{ kind_label }} of {{ amount_text }}{% if reward_form_label %} ({{ reward_form_label }}){% endif %}"
+        " to {{ beneficiary_name }} is due: a manager approves it, then finance pays it and records the reference."),
     ("holiday_greeting", "email", "en"): ("Happy {{ holiday }}",
         "Dear {{ customer_name or 'customer' }},\n\neveryone at {{ branch_name }} wishes you a happy {{ holiday }}!"),
 }

@@ -47,6 +47,27 @@ DIGEST = {
            "reception_spent": "Reception spend", "by_channel": "New by channel", "grade_mix": "New by grade",
            "top_lost_reasons": "Top lost reasons"},
 }
+COMPLAINT_CATEGORIES = {
+    "zh-CN": {"quality": "质量", "service": "服务", "delivery": "交付", "sales_promise": "销售承诺", "other": "其他"},
+    "en": {"quality": "quality", "service": "service", "delivery": "delivery", "sales_promise": "sales promise",
+           "other": "other"},
+}
+SEVERITIES = {"zh-CN": {"major": "重大", "normal": "一般"}, "en": {"major": "major", "normal": "normal"}}
+DEADLINES = {"zh-CN": {"report": "调查报告", "handling": "处理"},
+             "en": {"report": "investigation report", "handling": "handling"}}
+"""Which complaint deadline was missed (`complaint.overdue.deadline`)."""
+REVISIT_KINDS = {
+    "zh-CN": {"after_sale_7d": "签约后7天回访", "after_sale_30d": "签约后30天回访", "handover": "交房回访",
+              "anniversary": "周年回访", "tier_cycle": "定期回访"},
+    "en": {"after_sale_7d": "7-day after-sale call", "after_sale_30d": "30-day after-sale call", "handover": "handover call",
+           "anniversary": "anniversary call", "tier_cycle": "regular call"},
+}
+PAYOUT_KINDS = {"zh-CN": {"commission": "渠道佣金", "referral_reward": "全民营销奖励"},
+                "en": {"commission": "partner commission", "referral_reward": "referral reward"}}
+REWARD_FORMS = {"zh-CN": {"cash": "现金", "property_fee": "物业费抵扣", "shopping_card": "购物卡"},
+                "en": {"cash": "cash", "property_fee": "property-fee credit", "shopping_card": "shopping card"}}
+BENEFICIARY = {"zh-CN": {"partner": "合作渠道", "referrer": "推荐人"}, "en": {"partner": "a partner", "referrer": "a referrer"}}
+"""Who a payout goes to, when the event does not name them."""
 MONEY = {"deal_amount", "reception_spent"}
 RATES = {"compliance_rate"}
 GRADE = {"zh-CN": "{g}级", "en": "grade {g}"}
@@ -57,6 +78,14 @@ CURRENCY = {"zh-CN": "{v}元", "en": "CNY {v}"}
 def pick(table: dict[str, dict[str, str]], locale: str, code: str | None) -> str:
     """The word for a code in a language (zh-CN when the language is unknown); "" for an unknown code."""
     return table.get(locale, table["zh-CN"]).get(code or "", "")
+
+
+def money_text(fen: int | None, locale: str) -> str:
+    """Integer fen as people read an amount (`2,980,000.50元`); "" when there is none. No float arithmetic."""
+    if fen is None or isinstance(fen, bool):
+        return ""
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return CURRENCY.get(locale, CURRENCY["zh-CN"]).format(v=f"{sign}{fen // 100:,}.{fen % 100:02d}")
 
 
 def customer_phrase(name: str | None, phone_masked: str | None, locale: str) -> str:

@@ -1,0 +1,89 @@
+"""Deals' events on the lead (issue 18): `deal.signed` wins it and shows the deal, `deal.paid` records the money
+arrived, `deal.cancelled` records the refund and, for the deal that won the lead, reopens it for follow-up.
+
+Idempotent and order-tolerant: every write is guarded by the lead's version, and per deal the later stage wins
+(`rules.merged`), so a redelivery or a late event changes nothing and publishes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from crm_shared.aggregates import event
+from crm_shared.events import Envelope
+from crm_shared.events.deals import DealCancelled, DealPaid, DealSigned
+from crm_shared.events.leads import LeadUpdated, LeadWon
+from crm_shared.ids import utcnow
+from crm_shared.plugins import ServiceContext
+
+from crm_leads.context import branch_or_default
+from crm_leads.deals import rules
+from crm_leads.deals.money import yuan_number
+from crm_leads.leads import dedup
+from crm_leads.leads import rules as lead_rules
+
+SLIM = {"follow_ups": 0, "visits": 0}
+TRIES = 5
+
+
+async def on_deal(ctx: ServiceContext, env: Envelope, data: DealSigned | DealPaid | DealCancelled) -> None:
+    """Apply one deal event to its lead (of the event's branch; a lead leads does not know is left alone)."""
+    for _ in range(TRIES):
+        lead = await ctx.aggregate("leads").find_one({"_id": data.lead_id, "branch_id": env.branch_id}, SLIM)
+        if lead is None:
+            return
+        done = rules.merged(lead.get("deals") or [], rules.entry_of(data, env.time))
+        if done is None:
+            return  # this stage of the deal is on the lead already
+        deals, entry = done
+        if await _apply(ctx, env, data, lead, deals, entry):
+            return
+    raise RuntimeError(f"lead {data.lead_id} kept changing while recording deal {data.deal_id}")
+
+
+async def _apply(ctx: ServiceContext, env: Envelope, data: DealSigned | DealPaid | DealCancelled, lead: dict,
+                 deals: list[dict], entry: dict) -> bool:
+    """One version-guarded write of the lead with its event; False when the lead changed meanwhile."""
+    now, effect = utcnow(), rules.effect(lead, entry)
+    sets = {"deals": deals, "updated_at": now} | effect.sets
+    guard = {"_id": lead["_id"], "version": lead["version"]}
+    if effect.kind == "won":
+        sets |= {"closed_at": now, "in_pool": False, dedup.FIELD: dedup.closed_key(lead["_id"]), "lost_reason": None,
+                 "lost_note": None, "credited_partner_id": data.attribution.partner_id}
+        won = LeadWon(lead_id=lead["_id"], owner_id=lead.get("owner_id"), amount=yuan_number(entry["agreed_price"]),
+                      amount_fen=entry["agreed_price"], partner_id=data.attribution.partner_id, deal_id=entry["deal_id"],
+                      contract_no=entry.get("contract_no"))
+        return await ctx.aggregate("leads").update(guard, {"$set": sets}, event(won, env.branch_id, lead["_id"])) is not None
+    if effect.kind == "reopen":
+        return await _reopen(ctx, env, lead, guard, sets, entry, effect, now)
+    changed = LeadUpdated(lead_id=lead["_id"], changes=rules.changes_of(entry, effect))
+    return await ctx.aggregate("leads").update(guard, {"$set": sets}, event(changed, env.branch_id, lead["_id"])) is not None
+
+
+async def _reopen(ctx: ServiceContext, env: Envelope, lead: dict, guard: dict, sets: dict, entry: dict,
+                  effect: rules.Effect, now: datetime) -> bool:
+    """The deal that won the lead is cancelled (退房): back to follow-up with its owner, due by the grade's cadence.
+    When another open lead holds the phone meanwhile, this one stays closed (won, its deal cancelled)."""
+    branch = await branch_or_default(ctx, env.branch_id)
+    owner = lead.get("owner_id")
+    due = lead_rules.next_follow_up(now, lead.get("grade"), branch.settings, branch.timezone) if owner else None
+    reopened = sets | {dedup.FIELD: dedup.open_key(branch.id, lead["phone_hash"]), "in_pool": owner is None,
+                       "next_follow_up_at": due, "missed_count": 0, "last_activity_at": now, "reclaim_warned_for": None,
+                       "amount": None}  # and the yuan number of a lead stored before amounts were fen
+    shown = rules.changes_of(entry, effect) | {"reopened": True, "next_follow_up_at": due.isoformat() if due else None}
+    try:
+        done = await ctx.aggregate("leads").update(
+            guard, {"$set": reopened}, event(LeadUpdated(lead_id=lead["_id"], changes=shown), env.branch_id, lead["_id"]))
+        return done is not None
+    except OperationFailure as exc:
+        if not (isinstance(exc, DuplicateKeyError) or "UNIQUE constraint failed" in str(exc)):
+            raise
+    kept = {k: v for k, v in sets.items() if k not in effect.sets}  # the deal recorded, the lead left won
+    holder = await dedup.holder(ctx, branch.id, lead["phone_hash"])
+    shown = rules.changes_of(entry, rules.Effect("record")) | {
+        "reopened": False, "open_lead_id": holder["_id"] if holder else None}
+    done = await ctx.aggregate("leads").update(
+        guard, {"$set": kept}, event(LeadUpdated(lead_id=lead["_id"], changes=shown), env.branch_id, lead["_id"]))
+    return done is not None
