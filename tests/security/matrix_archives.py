@@ -161,3 +161,17 @@ KINDS = {"archive": _archive, "tier_request": _tier_request, "evaluation": _eval
 PARAMS = {"archive_id": "archive", "request_id": "tier_request", "evaluation_id": "evaluation"}
 OBJECT_ELSEWHERE = {("POST", "/v1/evaluations"): "archive_id: c1's / c2's archive / the other branch's"}
 FLOOR = {"archive", "tier_request", "evaluation"}
+
+# test_scope.py: body fields naming objects, aimed at branch B's (404 or 422, nothing stored).
+REFERENCES = {
+    (("POST", "/v1/archives"), ("lead_id",)): "lead:c1",
+    (("POST", "/v1/archives"), ("account_manager_id",)): "staff:c1",
+    (("PATCH", "/v1/archives/{archive_id}"), ("account_manager_id",)): "staff:c2",
+    (("POST", "/v1/archives/{archive_id}/tier-requests"), ("account_manager_id",)): "staff:c2",
+    (("POST", "/v1/archives/{archive_id}/tier"), ("account_manager_id",)): "staff:c2",
+}
+EXEMPT = {
+    (("POST", "/v1/evaluations"), ("archive_id",)),  # the matrix aims it at B's archive (target `foreign`)
+    # a task of the archive named in the path, else 422 `unknown-task` (tests/customers/test_revisits.py)
+    (("POST", "/v1/archives/{archive_id}/revisits"), ("task_id",)),
+}

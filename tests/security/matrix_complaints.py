@@ -136,14 +136,15 @@ PARAMS = {"complaint_id": "complaint", "action_id": "complaint_action", "archive
 SPECIAL_KIND = {("POST", "/v1/archives/{archive_id}/revisits"): "revisit_archive"}
 FLOOR = {"complaint", "revisit_archive"}
 
-# Body fields that name objects, aimed at branch B's (for tests/security/test_scope.py REFERENCES, which does not
-# read per-part modules yet): each is refused with 422 `unknown-*`, nothing stored.
+# test_scope.py: body fields naming objects, aimed at branch B's: each is refused with 422 `unknown-*`, nothing stored.
 REFERENCES = {
     (("POST", "/v1/complaints"), ("archive_id",)): "revisit_archive:c1",
     (("POST", "/v1/complaints"), ("lead_id",)): "lead:c1",
     (("POST", f"{BASE}/assign"), ("assignee_id",)): "staff:c2",
     (("POST", f"{BASE}/actions"), ("owner_id",)): "staff:c1",
+    (("POST", "/v1/complaints"), ("deal_id",)): "deal:d1",
+    (("POST", f"{BASE}/close"), ("deal_id",)): "deal:d1",
 }
-# Checked in tests/customers (no deal of B is built by the world): `deal_id` of POST /v1/complaints and of
+# Also checked in tests/customers: `deal_id` of POST /v1/complaints and of
 # .../close (422 `unknown-deal`), and `task_id` of POST /v1/archives/{archive_id}/revisits (a task of that archive,
 # else 422 `unknown-task`).

@@ -158,3 +158,11 @@ SPECIAL_KIND = {("POST", "/v1/units/{unit_id}/release"): "held_unit",
                 ("POST", "/v1/deals/{deal_id}/price-approval"): "pending_deal",
                 ("POST", "/v1/deals/{deal_id}/payments"): "signed_deal"}
 FLOOR = ("unit", "deal")
+
+# test_scope.py: body fields naming objects, aimed at branch B's (404 or 422, nothing stored).
+REFERENCES = {
+    (("POST", "/v1/deals"), ("lead_id",)): "lead:c1",
+    (("POST", "/v1/deals"), ("unit_id",)): "unit:u1",
+    (("POST", "/v1/deals/{deal_id}/change-unit"), ("unit_id",)): "unit:u1",
+}
+ROLE = {("POST", "/v1/deals"): "manager"}  # subscribing is the manager's and consultants' (admin: 403)

@@ -36,12 +36,12 @@ appointment.customer.phone       GET /v1/appointments                         fu
 appointment.customer.email       GET /v1/appointments/{appointment_id}        full     full     full     full     refused  refused  full
 visit.visitor.phone              GET /v1/visits/{visit_id}                    masked   masked   masked   masked   refused  refused  masked
 visit.visitor.phone              GET /v1/visits                               masked   masked   masked   masked   refused  refused  masked
-staff.phone                      GET /v1/staff/{staff_id}                     full     full     full     full     refused  refused  full
-staff.phone                      GET /v1/staff                                full     full     full     full     refused  refused  full
-staff.email                      GET /v1/staff/{staff_id}                     full     full     full     full     refused  refused  full
+staff.phone                      GET /v1/staff/{staff_id}                     full     full     full     full     full     refused  full
+staff.phone                      GET /v1/staff                                full     full     full     full     full     refused  full
+staff.email                      GET /v1/staff/{staff_id}                     full     full     full     full     full     refused  full
 message.to                       GET /v1/messages/{message_id}                full     full     masked   full     refused  refused  full
 message.to                       GET /v1/messages                             full     full     masked   full     refused  refused  full
-opt-out.to                       GET /v1/opt-outs                             full     full     masked   full     refused  refused  full
+opt-out.to                       GET /v1/opt-outs                             full     full     masked   full     masked   refused  full
 channel-report.phone             GET /v1/channel-reports/{report_id}          masked   masked   refused  refused  refused  masked,refused refused
 channel-report.phone             GET /v1/channel-reports                      masked   masked   refused  refused  refused  masked,absent refused
 """

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from tests.security.test_matrix import DECISIONS, SPEC, SPEC_OPS
-from tests.security.world import Case, World, full_numbers, operation, resolve
+from tests.security.world import EXTRA_KINDS, EXTRA_SCOPE, Case, World, full_numbers, operation, resolve
 
 # (operation, where in the body) -> which object of branch B to name there, from a request acting in A.
 # The caller is an admin of A (a partner for its own operations).
@@ -42,6 +42,9 @@ REFERENCES: dict[tuple[tuple[str, str], tuple], str] = {
     (("POST", "/v1/receptions/{reception_id}/feedback"), ("follow_ups",)): "[task:c1]",
 }
 ROLE = {("POST", "/v1/attribution-disputes"): "manager"}
+# Per-part modules (tests/security/matrix_*.py) add theirs: REFERENCES, ROLE, EXEMPT.
+REFERENCES.update(EXTRA_SCOPE["REFERENCES"])
+ROLE.update(EXTRA_SCOPE["ROLE"])
 # Real findings: (operation, where) -> what is wrong.
 FINDINGS = {
     (("POST", "/v1/partners/{partner_id}/arrivals"), ("visit_id",)):
@@ -59,7 +62,7 @@ FILTERS = {
 }
 
 
-def _b(world: World, ref: str):
+async def _b(world: World, ref: str, op: tuple[str, str]):
     many = ref.startswith("[")
     kind, key = ref.strip("[]").split(":")
     b = world.b
@@ -69,8 +72,10 @@ def _b(world: World, ref: str):
         value = b.partners[key]
     elif kind == "task":
         value = {"title": "回访", "owner_id": b.staff[key]}
-    else:
+    elif key in b.objects.get(kind, {}):
         value = b.objects[kind][key]
+    else:  # an object a per-part module builds on demand: branch B's, as the matrix's `foreign` target
+        value = await EXTRA_KINDS[kind](Case(world, SPEC, op, "admin", "foreign"))
     return [value] if many else value
 
 
@@ -150,7 +155,7 @@ async def test_another_branchs_ids_in_a_body_are_refused(system, op, where):
     call = await Case(world, system.spec, op, role, "own", fresh=True).call()
     if not isinstance(call.json, dict):
         call.json = {}
-    _put(call.json, where, _b(world, REFERENCES[(op, where)]))
+    _put(call.json, where, await _b(world, REFERENCES[(op, where)], op))
     if where == ("source", "referrer_id"):
         call.json["source"]["channel"] = "referral"
     r = await system.client.request(call.method, call.path, headers=world.as_(role, call.sub), **call.kwargs())
@@ -180,6 +185,7 @@ def test_every_body_reference_is_in_the_table():
 
 EXEMPT = {
     (("POST", "/v1/attribution-disputes"), ("report_id",)),  # the matrix aims it at B's report (target `foreign`)
+    *EXTRA_SCOPE["EXEMPT"],
 }
 
 

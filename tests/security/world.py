@@ -39,7 +39,7 @@ import httpx
 from crm_shared.http.auth import mint_token
 
 ROLES = ("admin", "manager", "consultant", "reception", "finance", "partner", "integrator")
-STAFF_ROLES = ("manager", "consultant", "reception")  # roles that have a staff record in the branch
+STAFF_ROLES = ("manager", "consultant", "reception", "finance")  # roles that have a staff record in the branch
 OPS_PATHS = {"/healthz", "/readyz", "/metrics", "/asyncapi", "/asyncapi.json"}
 PUBLIC = {  # reachable without a token by design (docs/contract.md)
     ("GET", "/v1/opt-outs/unsubscribe"), ("POST", "/v1/opt-outs/unsubscribe"),  # the signed link in a message
@@ -252,7 +252,8 @@ class World:
         for side in (self.a, self.b):
             await self.call("POST", "/v1/branches", self.root,
                             json={"id": side.id, "name": f"矩阵{side.id[-5:]}", "timezone": "Asia/Shanghai"})
-            for key, role in (("manager", "manager"), ("c1", "consultant"), ("c2", "consultant"), ("reception", "reception")):
+            for key, role in (("manager", "manager"), ("c1", "consultant"), ("c2", "consultant"), ("reception", "reception"),
+                              ("finance", "finance")):
                 side.staff[key] = await self.new_staff(side, role, name=f"{key}-{side.id[-5:]}")
             for key in ("p1", "p2"):
                 side.partners[key] = await self.new_partner(side, name=f"{key}-{side.id[-5:]}")
@@ -437,7 +438,7 @@ class Case:
 
     def me(self) -> str | None:
         """The caller's own staff record in the target's branch, if its role has one."""
-        key = {"manager": "manager", "consultant": "c1", "reception": "reception"}.get(self.role)
+        key = {"manager": "manager", "consultant": "c1", "reception": "reception", "finance": "finance"}.get(self.role)
         return self.side.staff[key] if key else None
 
     def colleague(self, consultant_key: str) -> str:
@@ -662,6 +663,7 @@ EXTRA_TABLES: list[str] = []
 EXTRA_KINDS: dict = {}  # kind -> async builder(case) -> object id
 EXTRA_QUERY: dict = {}  # query parameter -> async builder(case) -> value
 FLOOR_KINDS: set[str] = set()  # kinds of object a partner must never see (the office's floor)
+EXTRA_SCOPE: dict = {"REFERENCES": {}, "ROLE": {}, "EXEMPT": {}}  # test_scope.py's tables, per part
 
 
 def _load_parts() -> None:
@@ -682,6 +684,9 @@ def _load_parts() -> None:
         SPECIAL_KIND.update(getattr(part, "SPECIAL_KIND", {}))
         OBJECT_ELSEWHERE.update(getattr(part, "OBJECT_ELSEWHERE", {}))
         FLOOR_KINDS.update(getattr(part, "FLOOR", ()))
+        for table, entries in EXTRA_SCOPE.items():
+            entries.update(dict.fromkeys(getattr(part, table)) if table == "EXEMPT" and hasattr(part, table)
+                           else getattr(part, table, {}))
 
 
 _load_parts()

@@ -11,7 +11,7 @@ from crm_shared.events.deals import DealSigned
 from crm_shared.events.leads import BranchConfigured, StaffJoined, StaffLeft
 from crm_customers.archives import subscribers as archive_subscribers
 from crm_customers.revisits import subscribers as revisit_subscribers
-from crm_customers.complaints import subscribers as complaint_subscribers
+from crm_customers import leads
 from crm_shared.events.leads import LeadRegistered
 from crm_shared.events.customers import (ArchiveFrozen, ArchiveOpened, ArchiveTierChanged, ArchiveUnfrozen,
                                          ArchiveUpdated)
@@ -28,6 +28,6 @@ revisits.on(ArchiveOpened, ArchiveTierChanged, ArchiveFrozen, ArchiveUnfrozen, A
 revisits.on(DealSubscribed, DealSigned, DealCancelled)(revisit_subscribers.on_deal)  # deal copies, after-sale plans
 
 complaints = SubscriptionTable(consumer="complaints")
-complaints.on(LeadRegistered)(complaint_subscribers.on_lead_registered)  # a complaint may name the customer's lead
+complaints.on(LeadRegistered)(leads.on_lead_registered)  # an archive or a complaint may name the customer's lead
 
 TABLES = (main, archives, revisits, complaints)

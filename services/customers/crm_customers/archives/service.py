@@ -19,6 +19,7 @@ from crm_shared.phones import InvalidPhone, mask, normalize, normalize_masked, p
 from crm_shared.plugins import ServiceContext
 
 from crm_customers.archives import opening, rules
+from crm_customers.leads import known_lead
 from crm_customers.archives.models import ArchiveIn, ArchiveOut, ArchivePatch, CardIn
 
 ARCHIVES = opening.ARCHIVES
@@ -85,6 +86,7 @@ async def open_by_staff(ctx: ServiceContext, body: ArchiveIn, who: Principal) ->
         raise Forbidden("a consultant opens archives it manages itself; a manager assigns another account manager")
     if manager != who.sub:
         await check_account_manager(ctx, body.branch_id, manager, ["body", "account_manager_id"])
+    await known_lead(ctx, body.branch_id, body.lead_id)
     try:
         e164, _ = normalize_masked(body.customer.phone, ctx.settings.default_region)
     except InvalidPhone as exc:

@@ -22,7 +22,7 @@ from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash, seal
 from crm_shared.plugins import ServiceContext
 
 from crm_customers.complaints import rules
-from crm_customers.complaints.subscribers import LEAD_COPIES
+from crm_customers.leads import known_lead
 from crm_customers.complaints.models import (ActionDoneIn, ActionIn, ApprovalIn, AssignIn, CloseIn, ComplaintIn,
                                              ReopenIn, ReportIn)
 
@@ -92,16 +92,6 @@ async def _archive(ctx: ServiceContext, branch_id: str, archive_id: str | None) 
     return doc
 
 
-async def _lead(ctx: ServiceContext, branch_id: str, lead_id: str | None) -> dict | None:
-    """The lead a body names: one of the branch's (a copy kept from `lead.registered`), else 422 `unknown-lead`."""
-    if lead_id is None:
-        return None
-    doc = await ctx.db[LEAD_COPIES].find_one({"_id": lead_id, "branch_id": branch_id})
-    if doc is None:
-        raise Invalid("lead_id names no lead of this branch", kind="unknown-lead", loc=["body", "lead_id"])
-    return doc
-
-
 async def known_deal(ctx: ServiceContext, branch_id: str, deal_id: str | None, loc: list[str]) -> None:
     """A deal of the branch this service heard of (a deal event or an archive's deals), else 422 `unknown-deal`."""
     if deal_id is None:
@@ -122,7 +112,7 @@ async def intake(ctx: ServiceContext, body: ComplaintIn, who: Principal) -> dict
     """201 with the next number of the branch's month: the unique `number_key` refuses a repeat, and a number is
     taken only by a stored complaint, so 10 simultaneous intakes get 001-010 with no gap."""
     archive = await _archive(ctx, body.branch_id, body.archive_id)
-    lead = await _lead(ctx, body.branch_id, body.lead_id)
+    lead = await known_lead(ctx, body.branch_id, body.lead_id)
     await known_deal(ctx, body.branch_id, body.deal_id, ["body", "deal_id"])
     customer = await _customer(ctx, body, archive, lead)
     tz = (await ctx.state.branch(body.branch_id)).timezone
