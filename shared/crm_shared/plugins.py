@@ -11,6 +11,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from types import ModuleType
 from typing import Any, ClassVar
 
 from fastapi import APIRouter, Request
@@ -21,7 +22,7 @@ from crm_shared.aggregates import Aggregate
 from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, outbox_entries
 from crm_shared.config import ServiceSettings, Settings
-from crm_shared.events import Envelope, EventData
+from crm_shared.events import Envelope, EventData, registry
 from crm_shared.timers import Retention, Timer, TimerRunner
 
 GROUP = "crm.services"
@@ -133,6 +134,51 @@ class ServicePlugin:
     async def shutdown(self, ctx: ServiceContext) -> None:
         """Release what startup took."""
 
+
+
+class PartedService(ServicePlugin):
+    """A service made of parts (deals: units, deals, payouts; customers: archives, complaints, ...).
+
+    Each part is a module (the subpackage's `part.py`) declaring `router`, `OUTBOX` (its outbox
+    collections), `timers(ctx)`, `retention(ctx)` and `startup(ctx)` (its indexes); `tables` are the
+    service's subscription tables (one per part, its own durable consumer). The service produces every
+    registered event whose source is its name; `ctx.state` is the shared directory. Adding a part never
+    edits another part's registration.
+    """
+
+    parts: ClassVar[tuple[ModuleType, ...]] = ()
+    tables: ClassVar[tuple[SubscriptionTable, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.outbox_collections = tuple(name for part in cls.parts for name in part.OUTBOX)
+        cls.produces = tuple(c for c in registry().values() if c.event_source == cls.name)
+
+    def http_router(self) -> APIRouter:
+        router = APIRouter()
+        for part in self.parts:
+            router.include_router(part.router)
+        return router
+
+    def subscriptions(self) -> list[SubscriptionTable]:
+        return [table for table in self.tables if table.classes]
+
+    def timers(self, ctx: ServiceContext) -> list[Timer]:
+        if not getattr(ctx.config, "timers", True):
+            return []
+        return [timer for part in self.parts for timer in part.timers(ctx)]
+
+    def retention(self, ctx: ServiceContext) -> list[Retention]:
+        return [kept for part in self.parts for kept in part.retention(ctx)]
+
+    async def startup(self, ctx: ServiceContext) -> None:
+        from crm_shared.directory import Directory  # the directory reads events of leads; imported late
+
+        await ctx.db.command("ping")
+        ctx.state = Directory(ctx.db, ctx.config.default_timezone)
+        await ctx.state.ensure_indexes()
+        for part in self.parts:
+            await part.startup(ctx)
 
 def available() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
