@@ -104,7 +104,7 @@ def test_the_day_of_an_account_manager(page_for, office):
     mine.locator("textarea[name=cause]").fill("地漏安装时未清理建筑垃圾")
     mine.locator("input[name=responsibility]").fill("施工单位")
     mine.locator("textarea[name=proposal]").fill("上门疏通并检查同批次房屋")
-    mine.locator("button[type=submit]").click()
+    mine.locator(".report-form button[type=submit]").click()
     page.wait_for_load_state("networkidle")
     assert f"调查报告已提交：{complaint['number']}" in page.locator(".flash").inner_text()
     assert "调查报告已提交" in page.locator(f"#my-complaints li[data-complaint='{complaint['id']}']").inner_text()

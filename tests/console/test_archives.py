@@ -37,6 +37,13 @@ def _get(office, key: str, path: str, role: str | None = None) -> httpx.Response
         return client.get(path)
 
 
+def _client(office, key: str, role: str | None = None) -> httpx.Client:
+    role = role or ("consultant" if key.startswith("consultant") else key)
+    token = mint_token(office.settings, office.staff[key], role, [office.branch])
+    cookies = {"crm_console_token": token, "crm_console_branch": office.branch, "crm_console_lang": "zh-CN"}
+    return httpx.Client(base_url=office.base_url, cookies=cookies, timeout=30)
+
+
 def _archive(office, name: str, phone: str, *, by: str = "manager", manager_key: str = "consultant1", **extra) -> dict:
     role = "consultant" if by.startswith("consultant") else by
     body = {"branch_id": office.branch, "customer": {"name": name, "phone": phone, "birthday": "1982-06-18"},
@@ -160,3 +167,99 @@ def test_the_same_person_twice_names_the_archive_and_another_branch_is_said_not_
     card = _get(office, "consultant1", f"/console/archives/{first['id']}")
     assert "该客户在其他分公司也有档案" in card.text
     assert "前海金融控股" not in card.text and "只在前海看房" not in card.text, "never the other branch's content"
+
+
+def test_a_tier_asked_on_the_card_and_decided_by_the_lists_approver(page_for, office):
+    archive = _archive(office, "韦先生", "13822220011")
+    assert archive["tier"] == "general"
+
+    # the account manager asks: the branch's list, with why
+    page = page_for("consultant1")
+    page.goto(f"{office.base_url}/console/archives/{archive['id']}")
+    page.click("#request-tier summary")
+    page.select_option("#tier-tier", "key")
+    page.click("#tier-submit")  # no reason: the browser's `required` stops it; the server says so too
+    with _client(office, "consultant1") as c:
+        r = c.post(f"/console/archives/{archive['id']}/tier-requests", data={"tier": "key", "level": "branch", "reason": ""})
+    assert r.status_code == 422 and "请填写申请理由" in r.text
+    page.fill("#tier-reason", "年内推荐成交两套，家庭购买力强")
+    page.click("#tier-submit")
+    page.wait_for_load_state("networkidle")
+    assert "已提交等级申请" in page.locator(".flash").inner_text()
+    line = page.locator("#tier-requests li")
+    assert line.count() == 1 and "待审批" in line.inner_text() and "一般 → 重点" in line.inner_text()
+    assert line.locator(".decision-form").count() == 0, "the account manager asks; it does not decide"
+    assert office.call("GET", f"/v1/archives/{archive['id']}", office.as_("manager"))["tier"] == "general"
+    assert untranslated(page) == [] and not RAW_KEYS.findall(page.inner_text("body"))
+
+    # the manager sees who asked and why, and approves on the card
+    boss = page_for("manager")
+    boss.goto(f"{office.base_url}/console/archives/{archive['id']}")
+    line = boss.locator("#tier-requests li")
+    assert line.locator(".requested-by").inner_text().startswith("顾问张三")
+    assert line.locator(".request-reason").inner_text() == "年内推荐成交两套，家庭购买力强"
+    assert "案场名单" in line.inner_text()
+    shot(boss, "79-archive-tier-request")
+    line.locator("input[name=note]").fill("同意列入案场重点客户")
+    line.locator("button[value=approved]").click()
+    boss.wait_for_load_state("networkidle")
+    assert "已批准等级申请：韦先生 调整为重点" in boss.locator(".flash").inner_text()
+    assert boss.locator("#archive-tier").inner_text() == "重点" and "案场名单" in boss.locator("#key-account").inner_text()
+    assert boss.locator("#tier-requests").count() == 0
+    assert "已批准" in boss.locator("#tier-history").inner_text() and "同意列入案场重点客户" in boss.locator("#tier-history").inner_text()
+    after = office.call("GET", f"/v1/archives/{archive['id']}", office.as_("manager"))
+    assert after["tier"] == "key" and after["key_account"]["level"] == "branch"
+
+    # the group's list is an admin's: the manager sees the request without the buttons and is refused anyway
+    page.goto(f"{office.base_url}/console/archives/{archive['id']}")
+    page.click("#request-tier summary")
+    page.select_option("#tier-tier", "core")
+    page.select_option("#tier-level", "group")
+    page.fill("#tier-reason", "集团大客户，拟列入集团名单")
+    page.click("#tier-submit")
+    page.wait_for_load_state("networkidle")
+    boss.goto(f"{office.base_url}/console/archives/{archive['id']}")
+    line = boss.locator("#tier-requests li")
+    assert line.count() == 1 and "集团名单" in line.inner_text() and line.locator(".decision-form").count() == 0
+    assert "集团名单由管理员审批" in line.inner_text()
+    request_id = line.get_attribute("data-request")
+    with _client(office, "manager") as c:
+        r = c.post(f"/console/archives/{archive['id']}/tier-requests/{request_id}/decision", data={"decision": "approved"})
+    assert r.status_code == 403 and "tier-error" in r.text
+    admin = page_for("admin")
+    admin.goto(f"{office.base_url}/console/archives/{archive['id']}")
+    line = admin.locator(f"#tier-requests li[data-request='{request_id}']")
+    line.locator("input[name=note]").fill("本年度集团名单已满")
+    line.locator("button[value=rejected]").click()
+    admin.wait_for_load_state("networkidle")
+    assert "已驳回等级申请：韦先生" in admin.locator(".flash").inner_text()
+    assert "本年度集团名单已满" in admin.locator("#tier-history").inner_text()
+    assert office.call("GET", f"/v1/archives/{archive['id']}", office.as_("manager"))["tier"] == "key"
+    assert untranslated(admin) == [] and not RAW_KEYS.findall(admin.inner_text("body"))
+
+
+def test_the_key_account_list_for_managers(office):
+    key = _archive(office, "侯先生", "13822220021", tier="key")
+    _archive(office, "一般客户", "13822220022")
+    asked = _archive(office, "阎女士", "13822220023", manager_key="consultant2")
+    office.call("POST", f"/v1/archives/{asked['id']}/tier-requests", office.as_("consultant", "consultant2"),
+                json={"tier": "core", "level": "branch", "reason": "业主介绍三位朋友成交"})
+
+    archives = _get(office, "manager", "/console/archives")
+    assert 'href="/console/archives/key-accounts"' in archives.text and "重点客户名单" in archives.text
+    assert 'id="key-accounts-link"' not in _get(office, "consultant1", "/console/archives").text
+    page = _get(office, "manager", "/console/archives/key-accounts")
+    assert page.status_code == 200, page.text[:400]
+    listed = page.text.split('id="key-table"', 1)[1].split("</table>", 1)[0]
+    assert f'data-archive="{key["id"]}"' in listed and "侯先生" in listed and "顾问张三" in listed
+    assert "案场名单" in listed and "重点" in listed and "王经理" in listed, "approved by the manager who opened it"
+    assert "一般客户" not in listed and "阎女士" not in listed, "a general tier is on no list; a request is not yet"
+    pending = page.text.split('id="pending-requests"', 1)[1]
+    assert "阎女士" in pending and "顾问李四" in pending and "业主介绍三位朋友成交" in pending
+    assert f'/console/archives/{asked["id"]}#tiers' in pending
+    assert not RAW_KEYS.findall(page.text)
+    for key_ in ("consultant1", "reception"):
+        refused = _get(office, key_, "/console/archives/key-accounts")
+        assert refused.status_code == 403 and "您的角色不能使用此页面" in refused.text, key_
+    group = _get(office, "manager", "/console/archives/key-accounts?level=group")
+    assert "侯先生" not in group.text.split('id="key-accounts"', 1)[1].split("</section>", 1)[0]

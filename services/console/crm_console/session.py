@@ -3,8 +3,9 @@
 Development (`CRM_CONSOLE__IDENTITY=dev`): the sign-in page mints a token for the chosen
 person and keeps it in an HttpOnly, SameSite=Lax cookie. Production
 (`CRM_CONSOLE__IDENTITY=proxy`): the identity-aware proxy in front of the console passes
-the IdP's access token in `Authorization: Bearer` or `X-Forwarded-Access-Token`; the
-console never mints tokens then, and the API checks them as it checks any other caller.
+the IdP's token in `X-Forwarded-Access-Token` or `Authorization: Bearer`; the console never
+mints tokens then, checks the token as the API does (RS256/ES256 against the JWKS, claims
+mapped by `CRM_JWT_*_CLAIM`) and forwards it to the API, which checks it again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from crm_shared.http.auth import Principal, decode_token
+from crm_shared.http.auth import Principal, verify_token
 from crm_shared.http.problems import Problem
 from crm_console.settings import settings_of
 
@@ -39,27 +40,49 @@ class User:
         return self.principal.sub
 
 
-def _token(request: Request) -> str | None:
+def _tokens(request: Request) -> list[str]:
+    """The tokens the request carries, in the order they are tried: in proxy mode
+    `X-Forwarded-Access-Token` (oauth2-proxy's `--pass-access-token`, the IdP's access token),
+    then `Authorization: Bearer` (`--pass-authorization-header` puts the ID token there); in
+    dev mode the sign-in cookie."""
     if settings_of(request).identity == "proxy":
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
-        return request.headers.get("x-forwarded-access-token") or None
-    return request.cookies.get(TOKEN_COOKIE) or None
+        found = []
+        if forwarded := request.headers.get("x-forwarded-access-token", "").strip():
+            found.append(forwarded)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip() and token.strip() not in found:
+            found.append(token.strip())
+        return found
+    token = request.cookies.get(TOKEN_COOKIE)
+    return [token] if token else []
 
 
-def current_user(request: Request) -> User | None:
-    """The signed-in user, or None (no token, expired, or not one this deployment accepts)."""
-    token = _token(request)
-    if not token:
-        return None
-    try:
-        principal = decode_token(request.app.state.settings, token)
-    except Problem:
-        return None
-    chosen = request.cookies.get(BRANCH_COOKIE, "")
-    if chosen and principal.sees_branch(chosen):
-        return User(token, principal, chosen)
-    named = [b for b in principal.branches if b != "*"]
-    return User(token, principal, named[0] if named else "")
+async def current_user(request: Request) -> User | None:
+    """The signed-in user, or None (no token, expired, or not one this deployment accepts).
+
+    Checked like the API checks it (`verify_token`: the identity provider's keys in production,
+    the shared secret in development), so a proxy's RS256/ES256 token signs the user in; the
+    first token that verifies is the one forwarded to the API. Remembered for the request."""
+    if "console_user" in request.scope:
+        return request.scope["console_user"]
+    user = None
+    for token in _tokens(request):
+        try:
+            principal = await verify_token(request.app.state.settings, token)
+        except Problem as refused:
+            request.scope.setdefault("console_refusal", refused.detail)  # why a proxy's token is not accepted
+            continue
+        chosen = request.cookies.get(BRANCH_COOKIE, "")
+        if chosen and principal.sees_branch(chosen):
+            user = User(token, principal, chosen)
+        else:
+            named = [b for b in principal.branches if b != "*"]
+            user = User(token, principal, named[0] if named else "")
+        break
+    request.scope["console_user"] = user
+    return user
+
+
+def refusal(request: Request) -> str:
+    """Why the token the request carried was refused (after `current_user`), or ""."""
+    return request.scope.get("console_refusal", "")

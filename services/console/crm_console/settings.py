@@ -24,7 +24,13 @@ class ConsoleSettings(ServiceSettings):
         "dev", title="Identity", description="`dev`: pick a branch and a person, the console mints the token (refused "
         "in production). `proxy`: an identity-aware proxy in front of the console (oauth2-proxy, an API gateway) signs "
         "the user in with the identity provider and passes the access token in `Authorization: Bearer` or "
-        "`X-Forwarded-Access-Token`; the console forwards it to the API as is.",
+        "`X-Forwarded-Access-Token`; the console checks it as the API does (identity-provider keys and claims, "
+        "`CRM_JWT_*`) and forwards it to the API as is.",
+    )
+    signout_url: str = Field(
+        "", title="Sign-out URL", description="`proxy` only: where 退出 sends the user so the proxy ends its session too "
+        "(oauth2-proxy: `/oauth2/sign_out`, optionally with `?rd=` the identity provider's logout URL). Empty: the "
+        "console's sign-in page.", pattern=r"^(|/[^/\\].*|https://\S+)$",
     )
     default_locale: Literal["zh-CN", "en"] = Field(
         "zh-CN", title="Default language", description="Language of the screens until the user picks one.")

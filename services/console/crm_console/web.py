@@ -167,7 +167,7 @@ class Answer(Exception):
 async def screen(request: Request, *roles: str) -> Screen:
     """The signed-in user on a screen their role may use; otherwise raises Answer with the
     sign-in redirect or a 403 page."""
-    user = current_user(request)
+    user = await current_user(request)
     if user is None:
         raise Answer(RedirectResponse(f"{PREFIX}/signin?next={quote(str(request.url.path), safe='')}", status_code=303))
     if roles and user.role not in roles:
@@ -194,19 +194,19 @@ class ConsoleRoute(APIRoute):
                 return answer.response
             except ApiError as exc:
                 status = exc.status if 400 <= exc.status < 500 else 502
-                return render(request, "error.html", status_code=status, user=current_user(request),
+                return render(request, "error.html", status_code=status, user=await current_user(request),
                               message=refusal(exc.status, exc.message, locale_of(request)))
             except RequestValidationError as exc:
                 locale = locale_of(request)
                 msgs = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', [])[1:])}: {e.get('msg')}" for e in exc.errors()[:5])
-                return render(request, "error.html", status_code=422, user=current_user(request),
+                return render(request, "error.html", status_code=422, user=await current_user(request),
                               message=f"{i18n.translate('error.bad_input', locale)}: {msgs}")
             except (Problem, DomainError) as exc:
-                return render(request, "error.html", status_code=exc.status, user=current_user(request),
+                return render(request, "error.html", status_code=exc.status, user=await current_user(request),
                               message=exc.detail or exc.kind)
             except Exception:
                 log.exception("console page failed")
-                return render(request, "error.html", status_code=500, user=current_user(request),
+                return render(request, "error.html", status_code=500, user=await current_user(request),
                               message=i18n.translate("common.error", locale_of(request)))
 
         return safe

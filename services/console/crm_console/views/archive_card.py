@@ -1,7 +1,8 @@
 """The archive card (顾客档案卡): the relationship card, tier and key-account status, category, the account
 manager, the masked phone with an audited reveal, the revisit log and its form (回访记录, satisfaction
-1–5 stars), evaluations (客户关系评估) with grade and recommendation, complaints and deals; a manager
-reviews, freezes and unfreezes. That the person has an archive at another branch is said, never shown."""
+1–5 stars), evaluations (客户关系评估) with grade and recommendation, complaints and deals; key accounts
+(重点客户): the pending tier requests with who asked and why, decided here by the list's approver (a manager the
+branch's list, an admin either), and the account manager's request form; a manager reviews, freezes and unfreezes. That the person has an archive at another branch is said, never shown."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from fastapi import APIRouter, Form, Request, Response
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.customers_common import (ARCHIVE_ROLES, CARD_FIELDS, MANAGERS, RECOMMENDATIONS, REVISIT_KINDS,
-                                                TIERS, anniversaries, archive_link, branch_screen, customer_of,
-                                                elsewhere, key_account, names, staff_list, word)
+                                                LEVELS, TIERS, anniversaries, archive_link, branch_screen,
+                                                customer_deals, customer_of, elsewhere, key_account, may_decide, names,
+                                                readable, staff_list, word)
 from crm_console.views.floor import error_status, int_in, q
 from crm_console.web import PREFIX, ConsoleRoute, Screen, env
 
@@ -72,10 +74,29 @@ i18n.register({
     "card.by": {"zh-CN": "记录人", "en": "By"},
     "card.unknown": {"zh-CN": "未填写", "en": "Not given"},
     "card.need_return_note": {"zh-CN": "退回请填写审核意见。", "en": "Say why it is returned."},
-    "arcdeal.status.subscribed": {"zh-CN": "已认购", "en": "Subscribed"},
-    "arcdeal.status.signed": {"zh-CN": "已签约", "en": "Signed"},
-    "arcdeal.status.paid": {"zh-CN": "已付清", "en": "Paid"},
-    "arcdeal.status.cancelled": {"zh-CN": "已取消", "en": "Cancelled"},
+    "card.tiers": {"zh-CN": "重点客户", "en": "Key account"},
+    "card.tier_requests": {"zh-CN": "待审批的等级申请", "en": "Tier requests awaiting a decision"},
+    "card.tier_history": {"zh-CN": "已处理的等级申请", "en": "Decided tier requests"},
+    "card.requested_by": {"zh-CN": "申请人", "en": "Asked by"},
+    "card.request_reason": {"zh-CN": "申请理由", "en": "Why"},
+    "card.requested_tier": {"zh-CN": "申请等级", "en": "Tier asked"},
+    "card.list": {"zh-CN": "名单", "en": "List"},
+    "card.dedicated_manager": {"zh-CN": "专职客户经理", "en": "Dedicated account manager"},
+    "card.request_tier": {"zh-CN": "申请调整客户等级", "en": "Ask for a tier change"},
+    "card.request_hint": {"zh-CN": "核心、重点客户列入案场名单由销售经理审批，列入集团名单由管理员审批。",
+                          "en": "Core and key accounts: the branch's list is approved by its manager, the group's by an administrator."},
+    "card.request_submit": {"zh-CN": "提交申请", "en": "Ask"},
+    "card.requested": {"zh-CN": "已提交等级申请，等待审批", "en": "Tier change asked; awaiting a decision"},
+    "card.need_request_reason": {"zh-CN": "请填写申请理由。", "en": "Say why."},
+    "card.pick_tier": {"zh-CN": "请选择客户等级和名单。", "en": "Choose the tier and the list."},
+    "card.decision_note": {"zh-CN": "审批意见（可选）", "en": "Note (optional)"},
+    "card.approve_request": {"zh-CN": "批准", "en": "Approve"},
+    "card.reject_request": {"zh-CN": "驳回", "en": "Reject"},
+    "card.request_approved": {"zh-CN": "已批准等级申请：{name} 调整为{tier}", "en": "Approved: {name} is now {tier}"},
+    "card.request_rejected": {"zh-CN": "已驳回等级申请：{name}", "en": "Rejected: {name}"},
+    "card.awaits_admin": {"zh-CN": "集团名单由管理员审批", "en": "The group's list is an administrator's to decide"},
+    "card.decided_by": {"zh-CN": "审批人", "en": "Decided by"},
+    "card.key_accounts": {"zh-CN": "重点客户名单", "en": "Key accounts"},
 })
 
 
@@ -118,38 +139,23 @@ async def _revisit_log(s: Screen, archive: dict) -> list[dict]:
 
 
 async def _deals(s: Screen, archive: dict) -> list[dict]:
-    """The archive's deals (linked when signed), with the deal's unit and price where the reader may see the deal."""
-    links = {d["deal_id"]: d for d in archive.get("deals") or [] if isinstance(d, dict) and d.get("deal_id")}
-    found: dict[str, dict] = {}
-    if archive.get("lead_id"):
-        for d in await _try_items(s, "/v1/deals", branch_id=archive.get("branch_id") or s.user.branch_id,
-                                  lead_id=archive["lead_id"]):
-            if d.get("lead_id") == archive["lead_id"]:
-                found[d["id"]] = d
-    for deal_id in list(set(links) - set(found))[:10]:
-        try:
-            found[deal_id] = await s.api.get(f"/v1/deals/{q(deal_id)}")
-        except ApiError:
-            found[deal_id] = {"id": deal_id, "status": "signed", "unit_id": links[deal_id].get("unit_id"),
-                              "contract_no": links[deal_id].get("contract_no")}
-    out = []
-    for deal_id, d in found.items():
-        link = links.get(deal_id) or {}
-        unit = d.get("unit") if isinstance(d.get("unit"), dict) else None
-        unit_id = d.get("unit_id") or link.get("unit_id")
-        if unit is None and unit_id:
-            try:
-                unit = await s.api.get(f"/v1/units/{q(unit_id)}")
-            except ApiError:
-                unit = {}
-        unit = unit or {}
-        label = " ".join(str(x) for x in (unit.get("project"), unit.get("building"), unit.get("unit_no")) if x)
-        out.append({"deal": d, "unit": label or (archive.get("card") or {}).get("unit_no") or "",
-                    "price": money(d.get("agreed_price")) if d.get("agreed_price") is not None else "",
-                    "status": word(s, "arcdeal.status", d.get("status")),
-                    "contract_no": d.get("contract_no") or link.get("contract_no") or "",
-                    "signed_at": d.get("signed_at") or link.get("signed_at")})
-    return sorted(out, key=lambda x: str(x["signed_at"] or x["deal"].get("created_at") or ""), reverse=True)
+    """The archive's deals (linked when signed, and its lead's), with unit and price where the reader may see them."""
+    out = await customer_deals(s, archive.get("branch_id") or s.user.branch_id, archive=archive)
+    for x in out:
+        d = x["deal"]
+        x["price"] = money(d.get("agreed_price")) if d.get("agreed_price") is not None else ""
+    return out
+
+
+async def _tier_requests(s: Screen, archive: dict) -> tuple[list[dict], list[dict]]:
+    """This archive's tier requests the reader may see: (pending, the last decided ones), newest first."""
+    mine = [r for r in await _try_items(s, "/v1/tier-requests", branch_id=archive.get("branch_id") or s.user.branch_id)
+            if r.get("archive_id") == archive["id"]]
+    mine.sort(key=lambda r: str(r.get("created_at") or ""), reverse=True)
+    current = (archive.get("key_account") or {}).get("level") if isinstance(archive.get("key_account"), dict) else None
+    pending = [r | {"may_decide": may_decide(s.user.role, r.get("level")) and may_decide(s.user.role, current)}
+               for r in mine if r.get("status") == "pending"]
+    return pending, [r for r in mine if r.get("status") in ("approved", "rejected")][:5]
 
 
 async def _card(s: Screen, archive_id: str, status_code: int = 200, **extra) -> Response:
@@ -174,9 +180,11 @@ async def _card(s: Screen, archive_id: str, status_code: int = 200, **extra) -> 
     complaints = [c for c in await _try_items(s, "/v1/complaints", branch_id=branch_id, archive_id=archive["id"])
                   if c.get("archive_id") == archive["id"]]
     complaints.sort(key=lambda c: str(c.get("created_at") or c.get("received_at") or ""), reverse=True)
+    pending, decided = await _tier_requests(s, archive)
     extra.setdefault("form", {})
     return s.render(
-        "archive_card.html", status_code=status_code, archive=archive, customer=customer_of(archive),
+        "archive_card.html", tier_requests=pending, tier_history=decided, levels=LEVELS,
+        may_request=manages and role in ("consultant", "manager"), status_code=status_code, archive=archive, customer=customer_of(archive),
         card=archive.get("card") or {}, card_fields=CARD_FIELDS, dates=anniversaries(archive),
         key_account=key_account(s, archive), elsewhere=elsewhere(archive), names=names(staff),
         managers=[p for p in staff if p.get("role") in ("consultant", "manager") and p.get("active", True)],
@@ -286,6 +294,49 @@ async def review(request: Request, archive_id: str, version: Annotated[str, Form
     except ApiError as exc:
         return await _card(s, archive_id, error_status(exc), review_error=exc.message, form={"review": {"note": note}})
     return s.redirect(archive_link(archive_id), flash=s.t("card.reviewed"))
+
+
+@router.post("/{archive_id}/tier-requests")
+async def request_tier(request: Request, archive_id: str, tier: Annotated[str, Form(max_length=20)] = "",
+                       level: Annotated[str, Form(max_length=10)] = "branch",
+                       account_manager_id: Annotated[str, Form(max_length=64)] = "",
+                       reason: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """The account manager (or a manager) asks for a tier on a key-account list; the list's approver decides."""
+    s = await branch_screen(request, *ARCHIVE_ROLES)
+    archive_id = archive_id[:64]
+    typed = {"tier": tier, "level": level, "account_manager_id": account_manager_id, "reason": reason}
+    problem = ("card.pick_tier" if tier not in TIERS or level not in LEVELS else
+               "card.need_request_reason" if not reason.strip() else None)
+    if problem:
+        return await _card(s, archive_id, 422, tier_error=s.t(problem), form={"tier": typed})
+    body = {"tier": tier, "level": level, "reason": reason.strip()} | (
+        {"account_manager_id": account_manager_id} if account_manager_id else {})
+    try:
+        await s.api.post(f"/v1/archives/{q(archive_id)}/tier-requests", body)
+    except ApiError as exc:
+        return await _card(s, archive_id, error_status(exc), tier_error=readable(s, exc), form={"tier": typed})
+    return s.redirect(archive_link(archive_id) + "#tiers", flash=s.t("card.requested"))
+
+
+@router.post("/{archive_id}/tier-requests/{request_id}/decision")
+async def decide_tier(request: Request, archive_id: str, request_id: str,
+                      decision: Annotated[str, Form(max_length=10)] = "",
+                      note: Annotated[str, Form(max_length=500)] = "") -> Response:
+    """A manager decides the branch's list, an admin either; the service refuses the others (403)."""
+    s = await branch_screen(request, *MANAGERS)
+    archive_id, request_id = archive_id[:64], request_id[:64]
+    if decision not in ("approved", "rejected"):
+        return await _card(s, archive_id, 422, tier_error=s.t("error.bad_input"))
+    try:
+        done = await s.api.post(f"/v1/tier-requests/{q(request_id)}/decision",
+                                {"decision": decision} | ({"note": note.strip()} if note.strip() else {}))
+    except ApiError as exc:
+        return await _card(s, archive_id, error_status(exc), tier_error=readable(s, exc),
+                           form={"decision": {request_id: note}})
+    name = done.get("customer_name") or ""
+    flash = (s.t("card.request_approved").replace("{tier}", word(s, "cust.tier", done.get("tier"), done.get("tier_name") or ""))
+             if decision == "approved" else s.t("card.request_rejected")).replace("{name}", name)
+    return s.redirect(archive_link(archive_id) + "#tiers", flash=flash)
 
 
 @router.post("/{archive_id}/{action}")

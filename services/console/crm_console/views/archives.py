@@ -11,8 +11,9 @@ from fastapi import APIRouter, Form, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.views.customers_common import (ARCHIVE_ROLES, ARCHIVE_STATUSES, CARD_FIELDS, CATEGORIES, MANAGERS,
-                                                TIERS, archive_link, branch_screen, customer_of, names, staff_list)
+from crm_console.views.customers_common import (ARCHIVE_ROLES, ARCHIVE_STATUSES, CARD_FIELDS, CATEGORIES, KEY_TIERS,
+                                                LEVELS, MANAGERS, TIERS, archive_link, branch_screen, customer_of,
+                                                names, staff_list)
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
 router = APIRouter(prefix=f"{PREFIX}/archives", route_class=ConsoleRoute, include_in_schema=False)
@@ -37,6 +38,22 @@ i18n.register({
     "arc.need_name": {"zh-CN": "请填写客户姓名和手机号。", "en": "Enter the customer's name and phone."},
     "arc.need_category": {"zh-CN": "请选择客户类别。", "en": "Choose the category."},
     "arc.count": {"zh-CN": "共 {n} 份", "en": "{n} archives"},
+    "arc.key_accounts": {"zh-CN": "重点客户名单", "en": "Key accounts"},
+    "ka.title": {"zh-CN": "重点客户名单", "en": "Key accounts"},
+    "ka.hint": {"zh-CN": "核心、重点客户及其专职客户经理：案场名单由销售经理审批，集团名单由管理员审批。",
+                "en": "Core and key accounts with their account managers: the branch's list approved by its manager, the group's by an administrator."},
+    "ka.level": {"zh-CN": "名单", "en": "List"},
+    "ka.approved_by": {"zh-CN": "批准人", "en": "Approved by"},
+    "ka.approved_at": {"zh-CN": "批准时间", "en": "Approved"},
+    "ka.latest_grade": {"zh-CN": "最新评估", "en": "Latest grade"},
+    "ka.pending": {"zh-CN": "待审批的等级申请", "en": "Tier requests awaiting a decision"},
+    "ka.requested": {"zh-CN": "申请", "en": "Asked"},
+    "ka.requested_by": {"zh-CN": "申请人", "en": "Asked by"},
+    "ka.reason": {"zh-CN": "理由", "en": "Why"},
+    "ka.decide": {"zh-CN": "去审批", "en": "Decide"},
+    "ka.branch": {"zh-CN": "分公司", "en": "Branch"},
+    "ka.all_branches": {"zh-CN": "集团名单包含所有分公司的客户。", "en": "The group's list covers every branch."},
+    "ka.back": {"zh-CN": "返回顾客档案", "en": "Back to the archives"},
 })
 
 
@@ -63,7 +80,38 @@ async def _page(s: Screen, filters: dict, cursor: str = "", status_code: int = 2
     return s.render("archives.html", status_code=status_code, archives=archives, next_cursor=next_cursor,
                     filters=filters, names=names(staff), managers=managers, list_error=list_error, tiers=TIERS,
                     categories=CATEGORIES, statuses=ARCHIVE_STATUSES, card_fields=CARD_FIELDS,
-                    can_open=s.user.role in OPENERS, customer_of=customer_of, **extra)
+                    can_open=s.user.role in OPENERS, customer_of=customer_of, can_list_keys=s.user.role in MANAGERS,
+                    **extra)
+
+
+@router.get("/key-accounts")
+async def key_accounts(request: Request, level: str = "", tier: str = "") -> Response:
+    """The key accounts (重点客户) on the branch's and the group's lists with their account managers' names, and
+    the tier requests awaiting a decision; an admin choosing the group's list sees every branch's."""
+    s = await branch_screen(request, *MANAGERS)
+    level = level if level in LEVELS else ""
+    tier = tier if tier in KEY_TIERS else ""
+    whole_group = s.user.role == "admin" and level == "group"
+    branch_id = None if whole_group else s.user.branch_id
+    list_error, accounts, pending = "", [], []
+    try:
+        accounts = await s.api.items("/v1/key-accounts", branch_id=branch_id, level=level or None, tier=tier or None)
+        pending = [r for r in await s.api.items("/v1/tier-requests", branch_id=branch_id, status="pending",
+                                                 level=level or None) if r.get("status") == "pending"]
+    except ApiError as exc:
+        list_error = exc.message
+    branches: dict[str, str] = {}
+    if whole_group:
+        try:
+            branches = {b["id"]: b.get("name") or "" for b in await s.api.items("/v1/branches")}
+        except ApiError:
+            branches = {}
+    order = {t: i for i, t in enumerate(TIERS)}
+    accounts.sort(key=lambda a: (order.get(a.get("tier"), 9), a.get("level") != "group", a.get("customer_name") or ""))
+    staff = await staff_list(s)
+    return s.render("key_accounts.html", accounts=accounts, pending=pending, names=names(staff), branches=branches,
+                    filters={"level": level, "tier": tier}, levels=LEVELS, tiers=KEY_TIERS, list_error=list_error,
+                    whole_group=whole_group)
 
 
 @router.get("")

@@ -1,6 +1,8 @@
 """The account manager's day (客户维护): revisits due today and overdue, archives awaiting a manager's
-review (managers), complaints assigned to me with their deadlines, and today's greetings. Each line
-opens the archive card (or the complaint board), where the work is done."""
+review (managers), complaints assigned to me with their deadlines, the report and the improvement actions
+(整改措施; a closed one stays while an action of its is open), and today's greetings, computed here from my
+archives (the customers service offers no greetings list). Each line opens the archive card (or the complaint
+board), where the rest of the work is done."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from fastapi import APIRouter, Form, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.views.customers_common import (DAY_ROLES, customer_of, is_today, names, staff_list, when, word,
-                                                anniversaries)
+from crm_console.views.complaints import action_body, action_owners
+from crm_console.views.customers_common import (DAY_ROLES, customer_of, is_today, names, readable, staff_list, when,
+                                                word, anniversaries)
 from crm_console.views.floor import error_status, q, today_bounds
 from crm_console.web import PREFIX, ConsoleRoute, Screen, screen
 
@@ -42,6 +45,7 @@ i18n.register({
     "care.report": {"zh-CN": "提交调查报告", "en": "File the report"},
     "care.report_saved": {"zh-CN": "调查报告已提交：{number}", "en": "Report filed: {number}"},
     "care.report_fields": {"zh-CN": "请填写原因、责任和处理方案。", "en": "Fill in cause, responsibility and proposal."},
+    "care.actions_open": {"zh-CN": "已关闭，整改措施未完成", "en": "Closed; actions still open"},
 })
 
 
@@ -110,12 +114,17 @@ async def _page(s: Screen, status_code: int = 200, **extra) -> Response:
                             "late": bool(review_by and review_by < now)})
     complaints = []
     for c in await s.api.items("/v1/complaints", branch_id=branch_id, assignee_id=me):
-        if c.get("assignee_id") != me or c.get("status") not in OPEN_COMPLAINTS:
-            continue
+        open_actions = any(isinstance(a, dict) and not a.get("done_at") for a in c.get("actions") or [])
+        if c.get("assignee_id") != me or (c.get("status") not in OPEN_COMPLAINTS and not open_actions):
+            continue  # closed ones stay while an improvement action of theirs is open
         report = c.get("report") if isinstance(c.get("report"), dict) else {}
         filed = bool(report) or c.get("status") in ("responded",)
         deadlines = [("cmp.due", when(c.get("due_at")))] + ([] if filed else [("cmp.report_due", when(c.get("report_due_at")))])
-        complaints.append({"c": c, "name": customer_of(c)["name"], "filed": filed,
+        if c.get("status") not in OPEN_COMPLAINTS:
+            complaints.append({"c": c, "name": customer_of(c)["name"], "filed": True, "closed": True,
+                               "deadlines": [], "late": False})
+            continue
+        complaints.append({"c": c, "name": customer_of(c)["name"], "filed": filed, "closed": False,
                            "deadlines": [(k, d, d < now) for k, d in deadlines if d],
                            "late": bool(c.get("overdue")) or any(d < now for _, d in deadlines if d)})
     complaints.sort(key=lambda x: min((d for _, d, _ in x["deadlines"]), default=now))
@@ -124,7 +133,7 @@ async def _page(s: Screen, status_code: int = 200, **extra) -> Response:
     extra.setdefault("errors", {})
     extra.setdefault("form", {})
     return s.render("care_day.html", status_code=status_code, **extra, today=today, overdue=overdue, due=due, reviews=reviews, complaints=complaints,
-                    greetings=greetings, names=names(staff))
+                    greetings=greetings, names=names(staff), owners=action_owners(staff))
 
 
 @router.get("")
@@ -147,5 +156,36 @@ async def file_report(request: Request, complaint_id: str, cause: Annotated[str,
         c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/report",
                              {k: v.strip() for k, v in typed.items()})
     except ApiError as exc:
-        return await _page(s, error_status(exc), errors={complaint_id: exc.message}, form={complaint_id: typed})
+        return await _page(s, error_status(exc), errors={complaint_id: readable(s, exc)}, form={complaint_id: typed})
     return s.redirect(f"{PREFIX}/care", flash=s.t("care.report_saved").replace("{number}", c.get("number") or ""))
+
+
+@router.post("/complaints/{complaint_id}/actions")
+async def add_action(request: Request, complaint_id: str, what: Annotated[str, Form(max_length=1000)] = "",
+                     owner_id: Annotated[str, Form(max_length=64)] = "", due: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """The assignee adds an improvement action (整改措施): what, the owner from the branch's staff, the due date."""
+    s = await screen(request, *DAY_ROLES)
+    complaint_id = complaint_id[:64]
+    typed = {"what": what, "owner_id": owner_id, "due": due, "which": "action"}
+    body = action_body(what, owner_id, due)
+    if body is None:
+        return await _page(s, 422, errors={complaint_id: s.t("cmpl.need_action")}, form={complaint_id: typed})
+    try:
+        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions", body)
+    except ApiError as exc:
+        return await _page(s, error_status(exc), errors={complaint_id: readable(s, exc)}, form={complaint_id: typed})
+    return s.redirect(f"{PREFIX}/care#c-{complaint_id}", flash=s.t("cmpl.action_added").replace("{number}", c.get("number") or ""))
+
+
+@router.post("/complaints/{complaint_id}/actions/{action_id}/done")
+async def action_done(request: Request, complaint_id: str, action_id: str,
+                      note: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """The assignee marks an action done, also after the complaint was closed."""
+    s = await screen(request, *DAY_ROLES)
+    complaint_id = complaint_id[:64]
+    try:
+        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions/{q(action_id[:64])}/done",
+                             {"note": note.strip()} if note.strip() else {})
+    except ApiError as exc:
+        return await _page(s, error_status(exc), errors={complaint_id: readable(s, exc)})
+    return s.redirect(f"{PREFIX}/care#c-{complaint_id}", flash=s.t("cmpl.action_marked").replace("{number}", c.get("number") or ""))

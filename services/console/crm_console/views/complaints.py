@@ -1,11 +1,13 @@
 """Complaints (客户投诉): the intake form any staff member uses (the number YYMM-NNN is shown once
 saved), and the managers' board by status and deadline, overdue first and highlighted, with assign,
-approve the investigation report, close (the customer's response) and reopen."""
+approve the investigation report, improvement actions (整改措施: add with an owner by name and a due date, mark
+done, also after closing), close (the customer's response; a refund or exchange names one of the customer's
+deals) and reopen. Status words are the customers service's own (已受理 调查中 已答复 已关闭 已重开)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -13,8 +15,9 @@ from fastapi import APIRouter, Form, Request, Response
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.customers_common import (BOARD_ROLES, CHANNELS, COMPLAINT_CATEGORIES, COMPLAINT_STATUSES,
-                                                INTAKE_ROLES, RESOLUTIONS, RESOLUTIONS_WITH_DEAL, RESPONSES, SEVERITIES, branch_screen, customer_of, names,
-                                                staff_list, when)
+                                                INTAKE_ROLES, RESOLUTIONS, RESOLUTIONS_WITH_DEAL, RESPONSES, SEVERITIES, branch_screen, customer_deals,
+                                                customer_of, names, readable, staff_list, when)
+from crm_console.views.floor import today_bounds
 from crm_console.views.floor import error_status, q
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
@@ -51,7 +54,7 @@ i18n.register({
     "cmpl.action_done": {"zh-CN": "已完成", "en": "Done"},
     "cmpl.action_open": {"zh-CN": "进行中", "en": "Open"},
     "cmpl.close": {"zh-CN": "结案", "en": "Close"},
-    "cmpl.closed": {"zh-CN": "已结案：{number}", "en": "Closed: {number}"},
+    "cmpl.closed": {"zh-CN": "已关闭：{number}", "en": "Closed: {number}"},
     "cmpl.response": {"zh-CN": "客户反馈", "en": "Customer's response"},
     "cmpl.resolution": {"zh-CN": "处理结果", "en": "Resolution"},
     "cmpl.pick_response": {"zh-CN": "请选择客户反馈（满意或不满意）。", "en": "Choose the customer's response."},
@@ -61,11 +64,40 @@ i18n.register({
     "cmpl.resolution_kind": {"zh-CN": "处理方式", "en": "Resolved by"},
     "cmpl.deal": {"zh-CN": "对应成交（退房、换房时必选）", "en": "Deal (for a refund or exchange)"},
     "cmpl.reopen": {"zh-CN": "重新打开", "en": "Reopen"},
-    "cmpl.reopened": {"zh-CN": "已重新打开：{number}", "en": "Reopened: {number}"},
+    "cmpl.reopened": {"zh-CN": "已重开：{number}", "en": "Reopened: {number}"},
     "cmpl.need_reason": {"zh-CN": "请填写原因。", "en": "Give a reason."},
     "cmpl.pick_assignee": {"zh-CN": "请选择处理人。", "en": "Pick who handles it."},
     "cmpl.count": {"zh-CN": "{n} 条", "en": "{n}"},
+    "cmpl.add_action": {"zh-CN": "添加整改措施", "en": "Add an action"},
+    "cmpl.action_what": {"zh-CN": "整改内容", "en": "What"},
+    "cmpl.action_owner": {"zh-CN": "负责人", "en": "Owner"},
+    "cmpl.action_due": {"zh-CN": "完成期限", "en": "Due"},
+    "cmpl.action_note": {"zh-CN": "完成情况（可选）", "en": "How it was done (optional)"},
+    "cmpl.mark_done": {"zh-CN": "标记完成", "en": "Mark done"},
+    "cmpl.action_added": {"zh-CN": "已添加整改措施：{number}", "en": "Action added: {number}"},
+    "cmpl.action_marked": {"zh-CN": "整改措施已完成：{number}", "en": "Action done: {number}"},
+    "cmpl.need_action": {"zh-CN": "请填写整改内容，选择负责人和完成期限。", "en": "Say what, choose the owner and the due date."},
+    "cmpl.action_late": {"zh-CN": "已逾期", "en": "Late"},
+    "cmpl.no_deals": {"zh-CN": "该客户没有可选的成交记录；退款退房或换房须先有成交。",
+                      "en": "The customer has no deal to name; a refund or exchange needs one."},
 })
+
+
+def action_body(what: str, owner_id: str, due: str) -> dict | None:
+    """`{what, owner_id, due}` for POST /v1/complaints/{id}/actions, or None when a field is missing or the date
+    is no date (the form says which)."""
+    try:
+        day = date.fromisoformat(due.strip())
+    except ValueError:
+        return None
+    if not what.strip() or not owner_id.strip():
+        return None
+    return {"what": what.strip(), "owner_id": owner_id.strip(), "due": day.isoformat()}
+
+
+def action_owners(staff: list[dict]) -> list[dict]:
+    """Who may carry out an action: the branch's active staff, by name."""
+    return [p for p in staff if p.get("active", True) and p.get("role") != "partner"]
 
 
 def _deadlines(c: dict, now: datetime) -> list[dict]:
@@ -110,6 +142,7 @@ async def _board(s: Screen, status: str = "", category: str = "", overdue: bool 
     extra.setdefault("errors", {})
     extra.setdefault("form", {})
     return s.render("complaints.html", status_code=status_code, groups=groups, names=names(staff), handlers=handlers,
+                    owners=action_owners(staff), today=today_bounds(s.tz)[0].isoformat(),
                     filters={"status": params["status"] or "", "category": params["category"] or "", "overdue": overdue},
                     statuses=COMPLAINT_STATUSES, categories=COMPLAINT_CATEGORIES, responses=RESPONSES,
                     resolutions=RESOLUTIONS, deals=await _deal_choices(s, complaints),
@@ -117,12 +150,25 @@ async def _board(s: Screen, status: str = "", category: str = "", overdue: bool 
 
 
 async def _deal_choices(s: Screen, complaints: list[dict]) -> dict[str, list[dict]]:
-    """For each open complaint about a customer with deals: the deals a refund or exchange may name, by label."""
+    """For each complaint ready to close: the customer's deals a refund or exchange may name (the archive's, its
+    lead's, and the complaint's own), labelled by unit, stage and contract; cancelled deals are not offered."""
     out: dict[str, list[dict]] = {}
+    archives: dict[str, dict] = {}
     for c in complaints:
-        if c.get("status") == "closed" or not c.get("deal_id"):
+        if c.get("status") != "responded":
             continue
-        out[c["id"]] = [{"id": c["deal_id"], "label": s.t("cmpl.the_deal")}]
+        archive = None
+        if c.get("archive_id"):
+            if c["archive_id"] not in archives:
+                try:
+                    archives[c["archive_id"]] = await s.api.get(f"/v1/archives/{q(c['archive_id'])}")
+                except ApiError:
+                    archives[c["archive_id"]] = {}
+            archive = archives[c["archive_id"]]
+        deals = await customer_deals(s, c.get("branch_id") or s.user.branch_id, archive=archive,
+                                     lead_id=c.get("lead_id"), deal_ids=(c["deal_id"],) if c.get("deal_id") else ())
+        out[c["id"]] = [d | ({"label": f"{d['label']}（{s.t('cmpl.the_deal')}）"} if d["id"] == c.get("deal_id") else {})
+                        for d in deals if d["status_code"] != "cancelled" or d["id"] == c.get("deal_id")]
     return out
 
 
@@ -174,7 +220,7 @@ async def take(
     try:
         made = await s.api.post("/v1/complaints", body, headers={"Idempotency-Key": key} if key else None)
     except ApiError as exc:
-        return await _intake(s, error_status(exc), error=exc.message, form=form)
+        return await _intake(s, error_status(exc), error=readable(s, exc), form=form)
     return await _intake(s, saved=made, saved_name=customer_of(made)["name"] or name.strip())
 
 
@@ -182,7 +228,7 @@ async def _act(s: Screen, complaint_id: str, path: str, body: dict, error_key: s
     try:
         c = await s.api.post(f"/v1/complaints/{q(complaint_id)}{path}", body)
     except ApiError as exc:
-        return await _board(s, status_code=error_status(exc), errors={complaint_id: exc.message},
+        return await _board(s, status_code=error_status(exc), errors={complaint_id: readable(s, exc)},
                             form={complaint_id: body | {"which": error_key}})
     return s.redirect(f"{BOARD}#c-{complaint_id}", flash=flash.replace("{number}", (c or {}).get("number") or ""))
 
@@ -223,7 +269,7 @@ async def close(request: Request, complaint_id: str, customer_response: Annotate
     try:
         c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/close", body)
     except ApiError as exc:
-        return await _board(s, status_code=error_status(exc), errors={complaint_id: exc.message}, form={complaint_id: typed})
+        return await _board(s, status_code=error_status(exc), errors={complaint_id: readable(s, exc)}, form={complaint_id: typed})
     return s.redirect(f"{BOARD}#c-{complaint_id}", flash=s.t("cmpl.closed").replace("{number}", c.get("number") or ""))
 
 
@@ -234,3 +280,35 @@ async def reopen(request: Request, complaint_id: str, reason: Annotated[str, For
     if not reason.strip():
         return await _board(s, status_code=422, errors={complaint_id: s.t("cmpl.need_reason")})
     return await _act(s, complaint_id, "/reopen", {"reason": reason.strip()}, "reopen", s.t("cmpl.reopened"))
+
+
+@router.post("/{complaint_id}/actions")
+async def add_action(request: Request, complaint_id: str, what: Annotated[str, Form(max_length=1000)] = "",
+                     owner_id: Annotated[str, Form(max_length=64)] = "", due: Annotated[str, Form(max_length=10)] = "") -> Response:
+    """An improvement action (整改措施): what, the owner from the branch's staff, the due date."""
+    s = await branch_screen(request, *BOARD_ROLES)
+    complaint_id = complaint_id[:64]
+    typed = {"what": what, "owner_id": owner_id, "due": due, "which": "action"}
+    body = action_body(what, owner_id, due)
+    if body is None:
+        return await _board(s, status_code=422, errors={complaint_id: s.t("cmpl.need_action")}, form={complaint_id: typed})
+    try:
+        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions", body)
+    except ApiError as exc:
+        return await _board(s, status_code=error_status(exc), errors={complaint_id: readable(s, exc)},
+                            form={complaint_id: typed})
+    return s.redirect(f"{BOARD}#c-{complaint_id}", flash=s.t("cmpl.action_added").replace("{number}", c.get("number") or ""))
+
+
+@router.post("/{complaint_id}/actions/{action_id}/done")
+async def action_done(request: Request, complaint_id: str, action_id: str,
+                      note: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """An action marked done, also after the complaint was closed."""
+    s = await branch_screen(request, *BOARD_ROLES)
+    complaint_id = complaint_id[:64]
+    try:
+        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions/{q(action_id[:64])}/done",
+                             {"note": note.strip()} if note.strip() else {})
+    except ApiError as exc:
+        return await _board(s, status_code=error_status(exc), errors={complaint_id: readable(s, exc)})
+    return s.redirect(f"{BOARD}#c-{complaint_id}", flash=s.t("cmpl.action_marked").replace("{number}", c.get("number") or ""))

@@ -21,6 +21,8 @@ MANAGERS = ("manager", "admin")
 INTAKE_ROLES = ("consultant", "reception", "manager", "admin", "finance")  # any staff member takes a complaint
 
 TIERS = ("core", "key", "general")
+KEY_TIERS = ("core", "key")
+LEVELS = ("branch", "group")  # the branch's key-account list (its manager decides), the group's (an admin)
 CATEGORIES = ("owner", "prospect", "member")
 ARCHIVE_STATUSES = ("pending_review", "active", "returned")
 COMPLAINT_STATUSES = ("received", "investigating", "responded", "reopened", "closed")
@@ -54,6 +56,29 @@ i18n.register({
     "cust.key_level.group": {"zh-CN": "集团名单", "en": "group list"},
     "cust.key_approved": {"zh-CN": "已批准", "en": "approved"},
     "cust.key_pending": {"zh-CN": "待批准", "en": "awaiting approval"},
+    "cust.level.branch": {"zh-CN": "案场重点客户名单（销售经理审批）", "en": "The branch's list (its manager decides)"},
+    "cust.level.group": {"zh-CN": "集团重点客户名单（管理员审批）", "en": "The group's list (an administrator decides)"},
+    "cust.request.pending": {"zh-CN": "待审批", "en": "Pending"},
+    "cust.request.approved": {"zh-CN": "已批准", "en": "Approved"},
+    "cust.request.rejected": {"zh-CN": "已驳回", "en": "Rejected"},
+    "cust.contract_no": {"zh-CN": "合同号", "en": "Contract"},
+    "cust.deal": {"zh-CN": "成交", "en": "Deal"},
+    "arcdeal.status.subscribed": {"zh-CN": "已认购", "en": "Subscribed"},
+    "arcdeal.status.signed": {"zh-CN": "已签约", "en": "Signed"},
+    "arcdeal.status.paid": {"zh-CN": "已付清", "en": "Paid"},
+    "arcdeal.status.cancelled": {"zh-CN": "已取消", "en": "Cancelled"},
+    "cust.err.stale": {"zh-CN": "记录刚被他人修改，请刷新后重试。", "en": "Someone else changed it: reload and retry."},
+    "cust.err.wrong-status": {"zh-CN": "当前状态不能进行此操作（可能已被他人处理），请刷新后再试。",
+                              "en": "Not possible in the current state (someone may have done it): reload."},
+    "cust.err.action-done": {"zh-CN": "该整改措施已完成。", "en": "This action is already done."},
+    "cust.err.too-many-actions": {"zh-CN": "一条投诉最多 50 项整改措施。", "en": "At most 50 actions per complaint."},
+    "cust.err.unknown-staff": {"zh-CN": "请选择本案场在职的员工。", "en": "Choose an active member of the branch's staff."},
+    "cust.err.unknown-deal": {"zh-CN": "请选择本案场的成交记录。", "en": "Choose one of the branch's deals."},
+    "cust.err.no-change": {"zh-CN": "客户已是该等级和名单，无需申请。", "en": "The archive already has this tier and list."},
+    "cust.err.unknown-account-manager": {"zh-CN": "请选择本案场在职的置业顾问或销售经理作为客户经理。",
+                                         "en": "Choose an active consultant or manager of the branch."},
+    "cust.err.no-report": {"zh-CN": "调查报告尚未提交。", "en": "No report filed yet."},
+    "cust.err.report-approved": {"zh-CN": "调查报告已批准。", "en": "The report is already approved."},
     "cust.tier": {"zh-CN": "客户等级", "en": "Tier"},
     "cust.category": {"zh-CN": "客户类别", "en": "Category"},
     "cust.number": {"zh-CN": "档案编号", "en": "Archive no."},
@@ -73,9 +98,10 @@ i18n.register({
     "cust.elsewhere": {"zh-CN": "该客户在其他分公司也有档案", "en": "This customer has an archive at another branch too"},
     "cmp.status.received": {"zh-CN": "已受理", "en": "Received"},
     "cmp.status.investigating": {"zh-CN": "调查中", "en": "Investigating"},
-    "cmp.status.responded": {"zh-CN": "已回复", "en": "Responded"},
-    "cmp.status.closed": {"zh-CN": "已结案", "en": "Closed"},
-    "cmp.status.reopened": {"zh-CN": "重新打开", "en": "Reopened"},
+    # the customers service's own words (complaints/rules.py STATUS_NAMES, answered as `status_name`)
+    "cmp.status.responded": {"zh-CN": "已答复", "en": "Responded"},
+    "cmp.status.closed": {"zh-CN": "已关闭", "en": "Closed"},
+    "cmp.status.reopened": {"zh-CN": "已重开", "en": "Reopened"},
     "cmp.category.quality": {"zh-CN": "质量", "en": "Quality"},
     "cmp.category.service": {"zh-CN": "服务", "en": "Service"},
     "cmp.category.delivery": {"zh-CN": "交付", "en": "Delivery"},
@@ -216,6 +242,73 @@ def anniversaries(archive: dict) -> list[dict]:
                 out.append({"name": str(item.get("name") or item.get("label") or item.get("occasion") or ""),
                             "date": _date_text(item)})
     return out
+
+
+def readable(s: Screen, exc: ApiError) -> str:
+    """The customers service's refusals in the reader's language; the rest with the API's words after a lead-in."""
+    if exc.status == 412:
+        return s.t("cust.err.stale")
+    key = f"cust.err.{exc.kind}"
+    if exc.kind and s.t(key) != key:
+        return s.t(key)
+    if exc.status == 403:
+        return s.t("error.forbidden")
+    if exc.status == 404:
+        return s.t("error.not_found")
+    prefix = s.t("error.bad_input") if exc.status == 422 else s.t("common.error")
+    return f"{prefix}：{exc.message}" if exc.message else prefix
+
+
+def may_decide(role: str, level: str | None) -> bool:
+    """A branch's key-account list is its manager's (or an admin's), the group's an admin's (as the service rules)."""
+    return role == "admin" or (role == "manager" and level in (None, "branch"))
+
+
+async def customer_deals(s: Screen, branch_id: str, *, archive: dict | None = None, lead_id: str | None = None,
+                         deal_ids: tuple = ()) -> list[dict]:
+    """The customer's deals the reader may see, newest first: those of its lead (the archive's or the one given),
+    the archive's linked deals (linked when signed) and any named, each with `label` (房号 · 阶段 · 合同号)."""
+    archive = archive or {}
+    links = {d["deal_id"]: d for d in archive.get("deals") or [] if isinstance(d, dict) and d.get("deal_id")}
+    found: dict[str, dict] = {}
+    for lid in dict.fromkeys(x for x in (lead_id, archive.get("lead_id")) if x):
+        try:
+            listed = await s.api.items("/v1/deals", branch_id=branch_id, lead_id=lid)
+        except ApiError:
+            listed = []
+        found |= {d["id"]: d for d in listed if d.get("lead_id") == lid and d.get("id")}
+    for deal_id in [i for i in dict.fromkeys((*links, *deal_ids)) if i and i not in found][:10]:
+        try:
+            found[deal_id] = await s.api.get(f"/v1/deals/{q(deal_id)}")
+        except ApiError:
+            link = links.get(deal_id) or {}
+            found[deal_id] = {"id": deal_id, "status": "signed" if link else "", "unit_id": link.get("unit_id"),
+                              "contract_no": link.get("contract_no")}
+    units: dict[str, str] = {}
+    out = []
+    for deal_id, d in found.items():
+        link = links.get(deal_id) or {}
+        unit = d.get("unit_label") or ""
+        if not unit and isinstance(d.get("unit"), dict):
+            u = d["unit"]
+            unit = " ".join(str(x) for x in (u.get("project"), u.get("building"), u.get("unit_no")) if x)
+        unit_id = d.get("unit_id") or link.get("unit_id")
+        if not unit and unit_id:
+            if unit_id not in units:
+                try:
+                    u = await s.api.get(f"/v1/units/{q(unit_id)}")
+                except ApiError:
+                    u = {}
+                units[unit_id] = " ".join(str(x) for x in (u.get("project"), u.get("building"), u.get("unit_no")) if x)
+            unit = units[unit_id]
+        unit = unit or (archive.get("card") or {}).get("unit_no") or ""
+        status = word(s, "arcdeal.status", d.get("status"), d.get("status_name") or "")
+        contract_no = d.get("contract_no") or link.get("contract_no") or ""
+        parts = [unit or s.t("cust.deal"), status] + ([f"{s.t('cust.contract_no')} {contract_no}"] if contract_no else [])
+        out.append({"id": deal_id, "deal": d, "unit": unit, "status": status, "status_code": d.get("status") or "",
+                    "contract_no": contract_no, "signed_at": d.get("signed_at") or link.get("signed_at"),
+                    "label": " · ".join(p for p in parts if p)})
+    return sorted(out, key=lambda x: str(x["signed_at"] or x["deal"].get("created_at") or ""), reverse=True)
 
 
 def key_account(s: Screen, archive: dict) -> str:

@@ -13,7 +13,7 @@ from crm_shared.http.auth import mint_token
 
 from crm_console import i18n
 from crm_console.api import Api, ApiError
-from crm_console.session import BRANCH_COOKIE, LANG_COOKIE, TOKEN_COOKIE, current_user
+from crm_console.session import BRANCH_COOKIE, LANG_COOKIE, TOKEN_COOKIE, current_user, refusal
 from crm_console.web import HOMES, PREFIX, ConsoleRoute, locale_of, remember_branch, render
 from crm_console.settings import settings_of
 
@@ -25,6 +25,9 @@ i18n.register({
     "signin.partners": {"zh-CN": "渠道账号", "en": "Partner accounts"},
     "signin.no_partners": {"zh-CN": "本案场还没有渠道账号（由销售经理在“渠道管理”中登记）。",
                            "en": "No partner accounts in this branch yet (a manager registers them under Partners)."},
+    "signin.proxy_refused": {"zh-CN": "单点登录令牌未被本系统接受，请联系管理员核对角色与案场的声明配置。原因：",
+                             "en": "Your single sign-on token was not accepted; ask an administrator to check the role "
+                                   "and branch claims. Reason: "},
     "signin.unknown_partner": {"zh-CN": "请选择本案场已登记的渠道账号。", "en": "Pick a partner account registered in this branch."},
 })
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -50,7 +53,7 @@ def _safe_next(target: str | None) -> str | None:
 @router.get("")
 @router.get("/")
 async def home(request: Request) -> Response:
-    user = current_user(request)
+    user = await current_user(request)
     if user is None:
         return RedirectResponse(f"{PREFIX}/signin", status_code=303)
     return RedirectResponse(HOMES.get(user.role, f"{PREFIX}/signin"), status_code=303)
@@ -59,7 +62,8 @@ async def home(request: Request) -> Response:
 @router.get("/signin")
 async def signin_page(request: Request, branch: str = "", next: str = "") -> Response:
     if not _dev_signin_allowed(request):
-        return render(request, "signin.html", proxy=True, status_code=401)
+        await current_user(request)
+        return render(request, "signin.html", proxy=True, status_code=401, error=refusal(request))
     api = _signin_api(request)
     branches = await api.items("/v1/branches")
     chosen = branch if any(b["id"] == branch for b in branches) else (branches[0]["id"] if branches else "")
@@ -108,7 +112,9 @@ async def signin(
 
 @router.post("/signout")
 async def signout(request: Request) -> Response:
-    response = RedirectResponse(f"{PREFIX}/signin", status_code=303)
+    config = settings_of(request)
+    away = config.signout_url if config.identity == "proxy" and config.signout_url else f"{PREFIX}/signin"
+    response = RedirectResponse(away, status_code=303)
     response.delete_cookie(TOKEN_COOKIE, path=PREFIX)
     response.delete_cookie(BRANCH_COOKIE, path=PREFIX)
     return response
@@ -124,7 +130,7 @@ async def language(request: Request, locale: str, back: str = "") -> Response:
 
 @router.post("/branch")
 async def switch_branch(request: Request, branch_id: Annotated[str, Form(max_length=100)] = "") -> Response:
-    user = current_user(request)
+    user = await current_user(request)
     back = _safe_next(urlparse(request.headers.get("referer", "")).path)  # stay on the screen, now for that branch
     response = RedirectResponse((back or HOMES.get(user.role, PREFIX)) if user else f"{PREFIX}/signin", status_code=303)
     if user and user.principal.sees_branch(branch_id):
