@@ -111,7 +111,7 @@ def test_the_board_by_status_and_deadline_with_the_overdue_first(page_for, offic
     assert "late" in items.nth(0).get_attribute("class")
     assert items.nth(0).locator(".overdue").inner_text() == "已逾期"
     assert "late" not in (items.nth(1).get_attribute("class") or "")
-    for words in ("已受理", "调查中", "已答复", "已关闭", "已重开", "调查报告截止", "处理截止", "待分派", "交付", "服务"):
+    for words in ("已受理", "调查中", "已答复", "已结案", "已重开", "调查报告截止", "处理截止", "待分派", "交付", "服务"):
         assert words in page.inner_text("body"), words
     assert page.locator("#late-count").count() == 1
     shot(page, "75-complaint-board")
@@ -146,7 +146,7 @@ def test_the_board_by_status_and_deadline_with_the_overdue_first(page_for, offic
     row.locator("textarea[name=resolution]").fill("已补签协议，客户认可")
     row.locator("button", has_text="结案").click()
     page.wait_for_load_state("networkidle")
-    assert f"已关闭：{fresh['number']}" in page.locator(".flash").inner_text()
+    assert f"已结案：{fresh['number']}" in page.locator(".flash").inner_text()
     closed = page.locator(f"#status-closed li[data-complaint='{fresh['id']}']")
     assert "满意" in closed.inner_text() and "解释说明" in closed.inner_text()
     assert office.call("GET", f"/v1/complaints/{fresh['id']}", office.as_("manager"))["status"] == "closed"
@@ -264,7 +264,7 @@ def test_improvement_actions_by_the_manager_and_the_assignee(page_for, office):
         "customer_response": "satisfied", "resolution": {"kind": "repair", "note": "已修复"}})
     mine.goto(f"{office.base_url}/console/care")
     row = mine.locator(f"#my-complaints li[data-complaint='{complaint['id']}']")
-    assert "已关闭，整改措施未完成" in row.inner_text() and row.locator("details.add-action").count() == 0
+    assert "已结案，整改措施未完成" in row.inner_text() and row.locator("details.add-action").count() == 0
     row.locator("li.action-item", has_text="前台接待投诉话术培训").locator(".done-form button").click()
     mine.wait_for_load_state("networkidle")
     assert f"整改措施已完成：{complaint['number']}" in mine.locator(".flash").inner_text()
@@ -319,7 +319,7 @@ def test_the_close_form_offers_the_customers_deals(page_for, office):
     row.locator("select.deal-pick").select_option(deal["id"])
     row.locator("button", has_text="结案").click()
     page.wait_for_load_state("networkidle")
-    assert f"已关闭：{complaint['number']}" in page.locator(".flash").inner_text()
+    assert f"已结案：{complaint['number']}" in page.locator(".flash").inner_text()
     closed = office.call("GET", f"/v1/complaints/{complaint['id']}", manager)
     assert closed["status"] == "closed" and closed["closing"]["deal_id"] == deal["id"]
     assert closed["closing"]["resolution"] == "refund"

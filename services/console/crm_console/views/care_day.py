@@ -45,7 +45,7 @@ i18n.register({
     "care.report": {"zh-CN": "提交调查报告", "en": "File the report"},
     "care.report_saved": {"zh-CN": "调查报告已提交：{number}", "en": "Report filed: {number}"},
     "care.report_fields": {"zh-CN": "请填写原因、责任和处理方案。", "en": "Fill in cause, responsibility and proposal."},
-    "care.actions_open": {"zh-CN": "已关闭，整改措施未完成", "en": "Closed; actions still open"},
+    "care.actions_open": {"zh-CN": "已结案，整改措施未完成", "en": "Closed; actions still open"},
 })
 
 

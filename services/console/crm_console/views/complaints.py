@@ -2,7 +2,7 @@
 saved), and the managers' board by status and deadline, overdue first and highlighted, with assign,
 approve the investigation report, improvement actions (整改措施: add with an owner by name and a due date, mark
 done, also after closing), close (the customer's response; a refund or exchange names one of the customer's
-deals) and reopen. Status words are the customers service's own (已受理 调查中 已答复 已关闭 已重开)."""
+deals) and reopen. Status words are the customers service's own (已受理 调查中 已答复 已结案 已重开)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ i18n.register({
     "cmpl.action_done": {"zh-CN": "已完成", "en": "Done"},
     "cmpl.action_open": {"zh-CN": "进行中", "en": "Open"},
     "cmpl.close": {"zh-CN": "结案", "en": "Close"},
-    "cmpl.closed": {"zh-CN": "已关闭：{number}", "en": "Closed: {number}"},
+    "cmpl.closed": {"zh-CN": "已结案：{number}", "en": "Closed: {number}"},
     "cmpl.response": {"zh-CN": "客户反馈", "en": "Customer's response"},
     "cmpl.resolution": {"zh-CN": "处理结果", "en": "Resolution"},
     "cmpl.pick_response": {"zh-CN": "请选择客户反馈（满意或不满意）。", "en": "Choose the customer's response."},

@@ -100,7 +100,7 @@ i18n.register({
     "cmp.status.investigating": {"zh-CN": "调查中", "en": "Investigating"},
     # the customers service's own words (complaints/rules.py STATUS_NAMES, answered as `status_name`)
     "cmp.status.responded": {"zh-CN": "已答复", "en": "Responded"},
-    "cmp.status.closed": {"zh-CN": "已关闭", "en": "Closed"},
+    "cmp.status.closed": {"zh-CN": "已结案", "en": "Closed"},
     "cmp.status.reopened": {"zh-CN": "已重开", "en": "Reopened"},
     "cmp.category.quality": {"zh-CN": "质量", "en": "Quality"},
     "cmp.category.service": {"zh-CN": "服务", "en": "Service"},

@@ -9,7 +9,7 @@ from crm_shared.branches import local_date
 CHANNEL_NAMES = {"phone": "电话", "visit": "来访", "wechat": "微信", "letter": "信函", "online": "网络", "other": "其他"}
 CATEGORY_NAMES = {"quality": "质量", "service": "服务", "delivery": "交付", "sales_promise": "销售承诺", "other": "其他"}
 SEVERITY_NAMES = {"major": "重大", "normal": "一般"}
-STATUS_NAMES = {"received": "已受理", "investigating": "调查中", "responded": "已答复", "closed": "已关闭",
+STATUS_NAMES = {"received": "已受理", "investigating": "调查中", "responded": "已答复", "closed": "已结案",
                 "reopened": "已重开"}
 RESOLUTION_NAMES = {"explanation": "解释说明", "apology": "致歉", "repair": "维修整改", "compensation": "补偿",
                     "refund": "退款退房", "exchange": "换房", "other": "其他"}

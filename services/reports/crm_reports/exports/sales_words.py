@@ -22,7 +22,7 @@ COLUMNS = {
         "complaint_category": "投诉类别", "received": "受理", "major": "重大投诉", "closed": "已结案",
         "closed_on_time": "按时结案", "closed_late": "逾期结案", "avg_days_to_close": "平均结案天数",
         "handling_due": "到期应结", "handling_missed": "处理逾期", "overdue_rate": "逾期率", "report_due": "调查报告应交",
-        "report_missed": "调查报告逾期", "satisfied": "满意", "unsatisfied": "不满意", "reopened": "重新处理",
+        "report_missed": "调查报告逾期", "satisfied": "满意", "unsatisfied": "不满意", "reopened": "已重开",
         "actions_done": "整改完成", "account_manager": "客户经理", "due": "应回访", "done_on_time": "按时回访",
         "done_late": "逾期回访", "overdue_tasks": "逾期任务", "missed": "逾期提醒次数", "done": "回访次数",
         "satisfaction_avg": "平均满意度", "revisit_rate": "回访及时率", "tier": "客户层级", "archives": "档案数",
