@@ -148,6 +148,8 @@ def _office_day() -> list:
                     due_at=_at(60 * 24 * 7)), _at(143)),
         (GreetingDue(greeting_id=uuid7(), archive_id=uuid7(), occasion="important_date", occasion_name="结婚纪念日",
                      on=DAY.date(), customer=_sealed("王先生", 1)), _at(144)),
+        (GreetingDue(greeting_id=uuid7(), archive_id=uuid7(), occasion="birthday", occasion_name="生日", on=DAY.date(),
+                     customer=_sealed("赵女士", 2), account_manager_id=LI, gift=True), _at(144)),  # the gift notice
         (DealSubscribed(deal_id=deal, lead_id=LEADS["wang"], unit_id=uuid7(), owner_id=LI, agreed_price=289000000,
                         list_price=300000000, customer_name="王先生", price_approval="pending"), _at(145)),
         (PayoutDue(payout_id=uuid7(), kind="commission", deal_id=deal, amount=8940000, status="due",

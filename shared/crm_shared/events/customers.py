@@ -223,3 +223,7 @@ class GreetingDue(EventData):
     customer: SealedVisitor
     account_manager_id: str | None = None
     gift: bool = Field(False, description="A small gift is due too (key and core accounts' birthdays).")
+    consent: bool = Field(False, description="The archive's marketing consent (同意接收节日问候/营销短信) when "
+                          "published: true is consent for this branch and number in notify (opt-outs still win).")
+    consent_at: datetime | None = Field(None, description="When the archive's consent was last recorded (given or "
+                                        "withdrawn); None: never recorded (not given). The newer statement wins.")

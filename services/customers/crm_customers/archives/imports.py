@@ -1,5 +1,5 @@
 """Import of an office's existing owners (老业主) from its sheet: XLSX, or CSV in UTF-8 or GBK, with Chinese or
-English headers (姓名 电话 生日 房号 类别 等级 客户经理 工作单位 职务 地址 家庭 爱好 交房日期). Each row opens an
+English headers (姓名 电话 生日 房号 类别 等级 客户经理 工作单位 职务 地址 家庭 爱好 交房日期 同意营销短信). Each row opens an
 archive, meets the person's archive in the branch (`exists`, naming it), or is invalid (why); what is only
 unreadable in an optional cell is left empty with a warning. Numbers are taken as one block per chunk."""
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from crm_shared.errors import Conflict
 from crm_shared.http.auth import Principal
-from crm_shared.ids import uuid7
+from crm_shared.ids import utcnow, uuid7
 from crm_shared.phones import InvalidPhone, normalize
 from crm_shared.plugins import ServiceContext
 from crm_shared.sheets import Columns, Sheet, plain
@@ -33,6 +33,8 @@ COLUMNS = Columns(
         "family": ("家庭", "家庭情况", "家庭成员", "family"),
         "preferences": ("爱好", "兴趣爱好", "偏好", "preferences"),
         "handover_on": ("交房日期", "交付日期", "handover", "handover_on"),
+        "marketing_consent": ("同意营销短信", "同意接收营销短信", "同意接收问候", "同意短信问候", "营销短信", "短信问候",
+                              "marketing_consent", "consent"),
     },
     required=("name", "phone"), required_text="姓名 and 电话 (name and phone)",
     longest={"family": 500, "preferences": 500})
@@ -45,6 +47,7 @@ MESSAGES = {
     "birthday_bad": "生日「{value}」无法识别，未填写", "category_bad": "类别「{value}」无法识别，按业主建档",
     "tier_bad": "等级「{value}」无法识别，按一般客户建档", "handover_bad": "交房日期「{value}」无法识别，未填写",
     "manager_unknown": "客户经理「{value}」不是本售楼处在职员工，由导入人负责", "text_bad": "「{field}」内容无效，未填写",
+    "consent_bad": "同意营销短信「{value}」无法识别，按未同意建档",
 }
 
 
@@ -106,9 +109,15 @@ def row_doc(ctx: ServiceContext, branch_id: str, row: dict, staff: dict[str, str
     if handover := _day(cells, "handover_on", "handover_bad", warnings):
         card["handover_on"] = handover
     birthday = _day(cells, "birthday", "birthday_bad", warnings, birthday=True)
+    consent = None
+    if "marketing_consent" in cells:  # what the sheet says is recorded, by the importer; a blank cell says nothing
+        given = rules.consent_of(cells["marketing_consent"])
+        if given is None:
+            warnings.append(_msg("consent_bad", value=str(cells["marketing_consent"])[:40]))
+        consent = rules.consent(bool(given), who.sub, utcnow(), "import")
     doc = service.new_doc(ctx, branch_id, service.customer_fields(ctx, name, e164, birthday),
                           category=category or "owner", tier=tier or "general", by=who.sub,
-                          account_manager_id=manager, card=card, tz=tz)
+                          account_manager_id=manager, card=card, tz=tz, consent=consent)
     doc |= {"opened_by": f"import:{job_id}", "imported_by": who.sub}
     return doc, warnings, None
 

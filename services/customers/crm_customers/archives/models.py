@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from crm_shared.events.customers import Category, Tier
 from crm_shared.text import Birthday, Day, Line, Paragraph
@@ -19,6 +19,8 @@ IdPath = Annotated[str, Path(**ID_FIELD)]
 Level = Literal["branch", "group"]
 Status = Literal["pending_review", "active", "returned"]
 Decision = Literal["approved", "returned"]
+CONSENT_TEXT = ("The customer agrees to receive greetings and marketing SMS (同意接收节日问候/营销短信); default not "
+                "given. Greetings go out only with it (or notify's own consent), never past an opt-out.")
 
 
 class ImportantDate(BaseModel):
@@ -69,6 +71,7 @@ class ArchiveIn(BaseModel):
                               "the archive starts `general` until the manager approves.")
     account_manager_id: str | None = Field(None, description="Default: who opens it.", **ID_FIELD)
     card: CardIn = Field(default_factory=CardIn)
+    marketing_consent: StrictBool = Field(False, description=CONSENT_TEXT + " Recorded with who opens and when.")
 
 
 class CustomerPatch(BaseModel):
@@ -86,6 +89,7 @@ class ArchivePatch(BaseModel):
     category: Category | None = None
     account_manager_id: str | None = Field(None, **ID_FIELD)
     tier: Tier | None = None
+    marketing_consent: StrictBool | None = Field(None, description=CONSENT_TEXT + " A change records who and when.")
 
 
 class ReviewIn(BaseModel):
@@ -116,6 +120,16 @@ class TierDecisionIn(BaseModel):
     note: Paragraph(500) | None = None
 
 
+class ConsentOut(BaseModel):
+    """The customer's marketing consent (同意接收节日问候/营销短信): given or not, when and by whom it was recorded."""
+
+    given: bool = False
+    at: datetime | None = None
+    by: str | None = Field(None, description="Staff id (or `import:<job>`) who recorded it.")
+    by_name: str | None = Field(None, examples=["李娜"])
+    source: Literal["opening", "change", "import"] | None = None
+
+
 class CustomerOut(BaseModel):
     name: str
     phone_masked: str
@@ -140,6 +154,7 @@ class ArchiveOut(BaseModel):
     card: dict = Field(default_factory=dict)
     frozen: bool = False
     frozen_reason: str | None = None
+    marketing_consent: ConsentOut = Field(default_factory=ConsentOut)
     review_due_at: datetime | None = None
     review_overdue: bool = False
     last_review: dict | None = None

@@ -15,6 +15,8 @@ CATEGORY_WORDS = {"owner": ("业主", "owner", "老业主", "已购"), "prospect
                   "member": ("会员", "member", "会员客户")}
 TIER_WORDS = {"core": ("核心", "核心客户", "core"), "key": ("重点", "重点客户", "key"),
               "general": ("一般", "一般客户", "普通", "general")}
+CONSENT_WORDS = {"yes": ("是", "同意", "已同意", "接受", "愿意", "有", "y", "yes", "true", "1", "√", "✓", "✔"),
+                 "no": ("否", "不同意", "未同意", "拒绝", "不接受", "不愿意", "无", "n", "no", "false", "0", "×", "✗")}
 _MONTH_DAY = re.compile(r"^(?:(\d{4})-)?(\d{2})-(\d{2})$")
 _DAY_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 MIN_DIGITS = 6
@@ -71,7 +73,47 @@ def key_account(tier: str, level: str, by: str, at: datetime) -> dict | None:
     return {"level": level, "approved_by": by, "approved_at": at} if tier in KEY_TIERS else None
 
 
-_CATEGORIES, _TIERS = index(CATEGORY_WORDS), index(TIER_WORDS)
+_CATEGORIES, _TIERS, _CONSENTS = index(CATEGORY_WORDS), index(TIER_WORDS), index(CONSENT_WORDS)
+
+
+def consent_of(word: object) -> bool | None:
+    """A sheet's 同意营销短信 cell: blank is not given (False), an unknown word None."""
+    if word is None or isinstance(word, bool):
+        return bool(word)
+    text = plain(str(word))
+    if not text:
+        return False
+    found = _CONSENTS.get(text)
+    return None if found is None else found == "yes"
+
+
+def consent(given: bool, by: str | None, at: datetime | None, source: str | None,
+            withdrawn_at: datetime | None = None) -> dict:
+    """The stored marketing consent (同意接收节日问候/营销短信): given or not, who recorded it and when, and when it
+    was withdrawn (a change from given to not given). Never recorded: not given, with neither."""
+    return {"given": bool(given), "by": by, "at": at, "source": source, "withdrawn_at": withdrawn_at}
+
+
+NO_CONSENT = consent(False, None, None, None)
+
+
+def consent_change(current: dict | None, given: bool, by: str, at: datetime) -> dict | None:
+    """The record after a PATCH saying `given`; None when it says what is recorded already (nothing changes)."""
+    current = current or NO_CONSENT
+    if bool(current.get("given")) == given and current.get("at") is not None:
+        return None
+    if not given and not current.get("given") and current.get("at") is None:
+        return consent(False, by, at, "change")  # first recorded as not given: no withdrawal
+    return consent(given, by, at, "change", withdrawn_at=at if current.get("given") and not given else None)
+
+
+def consent_statement(record: dict | None) -> tuple[bool, datetime | None]:
+    """(consent, when) as `greeting.due` carries it: given and when; or withdrawn and when; else (False, None) —
+    a consent never given says nothing that should overrule consent notify holds from elsewhere."""
+    record = record or NO_CONSENT
+    if record.get("given"):
+        return True, record.get("at")
+    return False, record.get("withdrawn_at")
 
 
 def category_of(word: str | None, default: str = "owner") -> str | None:

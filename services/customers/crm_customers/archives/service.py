@@ -67,14 +67,14 @@ async def check_account_manager(ctx: ServiceContext, branch_id: str, staff_id: s
 
 def new_doc(ctx: ServiceContext, branch_id: str, customer: dict, *, category: str, tier: str, by: str,
             account_manager_id: str | None, card: dict, tz: str, lead_id: str | None = None,
-            deals: list[dict] | None = None, key_level: str | None = None) -> dict:
+            deals: list[dict] | None = None, key_level: str | None = None, consent: dict | None = None) -> dict:
     now = utcnow()
     return {
         "_id": uuid7(), "branch_id": branch_id, "person_key": rules.person_key(branch_id, customer["phone_hash"]),
         "phone_hash": customer["phone_hash"], "phone_last4": customer["phone_masked"][-4:], "lead_id": lead_id,
         "customer": customer, "category": category, "tier": tier,
         "key_account": rules.key_account(tier, key_level or "branch", by, now), "account_manager_id": account_manager_id,
-        "card": card, "status": "pending_review", "review_due_at": rules.review_due(now, ctx.config.review_days, tz),
+        "card": card, "marketing_consent": consent or rules.NO_CONSENT, "status": "pending_review", "review_due_at": rules.review_due(now, ctx.config.review_days, tz),
         "review_overdue_at": None, "frozen": False, "deals": deals or [], "opened_by": by, "created_at": now,
         "updated_at": now}
 
@@ -95,9 +95,11 @@ async def open_by_staff(ctx: ServiceContext, body: ArchiveIn, who: Principal) ->
     tier = body.tier or "general"
     direct = tier == "general" or who.role in MANAGERS
     facts = await ctx.state.branch(body.branch_id)
+    consent = rules.consent(body.marketing_consent, who.sub, utcnow(), "opening") \
+        if "marketing_consent" in body.model_fields_set else None
     doc = new_doc(ctx, body.branch_id, customer_fields(ctx, body.customer.name, e164, birthday),
                   category=body.category, tier=tier if direct else "general", by=who.sub, account_manager_id=manager,
-                  card=card_fields(body.card), tz=facts.timezone, lead_id=body.lead_id)
+                  card=card_fields(body.card), tz=facts.timezone, lead_id=body.lead_id, consent=consent)
     return await opening.open_one(ctx, doc)
 
 
@@ -130,6 +132,9 @@ async def patch(ctx: ServiceContext, doc: dict, body: ArchivePatch, expected: in
             sets["customer.birthday"] = c["birthday"].isoformat() if c["birthday"] else None
     if body.category and body.category != doc["category"]:
         sets["category"] = body.category
+    if body.marketing_consent is not None and (
+            consent := rules.consent_change(doc.get("marketing_consent"), body.marketing_consent, who.sub, now)):
+        sets["marketing_consent"] = consent
     tier_changed = body.tier is not None and body.tier != doc["tier"]
     if tier_changed:
         if (doc.get("key_account") or {}).get("level") == "group" and who.role != "admin":
@@ -138,7 +143,7 @@ async def patch(ctx: ServiceContext, doc: dict, body: ArchivePatch, expected: in
     if not sets:
         return doc
     changes = sorted({k.split(".")[0] for k in sets} - {"tier", "key_account"})
-    if doc["status"] == "returned" and changes:  # corrected after a return: reviewed again
+    if doc["status"] == "returned" and set(changes) - {"marketing_consent"}:  # corrected after a return: reviewed again
         facts = await ctx.state.branch(doc["branch_id"])
         sets |= {"status": "pending_review", "review_overdue_at": None,
                  "review_due_at": rules.review_due(now, ctx.config.review_days, facts.timezone)}
@@ -217,8 +222,15 @@ def public(doc: dict, names: dict[str, str], now: datetime | None = None, others
         tier_name=rules.TIER_NAMES[doc["tier"]], account_manager_name=names.get(doc.get("account_manager_id") or ""),
         customer={"name": c["name"], "phone_masked": c["phone_masked"], "birthday": c.get("birthday")},
         card=doc.get("card") or {}, frozen=bool(doc.get("frozen")), deals=doc.get("deals") or [],
+        marketing_consent=consent_out(doc.get("marketing_consent"), names),
         review_overdue=doc["status"] == "pending_review" and due is not None and _aware(due) < now,
         latest_evaluation=doc.get("evaluation"), other_branches=others)
+
+
+def consent_out(record: dict | None, names: dict[str, str]) -> dict:
+    """The consent as answers show it: with the name of who recorded it (an import names its importer)."""
+    record = record or rules.NO_CONSENT
+    return {k: record.get(k) for k in ("given", "at", "by", "source")} | {"by_name": names.get(record.get("by") or "")}
 
 
 def _aware(moment: datetime) -> datetime:

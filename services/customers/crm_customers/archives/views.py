@@ -32,7 +32,8 @@ EXISTS = {409: {"description": "`/archive-exists` with `existing_archive_id` and
 
 
 async def _one(c: ServiceContext, doc: dict, others: list[str] | None = None) -> ArchiveOut:
-    return service.public(doc, await service.staff_names(c, {doc.get("account_manager_id")}), others=others)
+    ids = {doc.get("account_manager_id"), (doc.get("marketing_consent") or {}).get("by")}
+    return service.public(doc, await service.staff_names(c, ids), others=others)
 
 
 @router.post("/v1/archives", status_code=201, response_model=OpenedOut, responses=EXISTS,
@@ -82,7 +83,8 @@ async def list_archives(
         query["account_manager_id"] = who.sub
     docs, nxt = await fetch_page(c.aggregate(service.ARCHIVES).collection, query, page, descending=True,
                                  projection=hidden())
-    names = await service.staff_names(c, {d.get("account_manager_id") for d in docs})
+    names = await service.staff_names(c, {d.get("account_manager_id") for d in docs}
+                                      | {(d.get("marketing_consent") or {}).get("by") for d in docs})
     return {"items": [service.public(d, names, now).model_dump(mode="json") for d in docs], "next_cursor": nxt}
 
 
@@ -101,7 +103,7 @@ async def list_audit(c: Ctx, who: Managers, branch_id: Annotated[str, Query(**BR
 @router.post("/v1/archives/import", summary="Import existing owners (老业主) from the office's sheet",
              description="Managers. Multipart `file` (.xlsx, or .csv in UTF-8 or GBK) and `branch_id`. Headers 姓名 电话 "
              "(required) 生日 房号 类别 (业主/意向客户/会员) 等级 (核心/重点/一般) 客户经理 (a colleague's name) 工作单位 职务 "
-             "地址 家庭 爱好 交房日期, or English. Per-row report: `opened` (number), `exists` (the person's archive), "
+             "地址 家庭 爱好 交房日期 同意营销短信 (是/否; blank: not given), or English. Per-row report: `opened` (number), `exists` (the person's archive), "
              "`duplicate_in_sheet`, `invalid` (why); warnings for cells left empty. 422 `missing-columns`, "
              "`empty-sheet`, `too-many-rows`.")
 async def import_archives(c: Ctx, who: Managers, file: Annotated[UploadFile, File(description="The sheet.")],
@@ -123,7 +125,7 @@ async def get_archive(archive_id: IdPath, c: Ctx, who: Readers) -> ArchiveOut:
 
 @router.patch("/v1/archives/{archive_id}", response_model=ArchiveOut, summary="Change an archive",
               description="Account manager or manager: card fields (each replaces its value), customer name and "
-              "birthday, category; a manager also the account manager and the tier (the branch's list). A returned "
+              "birthday, category, `marketing_consent` (recorded with who and when); a manager also the account manager and the tier (the branch's list). A returned "
               "archive goes back to review. `If-Match: <version>` → 412 when stale.")
 async def patch_archive(archive_id: IdPath, body: ArchivePatch, c: Ctx, expected: Expected, who: Readers) -> ArchiveOut:
     doc = await service.get_scoped(c, archive_id, who)

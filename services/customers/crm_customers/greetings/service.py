@@ -1,6 +1,11 @@
 """The daily greetings pass: per branch, once its local day has reached `greeting_hour`, one `greeting.due` per
 occasion of every unfrozen archive (birthday, important dates, the first day of a statutory holiday).
 
+Every archive's greetings are published, each with the archive's marketing consent (`consent`, `consent_at`):
+notify sends the customer's SMS only under consent (the archive's, or its own from `POST /v1/contacts`) and never
+past an opt-out, while a key or core account's birthday (`gift`) tells the account manager to prepare a small
+gift whatever the SMS consent says — a gift handed over is no marketing message.
+
 Each greeting is a document whose `_id` is its stable greeting id, inserted with its event: a rerun, a second
 replica or a restart meets the id and sends nothing twice. A marker per branch and day spares the rescans.
 """
@@ -17,11 +22,13 @@ from crm_shared.events.customers import GreetingDue
 from crm_shared.events.reception import SealedVisitor
 from crm_shared.plugins import ServiceContext
 
+from crm_customers.archives import rules as archive_rules
 from crm_customers.greetings import rules
 
 GREETINGS, DAYS = "greetings", "greeting_days"
 CHUNK = 500
-FIELDS = {"branch_id": 1, "tier": 1, "frozen": 1, "account_manager_id": 1, "customer": 1, "card.important_dates": 1}
+FIELDS = {"branch_id": 1, "tier": 1, "frozen": 1, "account_manager_id": 1, "customer": 1, "card.important_dates": 1,
+          "marketing_consent": 1}
 
 
 def _items(archive: dict, today: date, holiday: str | None, now: datetime) -> list[tuple[dict, GreetingDue]]:
@@ -30,15 +37,17 @@ def _items(archive: dict, today: date, holiday: str | None, now: datetime) -> li
         return []
     customer = SealedVisitor(name=c.get("name") or "客户", phone_masked=c["phone_masked"], phone_hash=c["phone_hash"],
                              phone_sealed=c.get("phone_sealed"))
+    consent, consent_at = archive_rules.consent_statement(archive.get("marketing_consent"))
     out = []
     for occasion, name, gift, key in rules.occasions(
             tier=archive.get("tier"), birthday=c.get("birthday"), important_dates=(archive.get("card") or {}).get(
                 "important_dates") or [], today=today, holiday=holiday):
         gid = rules.greeting_id(archive["_id"], occasion, today, key)
         data = GreetingDue(greeting_id=gid, archive_id=archive["_id"], occasion=occasion, occasion_name=name, on=today,
-                           customer=customer, account_manager_id=archive.get("account_manager_id"), gift=gift)
+                           customer=customer, account_manager_id=archive.get("account_manager_id"), gift=gift,
+                           consent=consent, consent_at=consent_at)
         doc = {"_id": gid, "branch_id": archive["branch_id"], "archive_id": archive["_id"], "occasion": occasion,
-               "occasion_name": name, "on": today.isoformat(), "gift": gift, "created_at": now}
+               "occasion_name": name, "on": today.isoformat(), "gift": gift, "consent": consent, "created_at": now}
         out.append((doc, data))
     return out
 

@@ -53,6 +53,8 @@ VARIABLES: dict[str, dict] = {
     "complaint_major": _COMPLAINT,
     "complaint_overdue": _COMPLAINT | {"deadline": "report", "deadline_label": "调查报告", "assignee_name": "李娜"},
     "complaint_assigned": _COMPLAINT | {"recipient_name": "李娜"},
+    "greeting_gift": {"recipient_name": "李娜", "customer_name": "王先生", "occasion_name": "生日", "day_label": "今天",
+                      "on_local": "2026年12月8日", "branch_name": "深圳湾售楼处"},
     "revisit_due": {"recipient_name": "李娜", "customer_name": "王先生", "kind_label": "签约后7天回访",
                     "due_local": "2026年12月8日", "branch_name": "深圳湾售楼处"},
     "price_approval_pending": _SALE | {"agreed_price_text": "2,890,000.00元", "list_price_text": "3,000,000.00元",
@@ -272,6 +274,16 @@ DEFAULTS: dict[tuple[str, str, str], tuple[str | None, str]] = {
         "{{ recipient_name }},\n\ncomplaint no. {{ number }} ({{ severity_label }}, {{ category_label }}) from "
         "{{ customer_name or 'a customer' }} is yours.{% if report_due_local %} Investigation report due {{ report_due_local }}."
         "{% endif %}{% if due_local %} To be handled by {{ due_local }}.{% endif %}"),
+    ("greeting_gift", "sms", "zh-CN"): (None,
+        "{{ recipient_name }}，{{ day_label }}是客户{{ customer_name or '（未留姓名）' }}的{{ occasion_name }}，请准备一份小礼物。"),
+    ("greeting_gift", "email", "zh-CN"): ("客户{{ occasion_name }}：{{ customer_name or '客户' }}，请准备小礼物",
+        "{{ recipient_name }}：\n\n{{ day_label }}（{{ on_local }}）是您的客户{{ customer_name or '（未留姓名）' }}的"
+        "{{ occasion_name }}，请代表{{ branch_name }}准备一份小礼物并送上祝福。"),
+    ("greeting_gift", "sms", "en"): (None,
+        "{{ recipient_name }}, {{ customer_name or 'your customer' }}'s birthday is on {{ on_local }}: please prepare a small gift."),
+    ("greeting_gift", "email", "en"): ("A small gift for {{ customer_name or 'your customer' }}",
+        "{{ recipient_name }},\n\n{{ customer_name or 'your customer' }}'s birthday is on {{ on_local }}. Please prepare "
+        "a small gift and wishes from {{ branch_name }}."),
     ("revisit_due", "sms", "zh-CN"): (None,
         "{{ recipient_name }}，请于{{ due_local }}前完成客户{{ customer_name or '（未留姓名）' }}的{{ kind_label or '回访' }}并记录。"),
     ("revisit_due", "email", "zh-CN"): ("回访提醒：{{ customer_name or '客户' }} {{ kind_label or '回访' }}",
