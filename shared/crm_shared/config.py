@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_JWT_SECRET = "dev-secret-change-me"
 DEFAULT_PHONE_HASH_KEY = "dev-phone-key-change-me"
 DEFAULT_PHONE_SEAL_KEY = "dev-phone-seal-change-me"
+ROLES = ("admin", "manager", "consultant", "reception", "finance", "partner", "integrator")
 
 
 class Settings(BaseSettings):
@@ -25,9 +26,51 @@ class Settings(BaseSettings):
     )
     mongo_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB (or dev store) URL.")
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL.")
+    nats_user: str = Field(
+        "", description="User the services connect to NATS as (one services account, listed in the server's "
+        "auth_callout.auth_users); with CRM_NATS_PASSWORD. Credentials in CRM_NATS_URL (nats://user:pw@host) work too.")
+    nats_password: str = Field("", description="Password of CRM_NATS_USER; at least 32 bytes in production.",
+                                json_schema_extra={"secret": True})
+    nats_nkey_seed: str = Field("", description="nkey seed (SU...) the services connect with instead of a password.",
+                                 json_schema_extra={"secret": True})
+    nats_creds: str = Field("", description="Path of a NATS .creds file (decentralised JWT auth) the services connect with.")
+    nats_auth_issuer_seed: str = Field(
+        "", json_schema_extra={"secret": True}, description="Account nkey seed (SA...) the NATS auth callout signs integrators' users with; the server's "
+        "auth_callout.issuer is its public key. Set: `crm serve` runs the callout too (or run `crm nats-auth`).")
+    nats_auth_account: str = Field("$G", description="NATS account integrators' users are placed in (where the stream is).")
+    nats_auth_consumers: int = Field(
+        8, ge=0, le=50, description="Numbered JetStream consumers an integrator may own (<id>-1 ... <id>-N), "
+        "besides <id> and <id>-live.")
     db_prefix: str = Field("crm_", description="Prefix of each service's database name (crm_leads, ...).")
-    jwt_secret: str = Field(DEFAULT_JWT_SECRET, description="HS256 secret for bearer tokens.")
-    jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_secret: str = Field(
+        DEFAULT_JWT_SECRET, description="HS256 secret of the tokens we mint (development, tests, `crm token`). "
+        "Production accepts HS256 only while no JWKS URL is set, and then requires a real secret.")
+    jwt_algorithm: Literal["HS256"] = Field(
+        "HS256", description="Algorithm of the tokens signed with CRM_JWT_SECRET (always HS256); the identity "
+        "provider's algorithms are CRM_JWT_ALGORITHMS.")
+    jwt_jwks_url: str = Field(
+        "", description="The identity provider's JWKS URL: RS256/ES256 tokens are checked against its keys "
+        "(cached, re-fetched on an unknown `kid`). Empty: HS256 only.")
+    jwt_algorithms: list[Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]] = Field(
+        default_factory=lambda: ["RS256", "ES256"], description="Algorithms accepted from the identity provider.")
+    jwt_issuer: str = Field("", description="Required `iss` of identity-provider tokens (required in production with a JWKS URL).")
+    jwt_audience: str = Field("", description="Required `aud` of identity-provider tokens (required in production with a JWKS URL).")
+    jwt_subject_claim: str = Field(
+        "sub", description="Claim holding the caller's CRM id (staff, partner or integrator id) in identity-provider "
+        "tokens; a dotted path reaches a nested claim (`crm.staff_id`).")
+    jwt_role_claim: str = Field(
+        "role", description="Claim holding the role in identity-provider tokens: a string or a list; dotted path "
+        "allowed (`realm_access.crm_role`).")
+    jwt_branches_claim: str = Field(
+        "branches", description="Claim holding the branch ids in identity-provider tokens (a list, or a string "
+        "separated by commas or spaces; `*` for all); dotted path allowed.")
+    jwt_role_map: dict[str, str] = Field(
+        default_factory=dict, description="Identity-provider role names to CRM roles, JSON "
+        '(`{"crm-sales": "consultant"}`); empty: the claim holds CRM role names.')
+    jwt_jwks_cache_seconds: float = Field(300, gt=0, description="How long fetched JWKS keys are used before a re-fetch.")
+    jwt_jwks_refetch_seconds: float = Field(
+        5, ge=0, description="Least time between two JWKS fetches (an unknown `kid`, or a retry after a failed fetch).")
+    jwt_jwks_timeout_seconds: float = Field(5, gt=0, description="Timeout of one JWKS fetch.")
     jwt_max_lifetime_seconds: int = Field(
         7 * 86400, ge=60, description="Tokens whose `exp` lies further ahead than this are refused (401).")
     phone_hash_key: str = Field(DEFAULT_PHONE_HASH_KEY, description="Group key for phone HMAC-SHA256.")
@@ -81,13 +124,31 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> "Settings":
         if self.environment == "production":
-            for name, default in (("jwt_secret", DEFAULT_JWT_SECRET), ("phone_hash_key", DEFAULT_PHONE_HASH_KEY),
-                                  ("phone_seal_key", DEFAULT_PHONE_SEAL_KEY)):
-                if getattr(self, name) == default:
+            # With a JWKS URL production accepts no HS256 token, so the shared secret is not a key there.
+            keys = ("phone_hash_key", "phone_seal_key") if self.jwt_jwks_url else ("jwt_secret", "phone_hash_key", "phone_seal_key")
+            defaults = {"jwt_secret": DEFAULT_JWT_SECRET, "phone_hash_key": DEFAULT_PHONE_HASH_KEY,
+                        "phone_seal_key": DEFAULT_PHONE_SEAL_KEY}
+            for name in keys:
+                if getattr(self, name) == defaults[name]:
                     raise ValueError(f"CRM_{name.upper()} is the development default; set a real secret in production")
-            for name in ("jwt_secret", "phone_hash_key", "phone_seal_key"):
+            if self.jwt_jwks_url:
+                if not self.jwt_jwks_url.startswith("https://"):
+                    raise ValueError("CRM_JWT_JWKS_URL must be an https:// URL in production")
+                for name in ("jwt_issuer", "jwt_audience"):
+                    if not getattr(self, name).strip():
+                        raise ValueError(f"CRM_{name.upper()} is required in production with CRM_JWT_JWKS_URL")
+            for name in keys:
                 if len(getattr(self, name).encode()) < 32:
                     raise ValueError(f"CRM_{name.upper()} must be at least 32 bytes in production")
+        if self.jwt_jwks_url and not self.jwt_jwks_url.startswith(("https://", "http://")):
+            raise ValueError("CRM_JWT_JWKS_URL must be an http(s) URL")
+        if unknown := sorted(set(self.jwt_role_map.values()) - set(ROLES)):
+            raise ValueError(f"CRM_JWT_ROLE_MAP maps to unknown roles {unknown}; roles are {', '.join(ROLES)}")
+        for name in ("jwt_subject_claim", "jwt_role_claim", "jwt_branches_claim"):
+            if not getattr(self, name).strip():
+                raise ValueError(f"CRM_{name.upper()} must name a claim")
+        if self.environment == "production" and self.nats_password and len(self.nats_password.encode()) < 32:
+            raise ValueError("CRM_NATS_PASSWORD must be at least 32 bytes in production")
         if self.duplicate_window_seconds <= self.relay_lease_seconds:
             raise ValueError("CRM_DUPLICATE_WINDOW_SECONDS must exceed CRM_RELAY_LEASE_SECONDS")
         return self
