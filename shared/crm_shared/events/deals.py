@@ -72,6 +72,8 @@ class _DealChange(EventData):
     status: DealStatus | None = None
     customer_name: str | None = Field(None, examples=["王先生"], description="For notices and reports that name "
                                       "the customer, never the id.")
+    unit_label: str | None = Field(None, examples=["湾区壹号 3栋 1201"], description="The unit as people name it "
+                                   "(项目 楼栋 房号), for the lead's deal and notices.")
 
 
 @event("deal.subscribed", SOURCE)
@@ -140,6 +142,8 @@ class DealUnitChanged(_DealChange):
     previous_unit_id: str
     previous_agreed_price: int | None = Field(None, description=FEN)
     previous_product_type: ProductType | None = None
+    previous_unit_label: str | None = Field(None, examples=["湾区壹号 2栋 0801"], description="The unit moved away "
+                                            "from, as people name it.")
     reason: str | None = None
     reason_name: str | None = Field(None, description="The reason as people read it, when `reason` is a code.")
 

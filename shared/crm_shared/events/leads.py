@@ -157,6 +157,9 @@ class LeadWon(EventData):
                                    "the amount given when closing by hand.", examples=[298000000])
     deal_id: str | None = Field(None, description="The signed deal that won the lead; none when closed by hand.")
     contract_no: str | None = Field(None, examples=["HT-2026-0001"])
+    signed_at: datetime | None = Field(None, description="When the deal that won the lead was signed (its "
+                                       "`deal.signed.signed_at`): reports count the win on that date, as the sales "
+                                       "report counts the signing.")
 
     def fen(self) -> int | None:
         """The amount in fen, from `amount_fen`, or from the yuan `amount` of an older event (no float arithmetic)."""

@@ -63,6 +63,13 @@ def complaint_event(cls, doc: dict, **extra: Any):
     return event(_data(cls, doc, **extra), doc["branch_id"], doc["_id"])
 
 
+def _now() -> datetime:
+    """Now to the millisecond, as the store keeps it: an event's times equal the stored ones (and those of the
+    complaint's later events, built from the store)."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 def history_line(what: str, by: str, status: str, note: str | None = None, at: datetime | None = None) -> dict:
     return {"at": at or utcnow(), "what": what, "by": by, "status": status, "note": note}
 
@@ -116,7 +123,7 @@ async def intake(ctx: ServiceContext, body: ComplaintIn, who: Principal) -> dict
     await known_deal(ctx, body.branch_id, body.deal_id, ["body", "deal_id"])
     customer = await _customer(ctx, body, archive, lead)
     tz = (await ctx.state.branch(body.branch_id)).timezone
-    now, cfg = utcnow(), ctx.config
+    now, cfg = _now(), ctx.config
     report_due, due = rules.deadlines(now, body.severity, cfg.complaint_report_days, cfg.complaint_major_days,
                                       cfg.complaint_normal_days)
     month, _id = rules.month_key(now, tz), uuid7()
@@ -242,7 +249,7 @@ async def close(ctx: ServiceContext, doc: dict, expected: int | None, body: Clos
     if doc["status"] != "responded":
         raise Conflict("wrong-status", "a complaint is closed after its report is approved", status_now=doc["status"])
     await known_deal(ctx, doc["branch_id"], body.deal_id, ["body", "deal_id"])
-    now = utcnow()
+    now = _now()
     closing = {"customer_response": body.customer_response, "resolution": body.resolution.kind,
                "note": body.resolution.note, "deal_id": body.deal_id, "closed_by": who.sub, "closed_at": now}
     after = doc | {"status": "closed", "deal_id": body.deal_id or doc.get("deal_id")}
@@ -257,7 +264,7 @@ async def reopen(ctx: ServiceContext, doc: dict, expected: int | None, body: Reo
     """Back to work with new deadlines from now; the old report and closing stay in the history."""
     if doc["status"] != "closed":
         raise Conflict("wrong-status", "only a closed complaint is reopened", status_now=doc["status"])
-    now, cfg = utcnow(), ctx.config
+    now, cfg = _now(), ctx.config
     report_due, due = rules.deadlines(now, doc["severity"], cfg.complaint_report_days, cfg.complaint_major_days,
                                       cfg.complaint_normal_days)
     after = doc | {"status": "reopened", "report_due_at": report_due, "due_at": due}

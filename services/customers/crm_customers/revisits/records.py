@@ -60,7 +60,9 @@ async def log(ctx: ServiceContext, archive: dict, body: RevisitIn, who: Principa
                "overdue_at": None, "assignee_id": who.sub, "status": "done", "log": entry, "created_at": now,
                "updated_at": now}
         logged["revisit_id"] = _id
-        return await ctx.aggregate(TASKS).insert(doc, change(RevisitLogged, doc, **logged))
+        # no task was due: nothing was planned for a day, so the event names no due time (reports count the
+        # revisit as done, never as a task done on time)
+        return await ctx.aggregate(TASKS).insert(doc, change(RevisitLogged, doc | {"due_at": None}, **logged))
     logged["revisit_id"] = task["_id"]
     done = await ctx.aggregate(TASKS).update(
         {"_id": task["_id"], "status": task["status"]},

@@ -96,7 +96,7 @@ def _change(doc: dict, **over: Any) -> dict[str, Any]:
     return {"deal_id": d["_id"], "lead_id": d["lead_id"], "unit_id": d["unit_id"], "owner_id": d.get("owner_id"),
             "agreed_price": d["agreed_price"], "list_price": d.get("list_price"), "product_type": d.get("product_type"),
             "attribution": Attribution(**(d.get("attribution") or {})), "status": d["status"],
-            "customer_name": d.get("customer_name")}
+            "customer_name": d.get("customer_name"), "unit_label": d.get("unit_label")}
 
 
 def _stage(stage: str, who: str | None, at: datetime, **detail: Any) -> dict:
@@ -342,8 +342,8 @@ async def cancel(ctx: ServiceContext, doc: dict, body: CancelIn, expected: int |
     rules.check_refund(doc["paid_total"], refund)
     now = utcnow()
     after = doc | {"status": "cancelled"}
-    env = event(DealCancelled(**_change(after), reason=body.reason, refund=refund, paid_total=doc["paid_total"],
-                              previous_status=doc["status"]), doc["branch_id"], doc["_id"])
+    env = event(DealCancelled(**_change(after), reason=body.reason, reason_name=reasons[body.reason], refund=refund,
+                              paid_total=doc["paid_total"], previous_status=doc["status"]), doc["branch_id"], doc["_id"])
     done = await ctx.aggregate(DEALS).change(
         doc, expected, {"$set": {"status": "cancelled", "cancellation": {"reason": body.reason, "refund": refund,
                                                                          "note": body.note},
@@ -396,7 +396,9 @@ async def change_unit(ctx: ServiceContext, doc: dict, body: ChangeUnitIn, expect
         after = doc | sets
         history.append(_stage("paid", who.sub, now, paid_total=from_fen(doc["paid_total"])))
     envs.append(event(DealUnitChanged(**_change(after), previous_unit_id=doc["unit_id"],
-                                      previous_agreed_price=doc["agreed_price"], reason=body.reason),
+                                      previous_agreed_price=doc["agreed_price"],
+                                      previous_product_type=doc.get("product_type"),
+                                      previous_unit_label=doc.get("unit_label"), reason=body.reason),
                       doc["branch_id"], doc["_id"]))
     if after["status"] == "paid":
         envs.append(event(DealPaid(**_change(after), paid_total=doc["paid_total"], paid_at=now), doc["branch_id"],

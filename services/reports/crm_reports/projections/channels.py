@@ -3,12 +3,11 @@ receptions (count by class, spend against budget, feedback on time)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crm_reports.projections.buckets import key, text_key
 from crm_shared.branches import add_working_days
 from crm_shared.events import Envelope
-from crm_shared.events.leads import LeadWon
 
 if TYPE_CHECKING:
     from crm_reports.projections.window import Window
@@ -27,12 +26,13 @@ async def on_channel_report(w: Window, env: Envelope, data) -> None:
     w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"p:{data.report_id}:{status}", inc, labels=labels)
 
 
-async def on_partner_deal(w: Window, env: Envelope, data: LeadWon) -> None:
-    if not data.partner_id:
-        return
-    partner = f"partners.{key(data.partner_id)}"
-    w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"p:{data.lead_id}:won",
-            {f"{partner}.deals": 1, f"{partner}.amount": float(data.amount or 0)})
+def partner_won_counters(first: dict[str, Any]) -> dict[str, float]:
+    """A partner's deal: the first win of a lead it was credited with (crm_reports.projections.outcomes.first_win),
+    counted once per lead by the funnel's lead documents."""
+    if not first.get("partner"):
+        return {}
+    partner = f"partners.{key(first['partner'])}"
+    return {f"{partner}.deals": 1, f"{partner}.amount": first["amount"]}
 
 
 async def on_dispute(w: Window, env: Envelope, data) -> None:

@@ -48,7 +48,7 @@ PROJECTIONS: dict[type[EventData], tuple[Projection, ...]] = {
     LeadClaimed: (traffic.on_owner_change,),
     LeadFollowedUp: (traffic.on_followed_up,),
     LeadFollowUpOverdue: (outcomes.on_overdue,),
-    LeadWon: (outcomes.on_lead_won, funnel.on_lead_won, channels.on_partner_deal),
+    LeadWon: (outcomes.on_lead_won, funnel.on_lead_won),  # once per lead: the first win (deals, partners' deals)
     LeadLost: (outcomes.on_lead_lost, funnel.on_lead_lost),
     ChannelReportAccepted: (channels.on_channel_report,),
     ChannelReportRejected: (channels.on_channel_report,),

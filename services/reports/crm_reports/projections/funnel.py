@@ -12,6 +12,10 @@ order and writes each lead once, after the counts its facts caused (a crash in b
 recounts into the guarded buckets, never loses). Lead documents carry a version `v`: a
 write that finds another writer got there first (a second replica, or live events written
 into a generation being rebuilt) reads the lead again and merges this window's facts into it.
+
+The lead's first win (`won_first`, from its first `lead.won`: day, consultant, amount, partner) is
+a fact no later event replaces; it counts the daily `deals` and the partner's deals once per lead
+(tokens `o:<lead>:won` and `p:<lead>:won`, then `won_counted`), whatever the registration.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
+from crm_reports.projections import channels, outcomes
 from crm_reports.projections.buckets import key
 from crm_reports.projections.changes import DUPLICATE_KEY, DayChanges
 from crm_shared.events import Envelope
@@ -42,6 +47,12 @@ DEAL_STAGES = {"deal.subscribed": "subscribed", "deal.signed": "signed", "deal.p
 DEAL_EVENTS = (DealSubscribed, DealPriceApproved, DealPriceRejected, DealSigned, DealPaymentReceived, DealPaid,
                DealCancelled, DealUnitChanged, DealAttributionChanged)  # their lead is read: its channel, its stages
 GROUPS = ("channel", "consultant")
+FIRST_ONLY = ("won_first",)  # facts the first event sets and no later one replaces
+WON_FIRST, WON_COUNTED = "won_first", "won_counted"
+
+
+def merge_facts(doc: dict[str, Any], fields: dict[str, Any]) -> None:
+    doc.update({k: v for k, v in fields.items() if k not in FIRST_ONLY or doc.get(k) is None})
 
 
 def stages_reached(lead: dict[str, Any]) -> list[str]:
@@ -88,7 +99,7 @@ class Cohorts:
             self.docs.setdefault(i, {"_id": i})
 
     def record(self, lead_id: str, fields: dict[str, Any], changes: DayChanges) -> None:
-        self.docs[lead_id].update(fields)
+        merge_facts(self.docs[lead_id], fields)
         self.facts.setdefault(lead_id, []).append(fields)
         _count(self.docs[lead_id], changes)
 
@@ -134,7 +145,7 @@ class Cohorts:
             else:
                 self.versions.pop(i, None)
             for fields in self.facts[i]:
-                doc.update(fields)
+                merge_facts(doc, fields)
             _count(doc, changes)
 
 
@@ -146,6 +157,13 @@ def _count(lead: dict[str, Any], changes: DayChanges) -> None:
         for stage in todo:
             changes.add(lead["branch_id"], day, f"f:{lead['_id']}:{stage}", stage_counters(lead, stage))
         lead["counted"] = counted + todo
+    first = lead.get(WON_FIRST)
+    if first and not lead.get(WON_COUNTED):
+        day = date.fromisoformat(first["day"])
+        changes.add(first["branch_id"], day, f"o:{lead['_id']}:won", outcomes.won_counters(first))
+        if partner := channels.partner_won_counters(first):
+            changes.add(first["branch_id"], day, f"p:{lead['_id']}:won", partner)
+        lead[WON_COUNTED] = True
 
 
 async def on_lead_registered(w: Window, env: Envelope, data: LeadRegistered) -> None:

@@ -1,8 +1,17 @@
-"""Deals, lost reasons (流失分析), grade movement and follow-up overdue counters by day."""
+"""Deals, lost reasons (流失分析), grade movement and follow-up overdue counters by day.
+
+Deals (`deals`, `deal_amount`, `deals_by_consultant`) count leads won: a lead once, at its first `lead.won`, on
+the branch date of the signing that won it (`signed_at`, else the event's time), with that win's amount and
+consultant. A second `lead.won` (a lead reopened by a cancellation and signed again) and a cancellation after
+signing change nothing here: the sales report (crm_reports.projections.sales) counts deals, cancellations and
+re-signings. The lead's first win is a lead fact (`won_first`, crm_reports.projections.funnel), counted once
+across days by the funnel's lead documents.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from crm_reports.projections.buckets import key, text_key
 from crm_shared.events import Envelope
@@ -40,9 +49,21 @@ def _count(w: Window, env: Envelope, inc: dict, labels: dict[str, str] | None = 
     w.count(env.branch_id, w.local_day(env.branch_id, env.time), f"{TOKEN}:{env.id}", inc, labels=labels)
 
 
+def first_win(w: Window, env: Envelope, data: LeadWon) -> dict[str, Any]:
+    """The lead's win as the lead-based reports count it (when it is the lead's first)."""
+    fen = data.fen() or 0
+    return {"branch_id": env.branch_id, "day": w.local_day(env.branch_id, data.signed_at or env.time).isoformat(),
+            "owner": data.owner_id or "unassigned", "amount": float(Decimal(fen) / 100), "partner": data.partner_id,
+            "deal_id": data.deal_id, "event": env.id}
+
+
+def won_counters(first: dict[str, Any]) -> dict[str, float]:
+    return {"deals": 1, "deal_amount": first["amount"], f"deals_by_consultant.{key(first['owner'])}": 1}
+
+
 async def on_lead_won(w: Window, env: Envelope, data: LeadWon) -> None:
-    inc = {"deals": 1, "deal_amount": float(data.amount or 0), f"deals_by_consultant.{key(data.owner_id or 'unassigned')}": 1}
-    _count(w, env, inc)
+    """Remembered as the lead's first win unless it has one; counted once (crm_reports.projections.funnel)."""
+    w.cohorts.record(data.lead_id, {"won_first": first_win(w, env, data)}, w.changes)
 
 
 async def on_lead_lost(w: Window, env: Envelope, data: LeadLost) -> None:
