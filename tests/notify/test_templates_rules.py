@@ -11,7 +11,7 @@ pytestmark = pytest.mark.unit
 TRIGGERS = ["appointment_confirmation", "appointment_reminder", "appointment_rescheduled", "appointment_cancelled",
             "lead_assigned", "follow_up_overdue", "follow_up_escalation", "reclaim_warning", "reception_approved",
             "feedback_overdue", "dispute_overdue", "daily_digest", "import_finished", "birthday_greeting", "holiday_greeting",
-            "important_date_greeting", "complaint_received", "complaint_major", "complaint_overdue", "complaint_assigned",
+            "important_date_greeting", "greeting_gift", "complaint_received", "complaint_major", "complaint_overdue", "complaint_assigned",
             "revisit_due", "price_approval_pending", "payout_due"]
 STAFF_NOTICES = ["lead_assigned", "follow_up_overdue", "follow_up_escalation", "reclaim_warning", "reception_approved",
                  "feedback_overdue", "dispute_overdue", "import_finished", "complaint_major", "complaint_overdue",
