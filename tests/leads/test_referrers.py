@@ -48,6 +48,16 @@ async def test_registering_referrers_and_who_may(urls):
         for role, code in (("partner", 403), ("integrator", 403), ("reception", 200)):
             assert (await o.client.get(f"/v1/referrers/{owner['id']}", headers=o.as_(role))).status_code == code, role
         assert (await o.client.get(f"/v1/referrers/{owner['id']}", headers=o.as_("manager", "m2", ["b2"]))).status_code == 404
+        seen = (await o.client.get(f"/v1/referrers/{owner['id']}", headers=o.manager)).json()
+        assert seen["phone"] is None and seen["phone_masked"] == "139****0001", "masked after registration, even to managers"
+        for role, code in (("consultant", 403), ("reception", 403), ("partner", 403), ("integrator", 403)):
+            assert (await o.client.get(f"/v1/referrers/{owner['id']}/phone", headers=o.as_(role))).status_code == code, role
+        revealed = await o.client.get(f"/v1/referrers/{owner['id']}/phone", params={"reason": "发放老带新奖励"},
+                                      headers=o.as_("finance", "f1"))
+        assert revealed.status_code == 200 and revealed.json()["phone"] == "+8613900000001"
+        trail = (await o.client.get("/v1/audit", params={"branch_id": o.branch}, headers=o.manager)).json()["items"]
+        assert [(a["action"], a["referrer_id"], a["actor_id"], a["reason"]) for a in trail][:1] == [
+            ("referrer_phone.reveal", owner["id"], "f1", "发放老带新奖励")]
 
 
 async def test_the_branchs_own_sales_staff_cannot_be_referrers(urls):

@@ -33,7 +33,8 @@ class ReferrerOut(BaseModel):
     name: str
     kind: ReferrerKind
     phone_masked: str
-    phone: str | None = Field(None, description="The full number, for managers and admins (rewards are paid to it).")
+    phone: str | None = Field(None, description="The full number, only in the answer to its registration; "
+                              "afterwards from the audited `GET /v1/referrers/{id}/phone` (rewards are paid to it).")
     note: str | None = None
     registered_by: str
     created_at: datetime

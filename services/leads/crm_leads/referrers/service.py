@@ -21,10 +21,11 @@ KEY = "referrer_key"
 """`<branch>:<phone hash>`: one referrer per number and branch, under a unique index."""
 
 
-def public(doc: dict, who: Principal | None = None) -> ReferrerOut:
-    full = who is not None and who.role in MANAGERS
+def public(doc: dict, echo: bool = False) -> ReferrerOut:
+    """Masked: the full number comes only from the audited reveal (`GET /v1/referrers/{id}/phone`), except in the
+    answer to the manager who has just typed it (`echo`)."""
     return ReferrerOut(id=doc["_id"], **{k: doc.get(k) for k in ReferrerOut.model_fields if k not in ("id", "phone")},
-                       phone=doc.get("phone") if full else None)
+                       phone=doc.get("phone") if echo else None)
 
 
 async def register(ctx: ServiceContext, body: ReferrerIn, who: Principal) -> dict:
