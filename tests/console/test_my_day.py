@@ -1,5 +1,6 @@
 """Consultant's day: overdue follow-ups first, the public pool with the claims left, on a phone too."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from tests.console.conftest import shot, untranslated
@@ -79,3 +80,27 @@ def test_my_day_fits_a_phone(page_for, office):
     assert page.locator("#overdue h2").inner_text().startswith("Overdue follow-ups")
     assert "/console/my-day" in page.url
     assert untranslated(page) == []
+
+
+def test_an_appointments_phone_is_masked_and_revealed_on_request_with_an_audit(page_for, office):
+    """Issue 19: the day shows the customer's masked number; the button reveals it, audited by reception."""
+    c1 = office.staff["consultant1"]
+    start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=30)
+    body = {"branch_id": office.branch, "consultant_id": c1, "customer": {"name": "钱女士", "phone": "13700004444"},
+            "kind": "office_visit", "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
+    deadline = time.monotonic() + 20  # reception learns of the consultant from staff.joined
+    while (r := office.api.post("/v1/appointments", json=body, headers=office.as_("reception"))).status_code == 422:
+        assert time.monotonic() < deadline, "reception never heard of the consultant"
+        time.sleep(0.3)
+    appointment = r.json()
+    page = page_for("consultant1")
+    row = page.locator(f"#appointments li[data-appointment='{appointment['id']}']")
+    assert row.locator(f"[data-masked-phone='{appointment['id']}']").inner_text() == "137****4444"
+    assert "13700004444" not in page.content()
+    row.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    row = page.locator(f"#appointments li[data-appointment='{appointment['id']}']")
+    assert row.locator(f"[data-full-phone='{appointment['id']}']").inner_text() == "+8613700004444"
+    audit = office.call("GET", "/v1/appointments/audit", office.as_("manager"),
+                        params={"branch_id": office.branch, "appointment_id": appointment["id"]})
+    assert [(a["actor_id"], a["reason"]) for a in audit["items"]] == [(c1, "预约联系客户")]

@@ -23,6 +23,8 @@ WHO: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/v1/messages"): READERS,
     ("GET", "/v1/messages/{message_id}"): READERS,
     ("POST", "/v1/messages/{message_id}/cancel"): SENDERS,
+    ("GET", "/v1/messages/{message_id}/recipient"): {"admin", "manager"},  # the audited reveal: never integrators
+    ("GET", "/v1/messages/audit"): {"admin", "manager"},
     ("PUT", "/v1/templates/{key}"): {"admin", "manager"},
     ("GET", "/v1/templates"): {"admin", "manager"},
     ("POST", "/v1/opt-outs"): READERS,
@@ -53,6 +55,8 @@ def _calls(branch: str, message_id: str) -> dict[tuple[str, str], tuple[str, dic
         ("GET", "/v1/messages"): ("/v1/messages", {"branch_id": branch}, None),
         ("GET", "/v1/messages/{message_id}"): (f"/v1/messages/{message_id}", None, None),
         ("POST", "/v1/messages/{message_id}/cancel"): (f"/v1/messages/{message_id}/cancel", None, None),
+        ("GET", "/v1/messages/{message_id}/recipient"): (f"/v1/messages/{message_id}/recipient", {"reason": "核对"}, None),
+        ("GET", "/v1/messages/audit"): ("/v1/messages/audit", {"branch_id": branch}, None),
         ("PUT", "/v1/templates/{key}"): ("/v1/templates/holiday_greeting", None,
                                          {"channel": "sms", "body": "{{ holiday }}快乐", "branch_id": branch}),
         ("GET", "/v1/templates"): ("/v1/templates", {"branch_id": branch}, None),

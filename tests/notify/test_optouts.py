@@ -40,8 +40,8 @@ async def test_a_consultants_opt_out_silences_its_own_branch_only(urls):
         r = await client.post("/v1/opt-outs", json={"branch_id": BRANCH, "channel": "sms", "to": "13800138000"},
                               headers=bearer(settings, "consultant", [BRANCH]))
         assert r.status_code == 200, r.text
-        assert r.json() == {"branch_id": BRANCH, "channel": "sms", "to": PHONE, "category": None, "note": None,
-                            "status": "opted_out"}
+        assert r.json() == {"branch_id": BRANCH, "channel": "sms", "to": "138****8000", "category": None, "note": None,
+                            "status": "opted_out"}, "the echo is masked too (issue 19)"
         await _send(client, settings, sms(BRANCH), sms(OTHER))
         assert await _outcomes(ctx) == {BRANCH: "suppressed", OTHER: "sent"}
         assert [s["branch_id"] for s in await sent_by_console(ctx)] == [OTHER]
@@ -73,8 +73,8 @@ async def test_the_unsubscribe_link_stops_the_branch_that_sent_it(urls):
         url = urlparse(sent["body"].split("退订：", 1)[1].strip())
         r = await client.post(f"{url.path}?{url.query}")
         assert r.status_code == 200, r.text
-        assert r.json() == {"branch_id": BRANCH, "channel": "sms", "to": PHONE, "category": "marketing", "note": None,
-                            "status": "opted_out"}
+        assert r.json() == {"branch_id": BRANCH, "channel": "sms", "to": "138****8000", "category": "marketing",
+                            "note": None, "status": "opted_out"}
         await ctx.db.messages.delete_many({})
         await _send(client, settings, sms(BRANCH, category="marketing", body="新品"), sms(OTHER, category="marketing", body="新品"),
                     sms(BRANCH, body="预约确认"))
@@ -120,10 +120,11 @@ async def test_listing_and_withdrawing_are_scoped_to_the_callers_branches(urls):
             assert r.status_code == 200, r.text
         mine = bearer(settings, "manager", [BRANCH])
         listed = (await client.get("/v1/opt-outs", headers=mine)).json()
-        assert [(i["branch_id"], i["to"], i["note"]) for i in listed["items"]] == [(BRANCH, PHONE, "客户来电要求")]
+        assert [(i["branch_id"], i["to"], i["note"]) for i in listed["items"]] == [(BRANCH, "138****8000", "客户来电要求")], \
+            "masked for managers too (issue 19)"
         assert (await client.get("/v1/opt-outs", params={"branch_id": OTHER}, headers=mine)).status_code == 404
         masked = (await client.get("/v1/opt-outs", params={"branch_id": BRANCH}, headers=bearer(settings, "consultant", [BRANCH]))).json()
-        assert [i["to"] for i in masked["items"]] == ["138****8000"], "consultants see masked numbers"
+        assert [i["to"] for i in masked["items"]] == ["138****8000"], "and for consultants"
         assert len((await client.get("/v1/opt-outs", headers=bearer(settings, "admin", ["*"]))).json()["items"]) == 2
 
         key = {"channel": "sms", "to": PHONE}

@@ -28,6 +28,7 @@ KEPT = {  # business records and configuration, or bounded by what they describe
     "dispatch_cursor",  # one document
     "branches", "staff",  # the directory: one per branch and staff member
     "archive_people",  # one per customers' archive: its person and frozen state
+    "reveal_audit",  # who saw which full recipient: kept like leads' audit (客户信息保密)
 }
 PLATFORM = {"inbox", "idempotency_keys", "dead_letters", "leases"}  # the platform's own retention (or one per timer)
 

@@ -3,7 +3,7 @@
 Reception is the office's floor: appointments, walk-ins, the rotation, business receptions.
 Partners (channel agencies) see none of it -- an appointment list once let a partner read the
 name and masked phone of a customer the office found itself, report it, and take the
-commission. Integrators keep their read access (phones masked, as for every non-staff caller).
+commission. Integrators keep their read access (phones masked, as for every caller: issue 19).
 A role that may not use an endpoint gets 403 `forbidden`; an object or branch outside the
 caller's branches is 404 whatever the role. A consultant changes only its own appointments.
 """
@@ -31,7 +31,12 @@ WHO: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/v1/appointments/{appointment_id}"): STAFF,
     ("POST", "/v1/appointments/{appointment_id}/cancel"): STAFF,
     ("POST", "/v1/appointments/{appointment_id}/no-show"): STAFF,
+    ("GET", "/v1/appointments/audit"): {"manager", "admin"},
+    # the audited reveals: of consultants only the object's own (these callers are not), never integrators
+    ("GET", "/v1/appointments/{appointment_id}/contact"): {"reception", "manager", "admin"},
     ("POST", "/v1/visits"): {"reception", "manager", "admin"},
+    ("GET", "/v1/visits/audit"): {"manager", "admin"},
+    ("GET", "/v1/visits/{visit_id}/phone"): {"reception", "manager", "admin"},
     ("GET", "/v1/visits"): READERS,
     ("GET", "/v1/visits/{visit_id}"): READERS,
     ("POST", "/v1/visits/{visit_id}/end"): STAFF,
@@ -70,7 +75,11 @@ async def _floor(o):
             f"/v1/appointments/{a}", None, {"start": later.isoformat(), "end": (later + timedelta(hours=1)).isoformat()}),
         ("POST", "/v1/appointments/{appointment_id}/cancel"): (f"/v1/appointments/{a}/cancel", None, {"reason": "x"}),
         ("POST", "/v1/appointments/{appointment_id}/no-show"): (f"/v1/appointments/{a}/no-show", None, None),
+        ("GET", "/v1/appointments/audit"): ("/v1/appointments/audit", {"branch_id": b}, None),
+        ("GET", "/v1/appointments/{appointment_id}/contact"): (f"/v1/appointments/{a}/contact", {"reason": "回电"}, None),
         ("POST", "/v1/visits"): ("/v1/visits", None, {"branch_id": b, "visitor": {"name": "v", "phone": new_phone()}}),
+        ("GET", "/v1/visits/audit"): ("/v1/visits/audit", {"branch_id": b}, None),
+        ("GET", "/v1/visits/{visit_id}/phone"): (f"/v1/visits/{v}/phone", None, None),
         ("GET", "/v1/visits"): ("/v1/visits", {"branch_id": b}, None),
         ("GET", "/v1/visits/{visit_id}"): (f"/v1/visits/{v}", None, None),
         ("POST", "/v1/visits/{visit_id}/assign"): (f"/v1/visits/{v}/assign", None, {"consultant_id": c2, "reason": "r"}),
@@ -155,16 +164,19 @@ async def test_a_partner_cannot_read_the_customers_the_office_booked(urls):
             assert "赵六" not in r.text and "4444" not in r.text
 
 
-async def test_integrators_read_appointments_with_masked_phones_only(urls):
+async def test_every_role_reads_appointments_with_masked_contacts(urls):
+    """Issue 19: the list and the item carry the masks for everyone, the appointment's own consultant
+    and the desk too; the full contact is the audited `/contact` (tests/reception/test_reveals.py)."""
     async with office(urls) as o:
         (c1,) = await o.staff()
         appt = (await o.book(c1, future(30))).json()
-        integrator = o.auth("integrator", sub="calendar-sync")
-        listed = (await o.client.get("/v1/appointments", params={"branch_id": o.branch}, headers=integrator)).json()
-        one = (await o.client.get(f"/v1/appointments/{appt['id']}", headers=integrator)).json()
-        assert listed["items"][0]["customer"]["phone"] == one["customer"]["phone"] == "138****5678"
-        staff = (await o.client.get(f"/v1/appointments/{appt['id']}", headers=o.auth("consultant", sub=c1))).json()
-        assert staff["customer"]["phone"] == "+8613812345678"
+        assert appt["customer"] == {"name": "张女士", "phone": "138****5678", "email": "z***@example.com"}
+        for who in (o.auth("integrator", sub="calendar-sync"), o.auth("consultant", sub=c1), o.auth(),
+                    o.auth("manager", sub="m-1")):
+            listed = (await o.client.get("/v1/appointments", params={"branch_id": o.branch}, headers=who)).json()
+            one = (await o.client.get(f"/v1/appointments/{appt['id']}", headers=who)).json()
+            assert listed["items"][0]["customer"] == one["customer"] == appt["customer"]
+            assert "13812345678" not in str(listed) + str(one) and "z@example.com" not in str(listed) + str(one)
 
 
 async def test_a_consultant_changes_only_its_own_appointments(urls):

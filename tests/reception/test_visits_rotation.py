@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 from crm_shared.events.leads import LeadAssigned, LeadWon
-from crm_shared.phones import unseal
+from crm_shared.sealing import unseal_with
 from tests.reception.builders import future, new_phone, office
 from tests.support.runtime import eventually, stream_messages
 
@@ -89,7 +89,7 @@ async def test_returning_customer_goes_to_the_owner_without_using_a_turn(urls):
         data = json.loads(msgs[0].data)["data"]
         assert data["returning"] is True and data["visitor"]["phone_masked"].startswith("139****")
         assert phone not in msgs[0].data.decode(), "never a full phone in visit events"
-        assert unseal(data["visitor"]["phone_sealed"], o.settings.phone_seal_key).endswith(phone), "sealed for leads"
+        assert (await unseal_with(o.settings, data["visitor"]["phone_sealed"])).endswith(phone), "sealed for leads"
         mine = (await o.client.get("/v1/visits", params={"branch_id": o.branch, "lead_id": lead_id}, headers=o.auth())).json()
         assert [v["id"] for v in mine["items"]] == [body["id"]], "a lead's visits, not the walk-in after it"
 

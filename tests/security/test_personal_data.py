@@ -5,11 +5,12 @@ role sees of it -- the full value, a mask, nothing (absent from the answer) or n
 The rules (docs/contract.md "Phones", the reception and notify sections):
 - a customer's full number only through the audited `GET /v1/leads/{id}/phone`, to the owner,
   managers and the front desk; every other lead answer carries the mask;
-- on the office's calendar the full number is for those who serve the customer: the front desk,
-  managers and the appointment's own consultant; integrators get the mask, partners nothing;
-- visit answers carry the mask (and a hash), never the number;
-- message and opt-out recipients (`to`) are full for admin, manager, integrator (the sender of
-  integrations' messages) and the front desk, masked for consultants;
+- every full number audited (issue 19): appointment, visit, message and opt-out answers carry masks
+  (`138****5678`, `w***@example.com`) for every role; the full value only through one object's
+  audited reveal: an appointment's contact and a visitor's phone to those who serve the customer
+  (the object's own consultant, the front desk, managers), a message's recipient to managers;
+  integrators and partners never; the reveal audits (`GET /v1/{appointments,visits,messages}/audit`)
+  keep the mask, for managers;
 - partners see the masks of their own reports and nothing else.
 
 Cells: `own[,other]` as in the matrix (`other` defaults to `own`); values: full, masked, absent,
@@ -31,17 +32,24 @@ lead.customer.birthday           GET /v1/leads/{lead_id}                      fu
 lead.phone (reveal, audited)     GET /v1/leads/{lead_id}/phone                full     full     full,refused full     refused  refused  refused
 audit.phone_masked               GET /v1/audit                                masked   masked   refused  refused  refused  refused  refused
 import.rows.phone                GET /v1/leads/import/{job_id}/rows           masked   masked   refused  masked,refused refused  refused  refused
-appointment.customer.phone       GET /v1/appointments/{appointment_id}        full     full     full,masked full     refused  refused  masked
-appointment.customer.phone       GET /v1/appointments                         full     full     full,masked full     refused  refused  masked
-appointment.customer.email       GET /v1/appointments/{appointment_id}        full     full     full     full     refused  refused  full
+appointment.customer.phone       GET /v1/appointments/{appointment_id}        masked   masked   masked   masked   refused  refused  masked
+appointment.customer.phone       GET /v1/appointments                         masked   masked   masked   masked   refused  refused  masked
+appointment.customer.email       GET /v1/appointments/{appointment_id}        masked   masked   masked   masked   refused  refused  masked
+appointment.customer.email       GET /v1/appointments                         masked   masked   masked   masked   refused  refused  masked
+appointment.contact (reveal)     GET /v1/appointments/{appointment_id}/contact full     full     full,refused full     refused  refused  refused
+appointment-audit.phone_masked   GET /v1/appointments/audit                   masked   masked   refused  refused  refused  refused  refused
 visit.visitor.phone              GET /v1/visits/{visit_id}                    masked   masked   masked   masked   refused  refused  masked
 visit.visitor.phone              GET /v1/visits                               masked   masked   masked   masked   refused  refused  masked
+visit.phone (reveal)             GET /v1/visits/{visit_id}/phone              full     full     full,refused full     refused  refused  refused
+visit-audit.phone_masked         GET /v1/visits/audit                         masked   masked   refused  refused  refused  refused  refused
 staff.phone                      GET /v1/staff/{staff_id}                     full     full     full     full     full     refused  full
 staff.phone                      GET /v1/staff                                full     full     full     full     full     refused  full
 staff.email                      GET /v1/staff/{staff_id}                     full     full     full     full     full     refused  full
-message.to                       GET /v1/messages/{message_id}                full     full     masked   full     refused  refused  full
-message.to                       GET /v1/messages                             full     full     masked   full     refused  refused  full
-opt-out.to                       GET /v1/opt-outs                             full     full     masked   full     masked   refused  full
+message.to                       GET /v1/messages/{message_id}                masked   masked   masked   masked   refused  refused  masked
+message.to                       GET /v1/messages                             masked   masked   masked   masked   refused  refused  masked
+message.to (reveal)              GET /v1/messages/{message_id}/recipient      full     full     refused  refused  refused  refused  refused
+message-audit.phone_masked       GET /v1/messages/audit                       masked   masked   refused  refused  refused  refused  refused
+opt-out.to                       GET /v1/opt-outs                             masked   masked   masked   masked   masked   refused  masked
 channel-report.phone             GET /v1/channel-reports/{report_id}          masked   masked   refused  refused  refused  masked,refused refused
 channel-report.phone             GET /v1/channel-reports                      masked   masked   refused  refused  refused  masked,absent refused
 """
@@ -96,8 +104,10 @@ def _object(world: World, field: str, role: str, target: str) -> str:
         return side.objects["import"]["boss" if other else "desk"]
     if kind == "channel-report":
         return side.objects["report"]["p2" if other else "p1"]
-    if kind == "message":
+    if kind in ("message", "message-audit"):
         return side.objects["message"]["m2" if other else "m1"]
+    if kind in ("appointment-audit", "visit-audit"):
+        return side.objects[kind.removesuffix("-audit")]["c2" if other else "c1"]
     if kind == "opt-out":
         return side.objects["optout"]["desk"]
     if kind == "staff":
@@ -136,6 +146,8 @@ def _item(body, field: str, object_id: str):
             return item
         if kind == "audit" and item.get("lead_id") == object_id:
             return item
+        if kind.endswith("-audit") and item.get("object_id") == object_id:
+            return item
         if kind == "import":
             return item  # the job's one row
         if item.get("id") == object_id:
@@ -150,7 +162,10 @@ def _value(item, field: str):
         "audit.phone_masked": ("phone_masked",), "appointment.customer.phone": ("customer", "phone"),
         "appointment.customer.email": ("customer", "email"), "visit.visitor.phone": ("visitor",),
         "staff.phone": ("phone",), "staff.email": ("email",), "message.to": ("to",), "opt-out.to": ("to",),
-        "channel-report.phone": ("phone_masked",),
+        "channel-report.phone": ("phone_masked",), "appointment.contact (reveal)": ("phone",),
+        "visit.phone (reveal)": ("phone",), "message.to (reveal)": ("to",),
+        "appointment-audit.phone_masked": ("phone_masked",), "visit-audit.phone_masked": ("phone_masked",),
+        "message-audit.phone_masked": ("phone_masked",),
     }.get(field)
     if field == "import.rows.phone":  # the row report's column names follow its language: find the phone-like value
         return next((v for v in item.values() if isinstance(v, str) and ("****" in v or full_numbers(v))), None)
@@ -176,8 +191,15 @@ def _classify(value, truth: str) -> str:
     return f"unexpected {text!r}"
 
 
+REVEALS = {  # object kind -> (reveal path, audit path, roles that may reveal: of consultants only c1, the owner)
+    "appointment": ("/v1/appointments/{id}/contact", "/v1/appointments/audit", ("consultant", "reception", "manager", "admin")),
+    "visit": ("/v1/visits/{id}/phone", "/v1/visits/audit", ("consultant", "reception", "manager", "admin")),
+    "message": ("/v1/messages/{id}/recipient", "/v1/messages/audit", ("manager", "admin")),
+}
+
+
 async def _reveal_once(system) -> None:
-    """An audit record for both leads, so the audit answer has something to show."""
+    """An audit record for every object a row reads, so the audit answers have something to show."""
     world = system.world
     if getattr(world, "_revealed", False):
         return
@@ -185,6 +207,10 @@ async def _reveal_once(system) -> None:
         lead = world.a.objects["lead"][owner]
         r = await system.client.get(f"/v1/leads/{lead}/phone", params={"reason": "核对"}, headers=world.as_("manager"))
         assert r.status_code == 200, r.text
+    for kind, (path, _, _) in REVEALS.items():
+        for object_id in world.a.objects[kind].values():
+            r = await system.client.get(path.format(id=object_id), params={"reason": "核对"}, headers=world.as_("manager"))
+            assert r.status_code == 200, r.text
     world._revealed = True
 
 
@@ -219,8 +245,8 @@ async def test_what_each_role_sees(system, field, reader, role, target):
 
 
 def test_the_table_gives_partners_and_integrators_no_full_customer_number():
-    """Partners never; integrators only message and opt-out recipients (docs/contract.md, notify) and staff work phones."""
-    allowed = {"message.to", "opt-out.to", "staff.phone", "staff.email", "appointment.customer.email"}
+    """Partners never; integrators only staff work phones and emails (issue 19: no customer's full number)."""
+    allowed = {"staff.phone", "staff.email"}
     for field, reader, row in ROWS:
         assert "full" not in row["partner"], (field, reader)
         if field not in allowed:
@@ -255,3 +281,37 @@ async def test_every_reveal_is_audited_and_a_refused_one_is_not(system):
         else:
             assert r.status_code in (403, 404), (role, r.text)
             assert after == before, f"a refused reveal by {role} left an audit record"
+
+
+@pytest.mark.parametrize("kind", sorted(REVEALS))
+async def test_every_reveal_of_the_floor_and_messages_is_audited_and_a_refused_one_is_not(system, kind):
+    world = system.world
+    reveal, audit, allowed = REVEALS[kind]
+    key = "m1" if kind == "message" else "c1"
+    object_id = world.a.objects[kind][key]
+    manager = world.as_("manager")
+
+    async def records() -> list[dict]:
+        r = await system.client.get(audit, params={"branch_id": world.a.id, f"{kind}_id": object_id, "limit": 500},
+                                    headers=manager)
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+    truth = world.a.customers[object_id]
+    for role in ROLES:
+        for sub in (world.a.staff["c1"], world.a.staff["c2"]) if role == "consultant" else (None,):
+            mine = role in allowed and (role != "consultant" or sub == world.a.staff["c1"])
+            before = await records()
+            r = await system.client.get(reveal.format(id=object_id), params={"reason": f"audit {role}"},
+                                        headers=world.as_(role, sub))
+            after = await records()
+            if mine:
+                assert r.status_code == 200 and e164(truth) in r.text, (role, sub, r.text)
+                assert len(after) == len(before) + 1, (role, after[:1])
+                newest = after[0]
+                assert (newest["actor_id"], newest["actor_role"], newest["reason"], newest["object_id"]) == (
+                    sub or world.sub(role), role, f"audit {role}", object_id)
+                assert newest["phone_masked"] == masked(truth) and truth not in str(newest), "the mask, not the number"
+            else:
+                assert r.status_code in (403, 404) and truth not in r.text, (role, sub, r.text)
+                assert after == before, f"a refused reveal by {role} left an audit record"

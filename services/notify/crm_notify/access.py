@@ -16,8 +16,10 @@ OPT_OUT_TAKERS: tuple[Role, ...] = (*READERS, "finance")
 """Who records and lists a customer's opt-out: any staff a customer may tell to stop, finance too (回款 calls)."""
 SENDERS: tuple[Role, ...] = ("admin", "manager", "integrator")
 EDITORS: tuple[Role, ...] = ("admin", "manager")
-REVEAL: tuple[Role, ...] = ("admin", "manager", "integrator", "reception")
-"""Roles that see full recipients; the others see phone masks."""
+REVEAL: tuple[Role, ...] = ("admin", "manager")
+"""Roles that may reveal a message's full recipient, one message at a time and audited
+(`GET /v1/messages/{id}/recipient`); every answer shows every role the mask (issue 19). Integrators
+never: they know the numbers they send to, and are not shown the office's."""
 
 
 def allow(who: Principal, branch_id: str, roles: tuple[Role, ...], what: str = "branch") -> None:

@@ -10,6 +10,7 @@ from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.directory import Directory
 from crm_shared.events import registry
 from crm_shared.plugins import ServiceContext, ServicePlugin
+from crm_shared.reveals import ensure_indexes as ensure_reveal_indexes
 from crm_shared.timers import Retention, Timer
 from crm_notify.campaigns.views import router as campaigns_router
 from crm_notify.contacts.views import router as contacts_router
@@ -78,6 +79,8 @@ class NotifyService(ServicePlugin):
         await db[MESSAGES].create_index([("branch_id", 1), ("status", 1)])
         await db["contacts"].create_index([("branch_id", 1), ("birthday_md", 1)])
         await db[OPTOUTS].create_index([("to", 1)])  # a recipient's opt-outs, read before each send
+        await db[MESSAGES].create_index([("branch_id", 1), ("entity", 1)])  # an appointment's notices (?entity=)
+        await ensure_reveal_indexes(db)  # the audit of recipient reveals
         await db[ARCHIVE_PEOPLE].create_index([("phone_hash", 1)])  # a person's frozen archives, read before marketing
         await adopt_unscoped(db)
         directory = Directory(db, ctx.config.default_timezone)

@@ -9,6 +9,7 @@ from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.directory import Directory
 from crm_shared.events import registry
 from crm_shared.plugins import ServiceContext, ServicePlugin
+from crm_shared.reveals import ensure_indexes as ensure_reveal_indexes
 from crm_shared.timers import Timer
 from crm_reception import subscriptions
 from crm_reception.appointments import service as appointments
@@ -50,6 +51,7 @@ class ReceptionService(ServicePlugin):
         await ctx.db.command("ping")
         ctx.state = ReceptionState(Directory(ctx.db, ctx.config.default_timezone))
         await ctx.state.directory.ensure_indexes()
+        await ensure_reveal_indexes(ctx.db)  # the audit of full-number reveals
         await ctx.db.appointments.create_index([("status", 1), ("start", 1)])
         await ctx.db.appointments.create_index([("branch_id", 1), ("consultant_id", 1), ("start", 1)])
         await ctx.db.receptions.create_index([("status", 1), ("feedback_due_at", 1)])

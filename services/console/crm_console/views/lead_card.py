@@ -105,9 +105,9 @@ async def _timeline(s: Screen, lead: dict) -> tuple[list[dict], list[dict]]:
     events += [{"at": a.get("start"), "kind": "appointment", "what": s.t("appt." + a["kind"]), "by": a.get("consultant_id"),
                 "text": s.t("appt." + a["status"]) + (" · " + a["notes"] if a.get("notes") else "")} for a in appointments]
     seen: set[str] = set()
-    for phone in {a["customer"].get("phone") for a in appointments if a["customer"].get("phone")}:
+    for appointment_id in {a["id"] for a in appointments}:  # its confirmations and reminders (numbers are masked)
         try:
-            messages = (await s.api.get("/v1/messages", branch_id=branch_id, to=phone, limit=50)).get("items", [])
+            messages = (await s.api.get("/v1/messages", branch_id=branch_id, entity=appointment_id, limit=50)).get("items", [])
         except ApiError:
             continue
         for m in messages:

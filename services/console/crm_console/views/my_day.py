@@ -43,6 +43,8 @@ i18n.register({
     "fu.other": {"zh-CN": "其他", "en": "Other"},
     "fu.note": {"zh-CN": "跟进内容", "en": "What was said"},
     "grade.none": {"zh-CN": "未定级", "en": "Ungraded"},
+    "day.reveal": {"zh-CN": "查看完整号码", "en": "Show full number"},
+    "day.reveal_note": {"zh-CN": "查看将记录审计（客户信息保密）", "en": "Each view is audited"},
 })
 
 
@@ -66,6 +68,7 @@ async def _page(s: Screen, status_code: int = 200, **extra) -> Response:
             quota = None
     extra.setdefault("errors", {})
     extra.setdefault("form", {})
+    extra.setdefault("revealed", {})
     return s.render("my_day.html", status_code=status_code, overdue=overdue, fresh=fresh, appointments=appointments,
                     visits=visits, pool=pool, quota=quota, kinds=FOLLOW_UP_KINDS, **extra)
 
@@ -98,6 +101,18 @@ async def claim(request: Request, lead_id: str) -> Response:
     except ApiError as exc:
         return await _page(s, error_status(exc), pool_error=exc.message)
     return s.redirect(HERE, flash=s.t("day.claimed").format(name=lead["customer"]["name"]))
+
+
+@router.post("/appointments/{appointment_id}/reveal")
+async def reveal(request: Request, appointment_id: str) -> Response:
+    """The full contact of one of the consultant's own appointments, audited by reception before it is shown."""
+    s = await screen(request, *ROLES)
+    appointment_id = appointment_id[:64]
+    try:
+        contact = await s.api.get(f"/v1/appointments/{q(appointment_id)}/contact", reason="预约联系客户")
+    except ApiError as exc:
+        return await _page(s, error_status(exc), errors={appointment_id: exc.message})
+    return await _page(s, revealed={appointment_id: contact})
 
 
 @router.post("/visits/{visit_id}/end")

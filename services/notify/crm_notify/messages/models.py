@@ -82,8 +82,11 @@ class MessageOut(BaseModel):
     id: str
     branch_id: str
     kind: str
+    entity: str | None = Field(None, description="The object the message is about (an appointment's id for its "
+                               "confirmations and reminders); filter with `?entity=`.")
     channel: Channel
-    to: str
+    to: str = Field(description="Masked for every role (`138****8000`, `w***@example.com`); the full recipient only "
+                    "from `GET /v1/messages/{id}/recipient` (managers, admins; audited).")
     template: str | None
     category: Category
     status: Status
@@ -96,6 +99,14 @@ class MessageOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class RecipientOut(BaseModel):
+    """A message's full recipient, from the audited reveal."""
+
+    message_id: str
+    channel: Channel
+    to: str = Field(description="E.164 phone (sms) or email address.")
 
 
 class Accepted(BaseModel):

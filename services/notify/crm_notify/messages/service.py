@@ -16,8 +16,8 @@ from crm_shared.events import Envelope, EventData
 from crm_shared.events.notify import NotificationFailed
 from crm_shared.ids import utcnow
 from crm_shared.observability import correlation_id
-from crm_shared.phones import mask
 from crm_shared.plugins import ServiceContext
+from crm_shared.reveals import mask_recipient
 from crm_notify.messages.slots import PENDING, SLOT_FIELD, slot_for
 from crm_notify.triggers.rules import message_id
 
@@ -92,21 +92,18 @@ async def cancel(ctx: ServiceContext, ids: list[str], reason: str, now: datetime
     return cancelled
 
 
-def shown_recipient(channel: str, to: str | None, reveal: bool) -> str:
-    """A phone as its mask (`138****8000`) unless the caller's role reveals recipients."""
-    to = to or ""
-    if not reveal and channel == "sms" and to.startswith("+"):
-        try:
-            return mask(to)
-        except Exception:
-            return "****"
-    return to
+def shown_recipient(channel: str, to: str | None) -> str:
+    """A recipient as every answer shows it, to every role: `138****8000`, `w***@example.com` (issue 19)."""
+    return mask_recipient(channel, to) or ""
 
 
-def public(doc: dict, reveal: bool) -> dict:
-    to = shown_recipient(doc["channel"], doc.get("to"), reveal)
+def public(doc: dict) -> dict:
+    """A message as every role sees it: the recipient masked; the full one from the audited
+    `GET /v1/messages/{id}/recipient` (managers, admins)."""
+    to = shown_recipient(doc["channel"], doc.get("to"))
     return {
-        "id": doc["_id"], "branch_id": doc["branch_id"], "kind": doc["kind"], "channel": doc["channel"], "to": to,
+        "id": doc["_id"], "branch_id": doc["branch_id"], "kind": doc["kind"], "entity": doc.get("entity"),
+        "channel": doc["channel"], "to": to,
         "template": doc.get("template"), "category": doc["category"], "status": doc["status"], "due_at": doc["due_at"],
         "attempts": doc.get("attempts", 0), "provider": doc.get("provider"),
         "provider_message_ids": doc.get("provider_message_ids", []), "segments": doc.get("segments"),

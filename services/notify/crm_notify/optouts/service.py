@@ -36,10 +36,16 @@ async def opt_in(db: Any, branch_id: str, channel: str, to: str, category: str |
     return result.deleted_count
 
 
+def erased_address(to: str) -> str:
+    """What an opt-out keeps for `to` once its customer is erased (crm_notify.privacy): its digest, never the address."""
+    return f"erased:{recipient_token(to)}"
+
+
 async def is_opted_out(db: Any, branch_id: str, channel: str, to: str, category: str) -> bool:
     """The branch's or a group-wide opt-out of the whole channel, or of this category (one written
     without a branch, by a replica not yet upgraded, counts as group-wide)."""
-    docs = await db[OPTOUTS].find({"to": to}, projection={"branch_id": 1, "channel": 1, "category": 1}).to_list(None)
+    docs = await db[OPTOUTS].find({"to": {"$in": [to, erased_address(to)]}},  # kept through an erasure, without the number
+                                  projection={"branch_id": 1, "channel": 1, "category": 1}).to_list(None)
     return any(d.get("channel") == channel and d.get("branch_id", GROUP_WIDE) in (branch_id, GROUP_WIDE)
                and d.get("category") in (None, category) for d in docs)
 

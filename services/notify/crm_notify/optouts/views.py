@@ -14,7 +14,7 @@ from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.http.problems import Problem
 from crm_shared.plugins import ServiceContext
 from crm_shared.text import Line
-from crm_notify.access import OPT_OUT_TAKERS, REVEAL, SENDERS, allow
+from crm_notify.access import OPT_OUT_TAKERS, SENDERS, allow
 from crm_notify.messages.models import Category, Channel, normalize_recipient, recipient_filter
 from crm_notify.messages.service import shown_recipient
 from crm_notify.optouts import links, service
@@ -52,7 +52,7 @@ class OptOutKey(_Recipient):
 class OptOutOut(BaseModel):
     branch_id: str = Field(description="The branch whose messages stop; `*`: every branch.")
     channel: Channel
-    to: str
+    to: str = Field(description="Masked (`138****8000`, `w***@example.com`), even to the caller who typed it.")
     category: Category | None
     note: str | None = None
     status: Literal["opted_out", "opted_in"]
@@ -61,7 +61,7 @@ class OptOutOut(BaseModel):
 class OptOutItem(BaseModel):
     branch_id: str
     channel: Channel
-    to: str
+    to: str = Field(description="Masked for every role; `?to=` finds a number's opt-outs.")
     category: Category | None
     note: str | None
     via: str | None
@@ -77,8 +77,8 @@ class OptOutPage(BaseModel):
 async def create(body: OptOutIn, ctx: Ctx, who: CurrentPrincipal) -> OptOutOut:
     allow(who, body.branch_id, OPT_OUT_TAKERS)
     await service.opt_out(ctx.db, body.branch_id, body.channel, body.to, body.category, via=f"staff:{who.sub}", note=body.note)
-    return OptOutOut(branch_id=body.branch_id, channel=body.channel, to=body.to, category=body.category, note=body.note,
-                     status="opted_out")
+    return OptOutOut(branch_id=body.branch_id, channel=body.channel, to=shown_recipient(body.channel, body.to),
+                     category=body.category, note=body.note, status="opted_out")
 
 
 @router.get("/v1/opt-outs", response_model=OptOutPage, summary="Opt-outs that stop the caller's branches")
@@ -101,8 +101,7 @@ async def listing(
     if to:
         query["to"] = recipient_filter(channel, to)
     docs, nxt = await fetch_page(ctx.db[service.OPTOUTS], query, page)
-    reveal = who.role in REVEAL
-    items = [{"branch_id": d["branch_id"], "channel": d["channel"], "to": shown_recipient(d["channel"], d["to"], reveal),
+    items = [{"branch_id": d["branch_id"], "channel": d["channel"], "to": shown_recipient(d["channel"], d["to"]),
               "category": d.get("category"), "note": d.get("note"), "via": d.get("via"), "at": d.get("at")} for d in docs]
     return {"items": items, "next_cursor": nxt}
 
@@ -111,7 +110,8 @@ async def listing(
 async def delete(body: OptOutKey, ctx: Ctx, who: CurrentPrincipal) -> OptOutOut:
     allow(who, body.branch_id, SENDERS)
     await service.opt_in(ctx.db, body.branch_id, body.channel, body.to, body.category)
-    return OptOutOut(branch_id=body.branch_id, channel=body.channel, to=body.to, category=body.category, status="opted_in")
+    return OptOutOut(branch_id=body.branch_id, channel=body.channel, to=shown_recipient(body.channel, body.to),
+                     category=body.category, status="opted_in")
 
 
 async def _unsubscribe(ctx: ServiceContext, token: str) -> OptOutOut:
@@ -120,8 +120,8 @@ async def _unsubscribe(ctx: ServiceContext, token: str) -> OptOutOut:
     except links.BadToken as exc:
         raise Problem(400, "bad-unsubscribe-token", str(exc)) from None
     await service.opt_out(ctx.db, link.branch_id, link.channel, link.to, link.category, via="link")
-    return OptOutOut(branch_id=link.branch_id, channel=link.channel, to=link.to, category=link.category,  # type: ignore[arg-type]
-                     status="opted_out")
+    return OptOutOut(branch_id=link.branch_id, channel=link.channel, to=shown_recipient(link.channel, link.to),  # type: ignore[arg-type]
+                     category=link.category, status="opted_out")
 
 
 @router.get("/v1/opt-outs/unsubscribe", response_model=OptOutOut, summary="Public one-click unsubscribe (signed link)",

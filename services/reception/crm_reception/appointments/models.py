@@ -76,7 +76,17 @@ class CancelIn(BaseModel):
 
 class CustomerOut(BaseModel):
     name: str
-    phone: str | None
+    phone: str | None = Field(description="Masked (`138****5678`) for every role; the full number only from "
+                              "`GET /v1/appointments/{id}/contact` (audited).")
+    email: str | None = Field(None, description="Masked (`w***@example.com`) for every role.")
+
+
+class ContactOut(BaseModel):
+    """The full contact of an appointment's customer, from the audited reveal."""
+
+    appointment_id: str
+    name: str | None
+    phone: str | None = Field(description="E.164.")
     email: str | None = None
 
 

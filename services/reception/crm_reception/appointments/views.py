@@ -12,26 +12,24 @@ from crm_shared.errors import Forbidden, Invalid
 from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
-from crm_shared.phones import mask
-from crm_shared.text import Day, Moment
+from crm_shared.reveals import mask_email, mask_phone
+from crm_shared.text import Day, Line, Moment
+from crm_reception import reveals
 from crm_reception.appointments import service
-from crm_reception.appointments.models import AppointmentCreate, AppointmentPatch, AppointmentPublic, CancelIn, Status
+from crm_reception.appointments.models import (
+    AppointmentCreate, AppointmentPatch, AppointmentPublic, CancelIn, ContactOut, Status,
+)
 from crm_reception.common import BRANCH_FIELD, ID_FIELD, READERS, STAFF, Ctx, IdPath, idempotent, scoped
 
 router = APIRouter(prefix="/v1/appointments", tags=["appointments"])
-SEES_PHONE = STAFF
+Reason = Annotated[Line(200) | None, Query(description="Why the number is needed (kept in the audit).")]
 
 
-def sees_full_phone(doc: dict, who: Principal) -> bool:
-    """The appointment's consultant, the front desk and managers: a colleague's customer is not a
-    consultant's to call (撞单), so it sees the mask like everyone else."""
-    return who.role in SEES_PHONE and (who.role != "consultant" or doc.get("consultant_id") == who.sub)
-
-
-def public(doc: dict, who: Principal) -> AppointmentPublic:
+def public(doc: dict, who: Principal | None = None) -> AppointmentPublic:
+    """The appointment as every role sees it: the customer's phone and email masked (issue 19); the full
+    contact only from the audited `GET /v1/appointments/{id}/contact`."""
     customer = dict(doc["customer"])
-    if customer.get("phone") and not sees_full_phone(doc, who):
-        customer["phone"] = mask(customer["phone"])
+    customer["phone"], customer["email"] = mask_phone(customer.get("phone")), mask_email(customer.get("email"))
     return AppointmentPublic(id=doc["_id"], customer=customer, checklist=service.checklist_lines(doc),
                              site_checklist=service.checklist_items(doc),
                              **{k: doc.get(k) for k in AppointmentPublic.model_fields
@@ -73,8 +71,8 @@ async def _create(c: Ctx, body: AppointmentCreate, who: Principal) -> Appointmen
 
 
 @router.get("", summary="List appointments",
-            description="Filters: branch, consultant, lead, start time range, status. Staff and integrators (the phone "
-                        "masked for integrators); partners 403: the office's customers are not theirs to report.")
+            description="Filters: branch, consultant, lead, start time range, status. Staff and integrators, the customer's "
+                        "phone and email masked for every role; partners 403: the office's customers are not theirs to report.")
 async def list_appointments(
     c: Ctx, page: PageParams = Depends(page_params), who: Principal = require_roles(*READERS),
     branch_id: str | None = Query(None, **BRANCH_FIELD), consultant_id: str | None = Query(None, **ID_FIELD),
@@ -114,9 +112,29 @@ async def availability(
     return await service.availability(c, branch_id, consultant_id, day, opens, closes)
 
 
-@router.get("/{appointment_id}", summary="One appointment", description="Staff and integrators (phone masked); partners 403.")
+@router.get("/audit", summary="Audit of full-contact reveals of appointments, newest first",
+            description="Managers and admins: who saw which appointment's full phone and email, when and why "
+                        "(`{id, branch_id, actor_id, actor_name, actor_role, action, object_type, object_id, "
+                        "phone_masked, email_masked, reason, at}`; the masks, never the number).")
+async def list_audit(c: Ctx, who: CurrentPrincipal, branch_id: str = Query(**BRANCH_FIELD),
+                     appointment_id: str | None = Query(None, **ID_FIELD),
+                     page: PageParams = Depends(page_params)) -> dict:
+    return await reveals.audit_page(c, who, branch_id, "appointment", appointment_id, page)
+
+
+@router.get("/{appointment_id}", summary="One appointment",
+            description="Staff and integrators, the phone and email masked for every role; partners 403.")
 async def get_appointment(doc: Readable, who: CurrentPrincipal) -> AppointmentPublic:
     return public(doc, who)
+
+
+@router.get("/{appointment_id}/contact", summary="Reveal the customer's full phone and email (audited)",
+            description="The appointment's own consultant, the front desk, managers and admins (another consultant "
+                        "403, integrators and partners 403). The audit record (who, when, which appointment, the "
+                        "masks, `?reason=`) is written before the contact is returned (`GET /v1/appointments/audit`). "
+                        "409 `no-full-number` when no contact is on file.")
+async def reveal_contact(doc: Readable, c: Ctx, who: CurrentPrincipal, reason: Reason = None) -> ContactOut:
+    return ContactOut(**await reveals.reveal_contact(c, doc, who, reason))
 
 
 @router.patch("/{appointment_id}", summary="Reschedule or hand over to another consultant",

@@ -15,7 +15,9 @@ from crm_reception.visits.rules import AssignedBy, IfOwnerOffDuty, OwnerStatus
 class VisitorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Line(100) = Field(examples=["李女士"])
-    phone: str = Field(min_length=3, max_length=40, description="Normalised to E.164; only its mask and hash are kept.")
+    phone: str | None = Field(None, min_length=3, max_length=40, description=(
+        "Normalised to E.164; answers show its mask and hash (the number itself is kept sealed for the audited "
+        "`GET /v1/visits/{id}/phone`). May be left out for an appointment's arrival: the appointment's number."))
 
 
 class VisitCreate(BaseModel):
@@ -28,6 +30,12 @@ class VisitCreate(BaseModel):
         "wait", description="A returning customer whose lead's owner is not in today's rotation: `wait` for the owner "
         "(the visitor waits and goes to the owner when they join the rotation; the desk may still hand over), or "
         "`rotation` (the next free consultant now). The answer says `owner_off_duty` either way.")
+
+    @model_validator(mode="after")
+    def _phone(self) -> "VisitCreate":
+        if self.visitor.phone is None and self.appointment_id is None:
+            raise ValueError("the visitor's phone is required unless the visitor arrives for an appointment")
+        return self
 
 
 class VisitAssign(BaseModel):
@@ -55,8 +63,15 @@ class VisitEnd(BaseModel):
 
 class VisitorOut(BaseModel):
     name: str
-    phone_masked: str
+    phone_masked: str = Field(description="The only form of the number in visit answers, for every role.")
     phone_hash: str
+
+
+class VisitorPhoneOut(BaseModel):
+    """A visitor's full number, from the audited reveal."""
+
+    visit_id: str
+    phone: str = Field(description="E.164.")
 
 
 class HandoverOut(BaseModel):

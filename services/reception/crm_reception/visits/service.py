@@ -15,7 +15,7 @@ from crm_shared.branches import local_date
 from crm_shared.errors import Conflict, Invalid, NotFound
 from crm_shared.events.reception import SealedVisitor, VisitCheckedIn, VisitEnded
 from crm_shared.ids import uuid7
-from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash, seal
+from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash
 from crm_shared.plugins import ServiceContext
 from crm_reception.appointments import service as appointments
 from crm_reception.projections.service import open_lead
@@ -82,8 +82,16 @@ async def _seat(ctx: ServiceContext, branch_id: str, day: date, visit_id: str, p
 
 async def check_in(ctx: ServiceContext, body: VisitCreate) -> tuple[dict, bool]:
     """The visit and whether it is new (False: the person's visit already in progress)."""
+    booked_appointment = None
+    raw_phone = body.visitor.phone
+    if raw_phone is None:  # an appointment's arrival: the number on file, which nobody at the desk needs to see
+        booked_appointment = await _appointment(ctx, body.branch_id, body.appointment_id)  # type: ignore[arg-type]
+        raw_phone = (booked_appointment.get("customer") or {}).get("phone")
+        if not raw_phone:
+            raise Invalid("the appointment has no phone on file: give the visitor's phone",
+                          errors=[{"loc": ["body", "visitor", "phone"], "msg": "required"}])
     try:
-        e164 = normalize(body.visitor.phone, ctx.settings.default_region)
+        e164 = normalize(raw_phone, ctx.settings.default_region)
     except InvalidPhone as exc:
         raise Invalid("the request has invalid fields",
                       errors=[{"loc": ["body", "visitor", "phone"], "msg": str(exc)}]) from None
@@ -94,7 +102,8 @@ async def check_in(ctx: ServiceContext, body: VisitCreate) -> tuple[dict, bool]:
     key = rules.span_key(body.branch_id, hashed)
     if (live := await _live(ctx, key, day)) is not None:
         return live, False
-    appointment = await _appointment(ctx, body.branch_id, body.appointment_id) if body.appointment_id else None
+    appointment = booked_appointment or (
+        await _appointment(ctx, body.branch_id, body.appointment_id) if body.appointment_id else None)
     lead = await open_lead(ctx, body.branch_id, hashed)
     owner = await _owner(ctx, body.branch_id, lead, day)
     booked = (appointment or {}).get("consultant_id")
@@ -109,14 +118,15 @@ async def check_in(ctx: ServiceContext, body: VisitCreate) -> tuple[dict, bool]:
     doc = {
         "_id": visit_id, "branch_id": body.branch_id, "consultant_id": consultant, "lead_id": lead_id,
         "returning": lead is not None, "appointment_id": body.appointment_id, "party_size": body.party_size,
-        "visitor": {"name": body.visitor.name, "phone_masked": mask(e164), "phone_hash": hashed},
+        "visitor": {"name": body.visitor.name, "phone_masked": mask(e164), "phone_hash": hashed,
+                    "phone_sealed": await ctx.keys.seal(e164)},  # for the audited reveal only
         "assigned_by": plan.assigned_by, "status": status, "rotation_day": day.isoformat(), "span_key": key,
         "waiting_for": None if consultant else plan.consultant_id, "checked_in_at": now,
         "assigned_at": now if consultant else None, "waited_seconds": 0, "handovers": [],
         **owner, "owner_off_duty": owner.get("owner_status") in ("off_duty", "left"),
     }
     env = event(VisitCheckedIn(visit_id=visit_id, consultant_id=consultant, lead_id=lead_id,
-                               visitor=SealedVisitor(**doc["visitor"], phone_sealed=seal(e164, ctx.settings.phone_seal_key)),
+                               visitor=SealedVisitor(**doc["visitor"]),
                                returning=doc["returning"], appointment_id=body.appointment_id,
                                party_size=body.party_size, status=status, waiting_for=doc["waiting_for"]),
                 body.branch_id, visit_id)

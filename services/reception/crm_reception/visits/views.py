@@ -12,10 +12,11 @@ from crm_shared.http.auth import CurrentPrincipal, Principal, require_roles
 from crm_shared.http.concurrency import idempotency_key, if_match_version
 from crm_shared.http.pagination import PageParams, fetch_page, page_params
 from crm_shared.plugins import ServiceContext
-from crm_shared.text import Day
+from crm_shared.text import Day, Line
+from crm_reception import reveals
 from crm_reception.common import BRANCH_FIELD, ID_FIELD, MANAGERS, READERS, STAFF, Ctx, IdPath, idempotent, scoped, utc
 from crm_reception.visits import queue, rules, service
-from crm_reception.visits.models import VisitAssign, VisitCreate, VisitEnd, VisitPublic
+from crm_reception.visits.models import VisitAssign, VisitCreate, VisitEnd, VisitorPhoneOut, VisitPublic
 
 router = APIRouter(prefix="/v1/visits", tags=["visits"])
 DESK = ("reception", *MANAGERS)
@@ -112,6 +113,26 @@ async def list_visits(c: Ctx, page: PageParams = Depends(page_params), who: Prin
     return {"items": [(await public(c, d)).model_dump(mode="json") for d in docs], "next_cursor": nxt}
 
 
-@router.get("/{visit_id}", summary="One visit", description="Staff and integrators; partners 403.")
+@router.get("/audit", summary="Audit of full-number reveals of visitors, newest first",
+            description="Managers and admins: who saw which visitor's full phone, when and why (the shape of "
+                        "`GET /v1/appointments/audit`).")
+async def list_audit(c: Ctx, who: CurrentPrincipal, branch_id: str = Query(**BRANCH_FIELD),
+                     visit_id: str | None = Query(None, **ID_FIELD), page: PageParams = Depends(page_params)) -> dict:
+    return await reveals.audit_page(c, who, branch_id, "visit", visit_id, page)
+
+
+@router.get("/{visit_id}", summary="One visit", description="Staff and integrators (the phone masked for every role); "
+            "partners 403.")
 async def get_visit(doc: Annotated[dict, Depends(_readable)], c: Ctx) -> VisitPublic:
     return await public(c, doc)
+
+
+@router.get("/{visit_id}/phone", summary="Reveal the visitor's full phone (audited)",
+            description="The visit's consultant, the front desk, managers and admins (another consultant, "
+                        "integrators and partners 403). The audit record is written before the number is returned "
+                        "(`GET /v1/visits/audit`). 409 `no-full-number` for a visit recorded before numbers were kept "
+                        "sealed.")
+async def reveal_phone(doc: Annotated[dict, Depends(_readable)], c: Ctx, who: CurrentPrincipal,
+                       reason: Annotated[Line(200) | None, Query(description="Why the number is needed.")] = None,
+                       ) -> VisitorPhoneOut:
+    return VisitorPhoneOut(**await reveals.reveal_visitor(c, doc, who, reason))
