@@ -27,7 +27,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import create_model
 from pymongo import AsyncMongoClient
 
+from crm_shared import erasure, sealing
 from crm_shared.bus import consumers
+from crm_shared.bus.connection import broker_options, connect_options
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.bus.streams import ensure_streams
 from crm_shared.config import ServiceSettings, Settings, get_settings, service_settings
@@ -133,7 +135,7 @@ def _document_events(router: NatsRouter, plugin: ServicePlugin, settings: Settin
 def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     plugins = plugins if plugins is not None else discover(settings.services)
-    broker = NatsBroker(settings.nats_url, logger=logging.getLogger("crm.broker"))
+    broker = NatsBroker(**broker_options(settings), logger=logging.getLogger("crm.broker"))
     contexts: dict[str, ServiceContext] = {}
 
     configs = {plugin.name: _service_settings(plugin, settings) for plugin in plugins}
@@ -152,13 +154,15 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
-        nc = await nats.connect(settings.nats_url, name="crm-platform", max_reconnect_attempts=-1)
+        nc = await nats.connect(name="crm-platform", max_reconnect_attempts=-1, **connect_options(settings))
         js = nc.jetstream()
         await ensure_streams(js, settings)
+        keys = await sealing.open_keys(js, settings)  # per-customer data keys (CRM_KEYS), one cache per process
         for plugin in plugins:
             db = mongo[settings.database_name(plugin.name)]
             relay = OutboxRelay(db, plugin.outbox_collections, js, settings)
-            ctx = contexts[plugin.name] = ServiceContext(plugin.name, settings, db, js, relay, config=configs[plugin.name])
+            ctx = contexts[plugin.name] = ServiceContext(plugin.name, settings, db, js, relay, config=configs[plugin.name],
+                                                         keys=keys)
             await consumers.ensure_indexes(db)
             await relay.ensure_indexes()
             for table in plugin.subscriptions():
@@ -168,6 +172,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             await ensure_retention_indexes(db, _retentions(plugin, ctx))
             ctx._timers.start([*plugin.timers(ctx), *_platform_timers(plugin, ctx)])
         app.state.mongo, app.state.nc, app.state.js = mongo, nc, js
+        await erasure.serve(nc, settings, contexts)  # subject-access answers of the services with personal data
         await broker.start()
         for plugin in plugins:
             for table in plugin.subscriptions():

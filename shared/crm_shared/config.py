@@ -75,9 +75,14 @@ class Settings(BaseSettings):
         7 * 86400, ge=60, description="Tokens whose `exp` lies further ahead than this are refused (401).")
     phone_hash_key: str = Field(DEFAULT_PHONE_HASH_KEY, description="Group key for phone HMAC-SHA256.")
     phone_seal_key: str = Field(
-        DEFAULT_PHONE_SEAL_KEY, description="Services' key sealing a full number inside an event (AES-256-GCM), "
-        "e.g. a walk-in's phone from reception to leads; integrators without it see only mask and hash.",
+        DEFAULT_PHONE_SEAL_KEY, description="Root key of sealed personal data: wraps each customer's data key in "
+        "CRM_KEYS_BUCKET (crm_shared.sealing), and opens seals written before per-customer keys (`s1.`).",
     )
+    keys_bucket: str = Field(
+        "CRM_KEYS", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="JetStream key-value bucket of the per-customer "
+        "data keys that seal personal data (wrapped with CRM_PHONE_SEAL_KEY; services only; an erasure purges a key).")
+    data_key_cache_seconds: float = Field(
+        30.0, ge=0, description="How long a process keeps a customer's data key after reading it (0: never).")
     default_region: str = Field("CN", description="Phone region used when a number has no country code.")
     default_timezone: str = Field("Asia/Shanghai", description="Branch timezone when none is set.")
 

@@ -81,3 +81,12 @@ class Busy(DomainError):
 
     def __init__(self, kind: str, detail: str, **fields: Any) -> None:
         super().__init__(detail, kind, **fields)
+
+
+class Gone(DomainError):
+    """The object existed and was the caller's, but is no more to be had (an expired or destroyed export)."""
+
+    status, default_kind = 410, "gone"
+
+    def __init__(self, kind: str, detail: str, **fields: Any) -> None:
+        super().__init__(detail, kind, **fields)

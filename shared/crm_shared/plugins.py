@@ -46,6 +46,7 @@ class ServiceContext:
     relay: OutboxRelay
     config: Any = None
     state: Any = None
+    keys: Any = None  # crm_shared.sealing.DataKeys: seal/unseal personal data under per-customer keys
     tasks: set[asyncio.Task] = field(default_factory=set)
     _aggregates: dict[str, Aggregate] = field(default_factory=dict)
     _timers: TimerRunner | None = None

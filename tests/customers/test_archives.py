@@ -252,14 +252,14 @@ async def test_an_opening_that_died_after_taking_its_number_is_finished_and_leav
     async with office(urls) as o:
         first = await o.open()
         ctx, long_ago = o.ctx, utcnow() - timedelta(minutes=5)
-        crashed = service.new_doc(ctx, NORTH, service.customer_fields(ctx, "断电客户", normalize(new_phone())),
+        crashed = service.new_doc(ctx, NORTH, await service.customer_fields(ctx, "断电客户", normalize(new_phone())),
                                   category="owner", tier="general", by="c1", account_manager_id=o.staff[f"c1@{NORTH}"],
                                   card={}, tz="Asia/Shanghai")
         crashed["number"] = (await opening._take_numbers(ctx, NORTH, 1))[0]  # the counter moved; then the process died
         await o.db.archive_claims.insert_one({"_id": crashed["person_key"], "branch_id": NORTH, "archive_id": crashed["_id"],
                                               "state": "numbered", "number": crashed["number"], "doc": crashed, "at": long_ago})
         stuck_phone = new_phone()  # another opener died before taking a number: its claim is taken over later
-        stuck = service.customer_fields(ctx, "x", normalize(stuck_phone))
+        stuck = await service.customer_fields(ctx, "x", normalize(stuck_phone))
         await o.db.archive_claims.insert_one({"_id": f"{NORTH}:{stuck['phone_hash']}", "branch_id": NORTH,
                                               "archive_id": uuid7(), "state": "claimed", "at": long_ago})
         assert await opening.finish_abandoned(ctx, utcnow()) == 2

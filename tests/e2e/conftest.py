@@ -12,6 +12,7 @@ import nats
 import pytest
 from pymongo import AsyncMongoClient
 
+from crm_shared import sealing
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.observability import PhoneRedactionFilter
 from crm_shared.config import service_settings
@@ -95,7 +96,8 @@ class System:
             plugin = discover(service)[0]  # a context as the platform makes it: outbox, settings, state
             relay = OutboxRelay(db, plugin.outbox_collections, nc.jetstream(), self.settings)
             config = service_settings(plugin.settings_model, service, self.settings, plugin.settings)
-            ctx = ServiceContext(service, self.settings, db, nc.jetstream(), relay, config=config)
+            ctx = ServiceContext(service, self.settings, db, nc.jetstream(), relay, config=config,
+                                 keys=await sealing.open_keys(nc.jetstream(), self.settings))
             await plugin.startup(ctx)
             self.contexts[service] = ctx
             self._owned.append((mongo, nc))

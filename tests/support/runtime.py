@@ -13,6 +13,7 @@ import nats
 from fastapi import FastAPI
 
 from crm_shared.app import create_app
+from crm_shared.bus.connection import connect
 from crm_shared.config import Settings
 from crm_shared.http.auth import mint_token
 from crm_shared.plugins import ServicePlugin
@@ -29,6 +30,7 @@ def isolated_settings(mongo_url: str, nats_url: str, **overrides) -> Settings:
         subject_prefix=f"t{tag}",
         dead_letter_stream=f"T{tag}_DLQ",
         dead_letter_prefix=f"t{tag}dlq",
+        keys_bucket=f"T{tag}_KEYS",
         dead_letter_max_bytes=-1,  # NATS reserves a stream's max_bytes: hundreds of test streams would exhaust it
         relay_interval_seconds=0.2,
         consumer_max_deliver=3,
@@ -54,7 +56,7 @@ def bearer(settings: Settings, role: str, branches: list[str], sub: str = "u1") 
 
 async def stream_messages(settings: Settings, stream: str | None = None, subject: str | None = None) -> list:
     """Every message currently in a stream (ephemeral ordered read)."""
-    nc = await nats.connect(settings.nats_url)
+    nc = await connect(settings)  # the services' credentials: only they may read the whole stream and publish
     try:
         js = nc.jetstream()
         info = await js.stream_info(stream or settings.stream_name)
@@ -85,7 +87,7 @@ async def eventually(check, timeout: float = 15.0):
 
 async def publish_event(settings: Settings, env, msg_id: str | None = None) -> None:
     """Put an envelope on the stream as a producing service would (for consumer tests)."""
-    nc = await nats.connect(settings.nats_url)
+    nc = await connect(settings)  # the services' credentials: only they may read the whole stream and publish
     try:
         await nc.jetstream().publish(
             f"{settings.subject_prefix}.{env.branch_id}.{env.type}", env.model_dump_json().encode(),

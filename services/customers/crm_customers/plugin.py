@@ -14,13 +14,15 @@ from crm_customers.revisits import part as revisits
 from crm_customers.evaluations import part as evaluations
 from crm_customers.complaints import part as complaints
 from crm_customers.greetings import part as greetings
+from crm_customers.exports import part as exports
+from crm_customers.privacy import part as privacy
 
 
 class CustomersService(PartedService):
     name = "customers"
     title = "Customers"
     settings_model = CustomersSettings
-    parts = (archives, revisits, evaluations, complaints, greetings)
+    parts = (archives, revisits, evaluations, complaints, greetings, exports, privacy)
     tables = subscriptions.TABLES
     body_limits = {"/v1/archives/import": 20 * 1024 * 1024}  # the office's sheet of existing owners
 

@@ -75,3 +75,12 @@ class CustomersSettings(ServiceSettings):
         description="The daily greetings pass publishes a branch's `greeting.due` events from this hour of the "
         "branch-local day (notify still keeps quiet hours).",
     )
+    export_expiry_hours: int = Field(
+        24, ge=1, le=24 * 30, title="Export expiry (hours)",
+        description="An archive export (受控文件) can be downloaded for this many hours after it is ready (masked: from "
+        "the request; full numbers: from the approval); 410 after.",
+    )
+    export_max_rows: int = Field(
+        5000, ge=1, le=20000, title="Rows per export",
+        description="Most archives one export lists; a bigger selection is refused (422 `export-too-large`).",
+    )

@@ -30,4 +30,6 @@ revisits.on(DealSubscribed, DealSigned, DealCancelled)(revisit_subscribers.on_de
 complaints = SubscriptionTable(consumer="complaints")
 complaints.on(LeadRegistered)(leads.on_lead_registered)  # an archive or a complaint may name the customer's lead
 
-TABLES = (main, archives, revisits, complaints)
+from crm_customers.privacy.part import table as privacy  # noqa: E402  (erasures: own records, every service's answer)
+
+TABLES = (main, archives, revisits, complaints, privacy)

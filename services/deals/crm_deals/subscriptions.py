@@ -11,9 +11,12 @@ from crm_shared.events.leads import BranchConfigured, StaffJoined, StaffLeft
 from crm_shared.events.deals import DealAttributionChanged, DealCancelled, DealPaid, DealSigned, DealUnitChanged
 from crm_shared.events.leads import PartnerRegistered, ReferrerRegistered
 from crm_deals.payouts import subscribers as payout_subscribers
+from crm_deals import privacy
+from crm_shared.events.privacy import CustomerErased
 
 main = SubscriptionTable(consumer="main")
 main.on(BranchConfigured, StaffJoined, StaffLeft)(directory.record)
+main.on(CustomerErased)(privacy.on_customer_erased)  # PIPL erasure: the buyer's name on deals, payouts and lead copies
 
 # payouts (结佣, 全民营销奖励): deals' own events settle each deal's payouts; registrations give the names
 payouts = SubscriptionTable(consumer="payouts")

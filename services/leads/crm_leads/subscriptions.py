@@ -9,6 +9,8 @@ from crm_shared.events.reception import AppointmentScheduled, VisitAssigned, Vis
 from crm_leads.channel_reports.subscribers import on_appointment_scheduled
 from crm_leads.deals.subscribers import on_deal, on_unit_changed
 from crm_leads.leads.subscribers import on_visit_assigned, on_visit_checked_in
+from crm_leads import privacy
+from crm_shared.events.privacy import CustomerErased
 
 # one consumer, so a booking is known before the check-in that follows it is judged
 table = SubscriptionTable(consumer="main")
@@ -17,3 +19,4 @@ table.on(AppointmentScheduled)(on_appointment_scheduled)  # the office knows the
 table.on(VisitAssigned)(on_visit_assigned)  # a walk-in who waited: the lead goes to whoever serves them
 table.on(DealSigned, DealPaid, DealCancelled)(on_deal)  # the lead is won, paid, refunded (reopened when its deal is cancelled)
 table.on(DealUnitChanged)(on_unit_changed)  # 换房: the lead's deal moves to the new unit and price
+table.on(CustomerErased)(privacy.on_customer_erased)  # PIPL erasure: the customer's leads, follow-ups, reports' names

@@ -17,6 +17,8 @@ from crm_shared.events.customers import (
 )
 from crm_shared.events.deals import DealSubscribed, PayoutDue
 from crm_shared.events.reports import DigestReady
+from crm_notify import privacy
+from crm_shared.events.privacy import CustomerErased
 from crm_notify.triggers import (
     appointments, customer_care, customers, freezes, greetings, office_notices, sales_notices, staff_notices,
 )
@@ -49,3 +51,4 @@ table.on(GreetingDue)(greetings.on_greeting_due)  # marketing: consent, opt-outs
 table.on(ArchiveOpened, ArchiveFrozen, ArchiveUnfrozen)(freezes.on_archive)  # a frozen person gets no marketing there
 table.on(DealSubscribed)(sales_notices.on_deal_subscribed)  # price approval (价格核定) waiting: the managers
 table.on(PayoutDue)(sales_notices.on_payout_due)  # finance and the managers
+table.on(CustomerErased)(privacy.on_customer_erased)  # PIPL erasure: messages, contacts; opt-outs kept without the number

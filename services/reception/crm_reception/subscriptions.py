@@ -13,6 +13,8 @@ from crm_shared.events.leads import (
 )
 from crm_reception.projections import subscribers as leads
 from crm_reception.rotation import subscribers as rotation
+from crm_reception import privacy
+from crm_shared.events.privacy import CustomerErased
 
 table = SubscriptionTable(consumer="projections")
 table.on(BranchConfigured, StaffJoined)(directory.record)
@@ -20,3 +22,4 @@ table.on(StaffLeft)(rotation.on_staff_left)
 table.on(LeadRegistered)(leads.on_lead_registered)
 table.on(LeadAssigned, LeadClaimed, LeadReleased)(leads.on_owner_changed)
 table.on(LeadWon, LeadLost)(leads.on_lead_closed)
+table.on(CustomerErased)(privacy.on_customer_erased)  # PIPL erasure: visits and appointments anonymised

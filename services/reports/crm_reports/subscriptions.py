@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from crm_reports import privacy
 from crm_reports.projections import subscribers
+from crm_shared.events.privacy import CustomerErased
 from crm_reports.projections.flow import PROJECTIONS
 from crm_shared.bus.consumers import SubscriptionTable
 
@@ -12,5 +14,5 @@ BATCH_SIZE = 500
 
 def table() -> SubscriptionTable:
     t = SubscriptionTable(consumer="main")
-    t.handle_batch(subscribers.on_events, *PROJECTIONS, batch_size=BATCH_SIZE)
+    t.handle_batch(privacy.with_erasures(subscribers.on_events), *PROJECTIONS, CustomerErased, batch_size=BATCH_SIZE)
     return t

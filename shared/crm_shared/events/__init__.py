@@ -1,6 +1,6 @@
 """The event contract: envelope, registry and one module of payloads per producing service."""
 
-from crm_shared.events import customers, deals, leads, notify, reception, reports  # noqa: F401  (register types)
+from crm_shared.events import customers, deals, leads, notify, privacy, reception, reports  # noqa: F401  (register types)
 from crm_shared.events.envelope import (
     BRANCH_ID_PATTERN,
     BadEvent,

@@ -19,7 +19,7 @@ log = logging.getLogger("crm.http")
 
 _TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 412: "Precondition failed",
+    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 410: "Gone", 412: "Precondition failed",
     413: "Payload too large", 415: "Unsupported media type", 422: "Validation failed",
     428: "Precondition required", 429: "Too many requests", 500: "Internal error", 503: "Unavailable",
 }

@@ -81,7 +81,7 @@ def _day(cells: dict, field: str, code: str, warnings: list, birthday: bool = Fa
     return day.isoformat() if day else None
 
 
-def row_doc(ctx: ServiceContext, branch_id: str, row: dict, staff: dict[str, str], who: Principal, tz: str,
+async def row_doc(ctx: ServiceContext, branch_id: str, row: dict, staff: dict[str, str], who: Principal, tz: str,
             job_id: str) -> tuple[dict | None, list, dict | None]:
     """(archive doc, warnings, error) of one sheet row."""
     cells, warnings = row["cells"], []
@@ -115,7 +115,7 @@ def row_doc(ctx: ServiceContext, branch_id: str, row: dict, staff: dict[str, str
         if given is None:
             warnings.append(_msg("consent_bad", value=str(cells["marketing_consent"])[:40]))
         consent = rules.consent(bool(given), who.sub, utcnow(), "import")
-    doc = service.new_doc(ctx, branch_id, service.customer_fields(ctx, name, e164, birthday),
+    doc = service.new_doc(ctx, branch_id, await service.customer_fields(ctx, name, e164, birthday),
                           category=category or "owner", tier=tier or "general", by=who.sub,
                           account_manager_id=manager, card=card, tz=tz, consent=consent)
     doc |= {"opened_by": f"import:{job_id}", "imported_by": who.sub}
@@ -135,7 +135,7 @@ async def run(ctx: ServiceContext, branch_id: str, sheet: Sheet, who: Principal)
         if "error" in row:
             report.append({"n": row["n"], "outcome": "invalid", "error": _msg("unreadable")})
             continue
-        doc, warnings, error = row_doc(ctx, branch_id, row, staff, who, facts.timezone, job_id)
+        doc, warnings, error = await row_doc(ctx, branch_id, row, staff, who, facts.timezone, job_id)
         item = {"n": row["n"], "warnings": warnings}
         report.append(item)
         if error is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from crm_shared.errors import Conflict
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import unseal
 from crm_shared.plugins import ServiceContext
 
 AUDIT = "archive_audit"
@@ -14,7 +13,7 @@ FIELDS = ("branch_id", "actor_id", "actor_role", "action", "archive_id", "number
 
 
 async def reveal(ctx: ServiceContext, doc: dict, who: Principal, reason: str | None) -> str:
-    phone = unseal(doc["customer"].get("phone_sealed"), ctx.settings.phone_seal_key)
+    phone = await ctx.keys.unseal(doc["customer"].get("phone_sealed"))
     if not phone:
         raise Conflict("no-full-number", "only the masked number is on file for this customer")
     await ctx.db[AUDIT].insert_one({

@@ -15,7 +15,7 @@ from crm_shared.events.customers import (ArchiveFrozen, ArchiveReviewed, Archive
                                          ArchiveUpdated)
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import InvalidPhone, mask, normalize, normalize_masked, phone_hash, seal
+from crm_shared.phones import InvalidPhone, mask, normalize, normalize_masked, phone_hash
 from crm_shared.plugins import ServiceContext
 
 from crm_customers.archives import opening, rules
@@ -42,9 +42,9 @@ async def get_scoped(ctx: ServiceContext, archive_id: str, who: Principal) -> di
     return doc
 
 
-def customer_fields(ctx: ServiceContext, name: str, e164: str, birthday: str | None = None) -> dict:
+async def customer_fields(ctx: ServiceContext, name: str, e164: str, birthday: str | None = None) -> dict:
     return {"name": name, "phone_masked": mask(e164), "phone_hash": phone_hash(e164, ctx.settings.phone_hash_key),
-            "phone_sealed": seal(e164, ctx.settings.phone_seal_key), "birthday": birthday}
+            "phone_sealed": await ctx.keys.seal(e164), "birthday": birthday}
 
 
 def card_fields(card: CardIn, only_set: bool = False) -> dict:
@@ -97,7 +97,7 @@ async def open_by_staff(ctx: ServiceContext, body: ArchiveIn, who: Principal) ->
     facts = await ctx.state.branch(body.branch_id)
     consent = rules.consent(body.marketing_consent, who.sub, utcnow(), "opening") \
         if "marketing_consent" in body.model_fields_set else None
-    doc = new_doc(ctx, body.branch_id, customer_fields(ctx, body.customer.name, e164, birthday),
+    doc = new_doc(ctx, body.branch_id, await customer_fields(ctx, body.customer.name, e164, birthday),
                   category=body.category, tier=tier if direct else "general", by=who.sub, account_manager_id=manager,
                   card=card_fields(body.card), tz=facts.timezone, lead_id=body.lead_id, consent=consent)
     return await opening.open_one(ctx, doc)

@@ -9,7 +9,6 @@ from crm_shared.events import Envelope
 from crm_shared.events.customers import ArchiveUpdated
 from crm_shared.events.deals import DealSigned
 from crm_shared.ids import utcnow
-from crm_shared.phones import unseal
 from crm_shared.plugins import ServiceContext
 
 from crm_customers.archives import opening, service
@@ -17,14 +16,14 @@ from crm_customers.archives import opening, service
 log = logging.getLogger("crm.customers.archives")
 
 
-def _buyer(ctx: ServiceContext, data: DealSigned) -> dict | None:
+async def _buyer(ctx: ServiceContext, data: DealSigned) -> dict | None:
     """The buyer as an archive keeps them: unsealed to re-seal and hash with our keys, or as sent."""
     c = data.customer
     if c is None:
         return None
-    e164 = unseal(c.phone_sealed, ctx.settings.phone_seal_key)
+    e164 = await ctx.keys.unseal(c.phone_sealed)
     if e164:
-        return service.customer_fields(ctx, c.name, e164)
+        return await service.customer_fields(ctx, c.name, e164)
     if not c.phone_hash:
         return None
     return {"name": c.name, "phone_masked": c.phone_masked, "phone_hash": c.phone_hash, "phone_sealed": None,
@@ -34,7 +33,7 @@ def _buyer(ctx: ServiceContext, data: DealSigned) -> dict | None:
 async def on_deal_signed(ctx: ServiceContext, env: Envelope, data: DealSigned) -> None:
     """Open the buyer's owner archive (account manager: the deal's owner), or, when the person already has one in
     the branch, make it an owner's and link the deal. Idempotent: a deal already linked changes nothing."""
-    buyer = _buyer(ctx, data)
+    buyer = await _buyer(ctx, data)
     if buyer is None:
         log.warning("deal %s signed without a buyer's contact: no archive", data.deal_id)
         return

@@ -18,7 +18,7 @@ from crm_shared.events.customers import (ComplaintActionDone, ComplaintAssigned,
 from crm_shared.events.reception import SealedVisitor
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash, seal
+from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash
 from crm_shared.plugins import ServiceContext
 
 from crm_customers.complaints import rules
@@ -86,7 +86,7 @@ async def _customer(ctx: ServiceContext, body: ComplaintIn, archive: dict | None
         raise Invalid(str(exc), loc=["body", "customer", "phone"]) from None
     return {"name": body.customer.name, "phone_masked": mask(e164),
             "phone_hash": phone_hash(e164, ctx.settings.phone_hash_key),
-            "phone_sealed": seal(e164, ctx.settings.phone_seal_key)}
+            "phone_sealed": await ctx.keys.seal(e164)}
 
 
 async def _archive(ctx: ServiceContext, branch_id: str, archive_id: str | None) -> dict | None:

@@ -153,7 +153,7 @@ async def _salvage(ctx: ServiceContext, job: dict) -> dict:
                                 {"n": row["n"], "status": "invalid", "reason": {"code": "not_reached"}} for row in chunk["rows"]]
             await ctx.aggregate(CHUNKS).update({"_id": chunk_id, "done": False},
                                                {"$set": {"results": chunk["results"], "done": True, "rows": []}},
-                                               *(writer.registered(doc, ctx.settings.phone_seal_key) for doc in stored.values()))
+                                               *await asyncio.gather(*(writer.registered(doc, ctx.keys) for doc in stored.values())))
         job = await _account(ctx, job, chunk) or job
     return job
 

@@ -22,8 +22,9 @@ from pymongo.errors import DuplicateKeyError
 from crm_shared.aggregates import event
 from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadSource, MaskedCustomer
-from crm_shared.phones import pattern_of, phone_hash, seal
+from crm_shared.phones import pattern_of, phone_hash
 from crm_shared.plugins import ServiceContext
+from crm_shared.sealing import DataKeys
 
 from crm_leads.channel_reports import matching
 from crm_leads.context import Branch
@@ -78,10 +79,10 @@ def _document(job: dict, branch: Branch, lead_id: str, n: int, lead: dict, diges
     }
 
 
-def registered(doc: dict, seal_key: str) -> Envelope:
-    """The `lead.registered` event of an imported lead, from the lead as stored (its number sealed with `seal_key`)."""
+async def registered(doc: dict, keys: DataKeys) -> Envelope:
+    """The `lead.registered` event of an imported lead, from the lead as stored (its number sealed under the customer's key)."""
     c = doc["customer"]
-    sealed = seal(c["phone"], seal_key) if c.get("phone") else None
+    sealed = await keys.seal(c["phone"]) if c.get("phone") else None
     return event(LeadRegistered(
         lead_id=doc["_id"], customer=MaskedCustomer(name=c["name"], phone_masked=c["phone_masked"], phone_hash=doc["phone_hash"],
                                                     phone_sealed=sealed),
@@ -151,19 +152,19 @@ async def write(ctx: ServiceContext, job: dict, branch: Branch, setting: Setting
         if holder is not None:
             if holder["_id"] == row["id"]:  # stored by an earlier try of this chunk, its event never was
                 results[n] = _created(n, row["id"], lead)
-                events.append(registered(holder, ctx.settings.phone_seal_key))
+                events.append(await registered(holder, ctx.keys))
             else:
                 results[n] = _duplicate(n, lead, holder, job["_id"])
             del ready[n]
     reports = await _reports(ctx, branch, ready, setting.now)
     docs = [_document(job, branch, row["id"], n, lead, digest, reports.get(n), setting.now) for n, (row, lead, digest) in ready.items()]
-    made = [registered(doc, ctx.settings.phone_seal_key) for doc in docs]  # before the leads can be seen: no later change of theirs is older
+    made = list(await asyncio.gather(*(registered(doc, ctx.keys) for doc in docs)))  # before the leads can be seen: no later change of theirs is older
     outcomes = await ctx.aggregate("leads").insert_many([(doc, ()) for doc in docs])
     for (n, (row, lead, digest)), outcome, env in zip(ready.items(), outcomes, made, strict=True):
         if isinstance(outcome, DuplicateKeyError):
             results[n], own = await _after_refusal(ctx, job["_id"], branch, row["id"], n, lead, digest)
             if own is not None:
-                events.append(registered(own, ctx.settings.phone_seal_key))
+                events.append(await registered(own, ctx.keys))
             continue
         results[n] = _created(n, row["id"], lead)
         events.append(env)

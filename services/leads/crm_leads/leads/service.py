@@ -13,7 +13,7 @@ from crm_shared.events import Envelope
 from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow, uuid7
-from crm_shared.phones import InvalidPhone, normalize_masked, pattern_of, phone_hash, seal
+from crm_shared.phones import InvalidPhone, normalize_masked, pattern_of, phone_hash
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports import matching
@@ -137,7 +137,7 @@ async def register(ctx: ServiceContext, branch: Branch, body: LeadCreate, who: P
     }
     env = event(LeadRegistered(
         lead_id=lead_id, customer=MaskedCustomer(name=body.customer.name, phone_masked=masked, phone_hash=digest,
-                                                phone_sealed=seal(e164, ctx.settings.phone_seal_key)),
+                                                phone_sealed=await ctx.keys.seal(e164)),
         source=source, owner_id=owner, grade=body.grade, registered_by=who.sub,
     ), branch.id, lead_id)
     for _ in range(3):

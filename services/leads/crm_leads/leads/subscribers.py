@@ -13,7 +13,7 @@ from crm_shared.events.leads import LeadRegistered, LeadUpdated, MaskedCustomer
 from crm_shared.events.reception import VisitAssigned, VisitCheckedIn
 from crm_shared.errors import Stale
 from crm_shared.ids import utcnow
-from crm_shared.phones import pattern_of, unseal
+from crm_shared.phones import pattern_of
 from crm_shared.plugins import ServiceContext
 
 from crm_leads.channel_reports import known, matching
@@ -55,7 +55,7 @@ async def on_visit_assigned(ctx: ServiceContext, env: Envelope, data: VisitAssig
 async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitCheckedIn) -> None:
     branch = await branch_or_default(ctx, env.branch_id)
     v = data.visitor
-    full = unseal(v.phone_sealed, ctx.settings.phone_seal_key)  # the digits a 4+5 mask shows are compared too
+    full = await ctx.keys.unseal(v.phone_sealed)  # the digits a 4+5 mask shows are compared too
     report = await matching.live_report(ctx, branch.id, v.phone_hash, v.phone_masked, v.name, env.time,
                                         pattern=pattern_of(full) if full else None)
     lead = None
@@ -81,7 +81,7 @@ async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: Vis
     doc = {
         "_id": lead_id, "branch_id": branch.id, "phone_hash": v.phone_hash, search.LAST4: search.last4(v.phone_masked),
         dedup.FIELD: dedup.open_key(branch.id, v.phone_hash), "source": source, "grade": None,
-        "customer": {"name": v.name, "phone": unseal(v.phone_sealed, ctx.settings.phone_seal_key), "phone_masked": v.phone_masked},
+        "customer": {"name": v.name, "phone": await ctx.keys.unseal(v.phone_sealed), "phone_masked": v.phone_masked},
         "owner_id": owner, "status": "visited", "in_pool": owner is None, "interest": None,
         "next_follow_up_at": rules.next_follow_up(now, None, branch.settings, branch.timezone) if owner else None,
         "missed_count": 0, "last_activity_at": now, "contact_count": 1, "pool_history": {}, "follow_ups": [],

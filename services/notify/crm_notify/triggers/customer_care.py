@@ -14,7 +14,6 @@ from crm_shared.directory import BranchFacts
 from crm_shared.events import Envelope
 from crm_shared.events.customers import ComplaintAssigned, ComplaintOverdue, ComplaintReceived, RevisitDue, _ComplaintChange
 from crm_shared.ids import utcnow
-from crm_shared.phones import unseal
 from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
 from crm_notify.templates.words import COMPLAINT_CATEGORIES, DEADLINES, REVISIT_KINDS, SEVERITIES, pick
@@ -42,7 +41,7 @@ async def on_complaint_received(ctx: ServiceContext, env: Envelope, data: Compla
         facts["customer_name"] = data.customer.name
     docs = []
     if data.customer is not None:  # a complaint with no customer contact at all acknowledges nobody
-        phone = unseal(data.customer.phone_sealed, ctx.settings.phone_seal_key)
+        phone = await ctx.keys.unseal(data.customer.phone_sealed)
         docs.append(keyed(kind="complaint_received", template="complaint_received", entity=data.complaint_id, channel="sms",
                           to=phone, recipient=data.customer.phone_hash, occurrence="received", branch_id=env.branch_id,
                           due_at=now, now=now, data=facts))

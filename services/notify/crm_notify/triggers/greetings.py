@@ -26,7 +26,6 @@ from crm_shared.branches import local_date
 from crm_shared.events import Envelope
 from crm_shared.events.customers import GreetingDue
 from crm_shared.ids import utcnow
-from crm_shared.phones import unseal
 from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
 from crm_notify.optouts.service import CONSENTS, consent_id
@@ -60,7 +59,7 @@ async def record_consent(db, branch_id: str, to: str, granted: bool, at: datetim
 async def on_greeting_due(ctx: ServiceContext, env: Envelope, data: GreetingDue) -> None:
     info = await ctx.state.directory.branch(env.branch_id)
     now = utcnow()
-    phone = unseal(data.customer.phone_sealed, ctx.settings.phone_seal_key)
+    phone = await ctx.keys.unseal(data.customer.phone_sealed)
     if phone and (data.consent or data.consent_at is not None):
         await record_consent(ctx.db, env.branch_id, phone, data.consent, data.consent_at or env.time,
                              f"archive:{data.archive_id}")

@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from crm_shared.directory import newer_wins
 from crm_shared.events import Envelope
+from crm_reports.privacy import scrubbed
 
 if TYPE_CHECKING:
     from crm_reports.generations import Generation
@@ -38,6 +39,7 @@ async def upsert(col: Any, _id: str, fields: dict[str, Any]) -> None:
 
 async def put_row(g: Generation, env: Envelope, day: date, kind: str, fields: dict[str, Any]) -> None:
     """One line of a list, on the branch-local date of the event (`at`: its time, the line's order)."""
+    fields = await scrubbed(g.db, fields)  # an erased customer's name never comes back (crm_reports.privacy)
     await upsert(g.col("rows"), row_id(env.branch_id, day, kind, env.id),
                  {"branch_id": env.branch_id, "date": day.isoformat(), "kind": kind, "at": env.time, **fields})
 
