@@ -1,7 +1,7 @@
 """Test stack: a real nats-server and the dev store on free ports, for the whole run.
 
 Set CRM_MONGO_URL and CRM_NATS_URL to run against servers you started (e.g. real
-MongoDB and a NATS cluster); then nothing is started. Every test gets uuid-named
+MongoDB and a NATS cluster; put the services' credentials in the NATS URL); then nothing is started. Every test gets uuid-named
 streams, subjects and databases, so tests never see each other's data.
 """
 
@@ -24,7 +24,10 @@ def stack():
         yield None
         return
     data = ROOT / ".data" / f"test-{os.getpid()}"
-    st = Stack(data_dir=data, nats_port=free_port(), store_port=free_port(), devstore=ROOT / ".tools" / "devstore")
+    # NATS as in production: services with their credentials (in `stack.nats_url`, so every
+    # connection a test makes is a service's), integrators through the auth callout, anonymous refused.
+    st = Stack(data_dir=data, nats_port=free_port(), store_port=free_port(), devstore=ROOT / ".tools" / "devstore",
+               callout_env={"CRM_ENVIRONMENT": "test"})
     st.start()
     yield st
     st.stop()

@@ -39,6 +39,31 @@ def _start_stack(data: Path, nats_port: int, store_port: int, devstore: Path) ->
         raise typer.Exit(1) from None
 
 
+def _start_callout(settings: Settings) -> None:
+    """With CRM_NATS_AUTH_ISSUER_SEED set, `crm serve` also answers NATS's auth callout (a thread of
+    its own, so it serves with any number of workers)."""
+    if not settings.nats_auth_issuer_seed:
+        return
+    import asyncio
+
+    from crm_shared.nats_auth.callout import AuthCallout
+
+    try:
+        callout = AuthCallout(settings)
+    except ValueError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+    def run() -> None:
+        async def forever() -> None:
+            await callout.start()
+            await asyncio.Event().wait()
+
+        asyncio.run(forever())
+
+    threading.Thread(target=run, name="nats-auth", daemon=True).start()
+
+
 def _serve(settings: Settings, services: str, host: str, port: int, workers: int = 1) -> None:
     from crm_shared.app import create_app
 
@@ -49,6 +74,7 @@ def _serve(settings: Settings, services: str, host: str, port: int, workers: int
         typer.secho(f"crm: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_json)
+    _start_callout(settings)
     if workers > 1:  # each worker builds its app from the environment, as a separate replica would
         os.environ["CRM_SERVICES"] = services
         uvicorn.run("crm_shared.app:app_from_env", factory=True, workers=workers, host=host, port=port,
@@ -80,7 +106,9 @@ def stack(data: DataOpt = Path(".data"), nats_port: NatsPortOpt = 4222, store_po
           devstore: DevstoreOpt = Path(".tools/devstore")) -> None:
     """Start NATS and the dev store, and keep them up until Ctrl-C."""
     st = _start_stack(data, nats_port, store_port, devstore)
-    typer.echo(f"NATS {st.nats_url}   store {st.mongo_url}   (Ctrl-C stops both)")
+    typer.echo(f"NATS {st.nats_url}   store {st.mongo_url}   (Ctrl-C stops both)\n"
+               "  (the NATS URL carries the services' credentials: give it to `crm serve` as CRM_NATS_URL;\n"
+               f"   integrators connect to {st.nats_address} with a token, see `crm events --help`)")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -102,7 +130,10 @@ def dev(
     """The whole system on this machine: local stack plus every service in one process."""
     st = _start_stack(data, nats_port, store_port, devstore)
     try:
-        os.environ.setdefault("CRM_NATS_URL", st.nats_url)
+        os.environ.setdefault("CRM_NATS_URL", st.nats_address)
+        if st.access is not None:
+            os.environ.setdefault("CRM_NATS_USER", st.access.user)  # the services' credentials of this stack
+            os.environ.setdefault("CRM_NATS_PASSWORD", st.access.password)
         os.environ.setdefault("CRM_MONGO_URL", st.mongo_url)
         settings = Settings()
         base = f"http://{host}:{port}"
@@ -113,6 +144,8 @@ def dev(
             f"  Events    {base}/asyncapi  ({base}/asyncapi.json)\n"
             f"  Health    {base}/healthz  {base}/readyz  {base}/metrics\n"
             f"  Token     .venv/bin/crm token --role admin --branches '*'\n"
+            f"  Events    .venv/bin/crm events --token \"$(.venv/bin/crm token --role integrator --sub my-erp "
+            f"--branches <branch>)\"  (an integrator's view of NATS)\n"
         )
         if demo:
             from crm_shared.demo import load_when_ready
@@ -140,31 +173,100 @@ def token(
 def events(
     subject: Annotated[str, typer.Argument(help="Subject filter, e.g. 'crm.sz-bay.lead.>'")] = "",
     from_start: Annotated[bool, typer.Option("--from-start", help="Replay the stream from its first event")] = False,
+    token: Annotated[str, typer.Option(envvar="CRM_NATS_TOKEN", help="An integrator's CRM token: connect as that "
+                                       "integrator (its branches only), as a partner system would")] = "",
 ) -> None:
-    """Print events as they are published (an integrator's view of the bus)."""
+    """Print events as they are published: with --token as an integrator sees them (its branches,
+    through the auth callout), without it with the services' credentials (CRM_NATS_*), or, with
+    none, as development's read-only anonymous user."""
     import asyncio
     import json
 
+    import jwt as pyjwt
     import nats
-    from nats.js.api import DeliverPolicy
+    from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+    from crm_shared.bus.connection import connect_options, split_url
+    from crm_shared.nats_auth.permissions import ANONYMOUS_ID, branch_subjects, inbox_prefix
 
     settings = Settings()
 
-    async def watch() -> None:
-        nc = await nats.connect(settings.nats_url)
+    def show(data: bytes) -> None:
+        try:
+            typer.echo(json.dumps(json.loads(data), ensure_ascii=False))
+        except ValueError:
+            typer.echo(data.decode(errors="replace"))
+
+    async def as_integrator() -> None:
+        if token:
+            claims = pyjwt.decode(token, options={"verify_signature": False})  # the server's callout verifies it
+            sub, branches = str(claims.get("sub", "")), claims.get("branches") or []
+        else:  # no credentials at all: development's read-only anonymous user
+            sub, branches = ANONYMOUS_ID, ["*"]
+        own = branch_subjects(settings, branches if isinstance(branches, list) else [])
+        nc = await nats.connect(split_url(settings.nats_url)[0], token=token or None, inbox_prefix=inbox_prefix(sub),
+                                max_reconnect_attempts=3)
+        if not from_start:  # live: a plain subscription per branch (or the subject asked for)
+            async def shown(msg) -> None:
+                show(msg.data)
+
+            for s in [subject] if subject else own:
+                await nc.subscribe(s, cb=shown)
+            await asyncio.Event().wait()
+        if not subject and len(own) != 1:
+            raise typer.BadParameter("name the branch to replay: crm events 'crm.<branch>.>' --from-start")
+        js, name = nc.jetstream(), f"{sub}-live"  # one of the consumer names the integrator owns
+        try:
+            await js.delete_consumer(settings.stream_name, name)
+        except nats.js.errors.NotFoundError:
+            pass
+        await js.add_consumer(settings.stream_name, ConsumerConfig(
+            name=name, filter_subject=subject or own[0], deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.NONE, inactive_threshold=60.0, mem_storage=True))
+        psub = await js.pull_subscribe_bind(consumer=name, stream=settings.stream_name)
+        try:
+            while True:
+                try:
+                    for msg in await psub.fetch(100, timeout=5):
+                        show(msg.data)
+                except TimeoutError:
+                    continue
+        finally:
+            await js.delete_consumer(settings.stream_name, name)
+
+    async def as_services() -> None:
+        nc = await nats.connect(**connect_options(settings))
         js = nc.jetstream()
         policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
         sub = await js.subscribe(subject or f"{settings.subject_prefix}.>", ordered_consumer=True, deliver_policy=policy)
         async for msg in sub.messages:
-            try:
-                typer.echo(json.dumps(json.loads(msg.data), ensure_ascii=False))
-            except ValueError:
-                typer.echo(msg.data.decode(errors="replace"))
+            show(msg.data)
 
     try:
-        asyncio.run(watch())
+        services = set(connect_options(settings)) != {"servers"}  # the services' credentials are configured
+        asyncio.run(as_integrator() if token or not services else as_services())
     except KeyboardInterrupt:
         pass
+    except nats.errors.Error as exc:
+        typer.secho(f"crm: NATS refused: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from None
+
+
+@cli.command("nats-auth")
+def nats_auth() -> None:
+    """Run only the NATS auth callout (CRM_NATS_AUTH_ISSUER_SEED, the services' CRM_NATS_* credentials,
+    and the same CRM_JWT_* settings as the API): integrators' tokens become NATS users."""
+    import asyncio
+
+    from crm_shared.nats_auth.callout import run_forever
+
+    settings = _root_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(run_forever(settings))
+    except ValueError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:
