@@ -1,13 +1,14 @@
 """The reports service's subscription table: every event class with a projection
-(crm_reports.projections.flow), many per call, into one durable consumer `reports-main`."""
+(crm_reports.projections.flow) and `customer.erased` (which scrubs names from the list rows), many per call,
+into one durable consumer `reports-main`."""
 
 from __future__ import annotations
 
+from crm_shared.bus.consumers import SubscriptionTable
+from crm_shared.events.privacy import CustomerErased
 from crm_reports import privacy
 from crm_reports.projections import subscribers
-from crm_shared.events.privacy import CustomerErased
 from crm_reports.projections.flow import PROJECTIONS
-from crm_shared.bus.consumers import SubscriptionTable
 
 BATCH_SIZE = 500
 
