@@ -17,6 +17,8 @@ from crm_leads.branches.views import router as branches_router
 from crm_leads.channel_reports.views import router as reports_router
 from crm_leads.context import LeadsState
 from crm_leads.disputes.views import router as disputes_router
+from crm_leads.exports import service as lead_exports
+from crm_leads.exports.views import router as exports_router
 from crm_leads.imports import service as imports
 from crm_leads.imports.views import router as imports_router
 from crm_leads.leads import dedup, search
@@ -48,7 +50,7 @@ class LeadsService(ServicePlugin):
         router = APIRouter()
         router.include_router(imports_router)  # before /v1/leads/{id} routes
         for sub in (branches_router, staff_router, leads_router, pool_quota_router, pool_router, audit_router, reports_router, disputes_router,
-                    partners_router, referrers_router):
+                    partners_router, referrers_router, exports_router):
             router.include_router(sub)
         return router
 
@@ -83,6 +85,7 @@ class LeadsService(ServicePlugin):
         await db.disputes.create_index([("status", 1), ("deadline", 1)])
         await db.audit.create_index([("branch_id", 1), ("lead_id", 1)])
         await imports.ensure_indexes(ctx)
+        await lead_exports.ensure_indexes(ctx)
 
 
 service = LeadsService()

@@ -1,0 +1,1 @@
+"""Controlled exports of archives (受控文件): masked at once, full numbers after a manager's approval."""
