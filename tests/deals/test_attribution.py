@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from crm_shared.events.leads import (AttributionDecided, ChannelReportConfirmed, ChannelReportExpired,
                                      ChannelReportRenewed, PartnerRegistered, ReferrerRegistered)
+from crm_shared.events import new_event
 from crm_shared.ids import utcnow
 from tests.deals.test_deals import BRANCH, events_of, office
 from tests.support.runtime import eventually, publish_event
@@ -86,3 +87,25 @@ async def test_a_dispute_decided_later_moves_the_credit_once(urls):
 async def _at_least(o, n: int):
     found = await events_of(o, "deal.attribution_changed")
     return found if len(found) >= n else None
+
+
+async def test_a_confirmation_made_before_the_subscription_but_heard_after_it_credits_the_partner(urls):
+    """Two services' events race: the partner's confirmation (leads) can reach deals after the consultant's
+    subscription. What counts is when it was confirmed, so the deal is credited late (`deal.attribution_changed`);
+    a confirmation made after the subscription never takes the deal."""
+    async with office(urls) as o:
+        before, after = await o.lead(channel="partner"), await o.lead(channel="partner")
+        early = new_event(ChannelReportConfirmed(report_id="rep-early", partner_id="p1", lead_id=before,
+                                                 protection_until=utcnow() + timedelta(days=20)),
+                          branch_id=BRANCH, subject="rep-early")
+        early = early.model_copy(update={"time": utcnow() - timedelta(minutes=5)})  # confirmed before, heard after
+        credited_late = await o.subscribe(before, (await o.unit())["id"])
+        plain = await o.subscribe(after, (await o.unit())["id"])
+        assert credited_late["attribution"]["partner_id"] is None and plain["attribution"]["partner_id"] is None
+        await publish_event(o.settings, early)
+        await _confirm(o, after, "rep-later", "p1", utcnow() + timedelta(days=20))  # confirmed after subscribing
+        changed = await eventually(lambda: events_of(o, "deal.attribution_changed"))
+        assert [(e["data"]["deal_id"], e["data"]["attribution"]["partner_id"]) for e in changed] == \
+            [(credited_late["id"], "p1")]
+        assert (await o.get(f"/v1/deals/{credited_late['id']}"))["attribution"]["report_id"] == "rep-early"
+        assert (await o.get(f"/v1/deals/{plain['id']}"))["attribution"]["partner_id"] is None

@@ -194,7 +194,7 @@ async def _check_exactly_once(client, settings, desk: Desk) -> None:
     confirmations = await eventually(confirmations_sent, 180)
     assert confirmations, "notify did not plan and send a confirmation for every appointment"
     per_appointment = Counter(m["entity"] for m in confirmations)  # `to` is masked for every role (issue 19)
-    assert per_appointment == Counter(desk.appointments), "exactly one confirmation per appointment"
+    assert per_appointment == Counter(list(desk.appointments)), "exactly one confirmation per appointment"
     assert all(m["to"] == mask(desk.appointments[m["entity"]]) for m in confirmations), "each to its customer"
 
 

@@ -446,6 +446,38 @@ async def apply_decision(ctx: ServiceContext, branch_id: str, lead_id: str, deci
     return changed
 
 
+
+async def apply_late_report(ctx: ServiceContext, branch_id: str, lead_id: str) -> int:
+    """A partner's confirmation that happened before a subscription but reached this service after it (events of
+    two services race): the deal is credited as it would have been at subscription (`deal.attribution_changed`).
+    Only reports confirmed at or before the subscription count, so a confirmation made after it never takes a
+    deal; a deal already credited to a partner or decided by a dispute is left alone. Returns how many changed."""
+    changed = 0
+    lead = await leads.lead(ctx, lead_id) or {}
+    if lead.get("decision"):
+        return 0
+    for doc in await ctx.aggregate(DEALS).find({"lead_id": lead_id, "branch_id": branch_id}).to_list():
+        previous = doc.get("attribution") or dict(rules.EMPTY)
+        if doc["status"] not in rules.LIVE or previous.get("partner_id") or doc.get("decision_id"):
+            continue
+        subscribed = doc["created_at"]
+        known = [r for r in await leads.reports_of(ctx, lead_id) if r.get("as_of") and r["as_of"] <= subscribed]
+        facts = await Directory(ctx.db, ctx.config.default_timezone).branch(branch_id)
+        referrer = await leads.referrer(ctx, lead.get("referrer_id"))
+        moved = rules.attribution_at(lead, known, (referrer or {}).get("kind"), facts.settings.protection_days,
+                                     subscribed)
+        if not moved.get("partner_id"):
+            continue
+        now = utcnow()
+        env = event(DealAttributionChanged(**_change(doc | {"attribution": moved}),
+                                           previous_attribution=Attribution(**previous)), branch_id, doc["_id"])
+        stage = _stage("attribution_changed", None, now, partner_id=moved["partner_id"], previous_partner_id=None)
+        done = await ctx.aggregate(DEALS).update({"_id": doc["_id"], "version": doc["version"]},
+                                                 {"$set": {"attribution": moved, "updated_at": now},
+                                                  "$push": {"history": stage}}, env)
+        changed += done is not None  # a concurrent change: the next confirmation event or redelivery looks again
+    return changed
+
 # -- repair ----------------------------------------------------------------------------------------------------------
 
 async def _scan(ctx: ServiceContext, name: str, col: Any, stamp: str, query: dict, grace: datetime) -> list[dict]:

@@ -66,7 +66,11 @@ async def on_report(ctx: ServiceContext, env: Envelope,
         fields |= {"status": "expired", "ended_at": env.time}
     else:
         fields |= {"status": "confirmed", "protection_until": data.protection_until}
-    await newer_wins(ctx.db[REPORTS], data.report_id, "as_of", env.time, fields, {"branch_id": env.branch_id})
+    written = await newer_wins(ctx.db[REPORTS], data.report_id, "as_of", env.time, fields, {"branch_id": env.branch_id})
+    if written and data.lead_id and not isinstance(data, ChannelReportExpired):
+        from crm_deals.deals import service as deals  # deals' rules act on the copy; this module only feeds copies
+
+        await deals.apply_late_report(ctx, env.branch_id, data.lead_id)
 
 
 async def on_decided(ctx: ServiceContext, env: Envelope, data: AttributionDecided) -> None:
