@@ -8,8 +8,8 @@ from tests.e2e.conftest import open_floor
 from tests.support.runtime import stream_messages
 
 MOBILE = re.compile(r"(?<![0-9A-Za-z.%\-])(?:(?:%2B|\+)?86)?1[3-9]\d{9}(?![0-9A-Za-z])")  # not inside an id, hex or a fraction
-# appointment events carry the contact reminders need (docs/contract.md); staff events carry staff work phones
-MAY_CARRY_PHONE = ("appointment.", "staff.")
+# staff events carry staff work phones; appointment events carry the customer's contact sealed (schema_version 2)
+MAY_CARRY_PHONE = ("staff.",)
 
 
 async def test_no_full_customer_phone_in_events(system):

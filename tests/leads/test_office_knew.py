@@ -106,6 +106,22 @@ async def test_a_customer_the_office_never_saw_is_still_the_partners(urls):
         assert r.status_code == 201, "another customer the office never saw"
 
 
+async def test_a_sealed_booking_makes_the_customer_known_without_opening_it(urls):
+    """`schema_version` 2 (issue 19): the hash and the mask travel with the sealed contact; leads opens nothing."""
+    async with office(urls) as o:
+        phone = new_phone()
+        start = utcnow() + timedelta(days=1)
+        contact = await Contact.seal(o.ctx.keys, "赵六", normalize(phone), "zhao@example.com")
+        data = AppointmentScheduled(appointment_id="a-sealed", consultant_id="c-x", kind="showing", customer=contact,
+                                    start=start, end=start + timedelta(hours=1))
+        env = new_event(data, branch_id=o.branch, subject="a-sealed")
+        assert env.schema_version == 2 and phone not in env.model_dump_json()
+        await publish_event(o.settings, env)
+        assert await eventually(lambda: known(o))
+        r = await report(o, mask(normalize(phone)), "p1", name="赵六")
+        assert r.status_code == 409 and r.json()["reason"] == "customer_known", r.text
+
+
 async def test_a_booking_with_an_odd_phone_is_not_a_dead_letter(urls):
     async with office(urls) as o:
         env = appointment(o, new_phone(), appointment_id="a-odd")

@@ -57,6 +57,8 @@ async def join_staff(settings, ctx, staff_id: str, role: str = "consultant", bra
 
 def appointment(start: datetime, appointment_id: str | None = None, phone: str | None = "+8613800138000",
                 email: str | None = None, kind: str = "showing", **extra) -> AppointmentScheduled:
+    """An appointment event with the contact in clear, as `schema_version` 1 events (before issue 19) hold it: notify
+    still reads those. What reception publishes now, sealed: tests/notify/test_sealed_appointments.py."""
     return AppointmentScheduled(
         appointment_id=appointment_id or uuid7(), consultant_id="c1", customer=Contact(name="王先生", phone=phone, email=email),
         start=start, end=start + timedelta(hours=1), kind=kind, party_size=2,

@@ -62,8 +62,14 @@ async def test_cancel_frees_the_slot_and_publishes_the_contact(urls):
             msgs = await stream_messages(o.settings, subject=f"{o.settings.subject_prefix}.{o.branch}.appointment.cancelled")
             return msgs
         msgs = await eventually(cancelled)
-        data = json.loads(msgs[0].data)["data"]
-        assert data["customer"] == {"name": "张女士", "phone": "+8613812345678", "email": "z@example.com"}
+        envelope = json.loads(msgs[0].data)
+        data = envelope["data"]
+        assert envelope["schema_version"] == 2 and "13812345678" not in msgs[0].data.decode()
+        customer = data["customer"]
+        assert (customer["name"], customer["phone_masked"], customer["email_masked"]) == ("张女士", "138****5678", "z***@example.com")
+        assert "phone" not in customer and "email" not in customer, "nothing in clear (tests/reception/test_sealed_contacts.py)"
+        assert await o.ctx.keys.unseal(customer["phone_sealed"]) == "+8613812345678"
+        assert await o.ctx.keys.unseal(customer["email_sealed"]) == "z@example.com"
         assert data["appointment_id"] == first["id"] and data["reason"] == "customer ill"
 
 

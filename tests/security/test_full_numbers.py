@@ -36,9 +36,6 @@ REVEALS = {  # the audited reveals: the only answers that may hold a customer's 
 # manager's approval, watermarked (受控文件) and audited; what they may hold is that part's tests' to say.
 EXPORT_FILES = {("GET", "/v1/lead-exports/{export_id}/file"), ("GET", "/v1/archive-exports/{export_id}/file")}
 SEALED_PREFIX = "s1."
-APPOINTMENT_CONTACT_IN_CLEAR = (
-    "appointment.* events still carry the customer's contact in clear (customer.phone, customer.email): the "
-    "sealed-personal-data part of issue 19 moves them to sealed fields under a new schema_version")
 
 
 def _work_numbers(world) -> set[str]:
@@ -114,10 +111,10 @@ async def test_no_event_holds_a_full_customer_number_outside_sealed_fields(syste
     assert not leaks, leaks
 
 
-@pytest.mark.xfail(strict=True, reason=APPOINTMENT_CONTACT_IN_CLEAR)
 async def test_appointment_events_hold_no_full_customer_number_outside_sealed_fields(system):
     events = [e for e in await _events(system) if e["type"].startswith("appointment.")]
     assert events, "the world booked appointments"
+    assert {e["schema_version"] for e in events} == {2}, "the sealed contact (issue 19)"
     allowed = _work_numbers(system.world)
     leaks = [(e["type"], sorted(shown)) for e in events
              if (shown := full_numbers(json.dumps(_unsealed(e), ensure_ascii=False)) - allowed)]

@@ -4,7 +4,8 @@
 - visits of the phone hash: kept for the day's rotation and counts, the visitor's name and mask anonymised, the
   sealed number dropped (the seal is shut for good anyway: its key is gone);
 - appointments of the customer (their leads, the visits' bookings, or a contact number whose hash is the
-  customer's -- appointments keep the contact in clear for reminders): the contact anonymised;
+  customer's -- an appointment keeps the contact in clear for its audited reveal, and seals it afresh into every
+  event, `schema_version` 2): the contact anonymised (later events of it carry the name only);
 - reception's copy of the customer's leads (lead id -> phone hash): deleted.
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,12 +14,69 @@ from crm_shared.events.leads import MaskedCustomer
 SOURCE = "reception"
 
 
+SEALED_MAX = 600
+"""A seal's length limit: an `s2.` seal of the longest email (254 characters) is about 450."""
+APPOINTMENT_SCHEMA = 2
+"""`appointment.*` since issue 19: the contact sealed (`schema_version` 1 carried it in clear)."""
+
+
+def _none(value: object) -> bool:
+    return value is None
+
+
 class Contact(BaseModel):
-    """Appointment events carry the contact reminders need (docs/contract.md, "Events")."""
+    """An appointment's customer (docs/contract.md, "Events").
+
+    `schema_version` 2 (issue 19): the name in clear; the phone and email masked for everyone and sealed for the
+    services under the customer's own data key (`crm_shared.sealing`: `ctx.keys.seal(e164)` for the number,
+    `ctx.keys.seal_for(phone_hash, email)` for the email -- one key per customer, the phone hash, so an erasure
+    shuts both). A contact without a phone (an appointment anonymised after an erasure) carries the name only: an
+    email is never sealed under a key no erasure of a phone could reach.
+
+    `schema_version` 1 (before issue 19; still in the stream, and replayed) carried `phone` (E.164) and `email` in
+    clear: the class still reads them, never writes them (they are left out of a dump when empty). Consumers open
+    either form with `opened(ctx.keys)`; `env.schema_version` tells which one an event is."""
 
     name: str
-    phone: str | None = Field(None, description="E.164; reminders are sent to it.")
-    email: str | None = None
+    phone_masked: str | None = Field(None, examples=["138****5678"])
+    phone_hash: str | None = Field(None, pattern=r"^[0-9a-f]{64}$",
+                                   description="HMAC-SHA256 of the E.164 number with the group key (as in lead events); "
+                                   "the id of the customer's data key.")
+    phone_sealed: str | None = Field(
+        None, max_length=SEALED_MAX, description="The E.164 number sealed under the customer's data key (`s2.<phone_hash>."
+        "<...>`, AES-256-GCM): notify opens it to send confirmations and reminders. Opaque to integrators; shut for good "
+        "once the customer is erased.")
+    email_masked: str | None = Field(None, examples=["w***@example.com"])
+    email_sealed: str | None = Field(None, max_length=SEALED_MAX,
+                                     description="The email sealed under the same customer's key (the phone hash).")
+    phone: str | None = Field(None, exclude_if=_none, description="`schema_version` 1 only: the number in clear. "
+                              "Never written since issue 19; read from old events.")
+    email: str | None = Field(None, exclude_if=_none, description="`schema_version` 1 only: the email in clear.")
+
+    @classmethod
+    async def seal(cls, keys: Any, name: str, phone: str | None, email: str | None = None) -> "Contact":
+        """The version-2 contact of an E.164 `phone` and an `email`, sealed with `keys` (`ctx.keys`; the customer's
+        key is made on first use). No phone: the name only (see the class)."""
+        from crm_shared.reveals import mask_email, mask_phone
+
+        if not phone:
+            return cls(name=name)
+        kid = keys.kid(phone)
+        return cls(name=name, phone_masked=mask_phone(phone), phone_hash=kid, phone_sealed=await keys.seal(phone),
+                   email_masked=mask_email(email) if email else None,
+                   email_sealed=await keys.seal_for(kid, email) if email else None)
+
+    @property
+    def sealed(self) -> bool:
+        """A `schema_version` 2 contact (anything sealed, or the hash)."""
+        return bool(self.phone_sealed or self.email_sealed or self.phone_hash)
+
+    async def opened(self, keys: Any) -> tuple[str | None, str | None]:
+        """(phone, email) in full: opened from the seals (`keys`: `ctx.keys`, a `crm_shared.sealing.DataKeys`), or as
+        a version-1 event carried them. None for what is missing, or shut (the customer was erased)."""
+        if not self.sealed:
+            return self.phone, self.email
+        return await keys.unseal(self.phone_sealed), await keys.unseal(self.email_sealed)
 
 
 class _AppointmentChange(EventData):
@@ -41,22 +98,22 @@ class _AppointmentChange(EventData):
     reason: str | None = Field(None, description="Why it was cancelled, or `automatic` for a timed no-show.")
 
 
-@event("appointment.scheduled", SOURCE)
+@event("appointment.scheduled", SOURCE, schema_version=APPOINTMENT_SCHEMA)
 class AppointmentScheduled(_AppointmentChange):
     pass
 
 
-@event("appointment.rescheduled", SOURCE)
+@event("appointment.rescheduled", SOURCE, schema_version=APPOINTMENT_SCHEMA)
 class AppointmentRescheduled(_AppointmentChange):
     pass
 
 
-@event("appointment.cancelled", SOURCE)
+@event("appointment.cancelled", SOURCE, schema_version=APPOINTMENT_SCHEMA)
 class AppointmentCancelled(_AppointmentChange):
     pass
 
 
-@event("appointment.no_show", SOURCE)
+@event("appointment.no_show", SOURCE, schema_version=APPOINTMENT_SCHEMA)
 class AppointmentNoShow(_AppointmentChange):
     pass
 

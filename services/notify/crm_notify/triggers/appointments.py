@@ -2,6 +2,12 @@
 
 A small `appointments` document per appointment remembers the newest event applied and the
 messages planned, so late or repeated events never resurrect cancelled reminders.
+
+The customer's contact: `schema_version` 2 events carry it sealed under the customer's data key, opened here
+(`Contact.opened(ctx.keys)`) only to address the messages; version-1 events (from before issue 19, still in the
+stream) carry it in clear and are read as they are. A contact that no longer opens (the customer was erased) plans
+no message to the customer. Every message to the customer carries the phone hash as its person (`PERSON`), so an
+erasure finds the email ones too.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from crm_shared.directory import BranchFacts, Directory
 from crm_shared.events import Envelope
 from crm_shared.events.reception import AppointmentCancelled, AppointmentScheduled
 from crm_shared.ids import utcnow
+from crm_shared.phones import phone_hash
 from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import MESSAGES, cancel, plan_many
 from crm_notify.templates.words import KINDS, pick
+from crm_notify.triggers.freezes import PERSON
 from crm_notify.triggers.planner import keyed
 from crm_notify.triggers.rules import lead_time_label, local_text, reminder_plan
 
@@ -51,13 +59,31 @@ async def _data(directory: Directory, info: BranchFacts, data: AppointmentSchedu
             "checklist": lines_for(data, LOCALE), "party_size": data.party_size or 1}
 
 
-def _customer_channels(data: AppointmentScheduled) -> list[tuple[str, str]]:
-    return [(c, to) for c, to in (("sms", data.customer.phone), ("email", data.customer.email)) if to]
+class Reach:
+    """Where the customer of an appointment event is reached: (channel, address) pairs, and who they are."""
+
+    def __init__(self, channels: list[tuple[str, str]], person: str | None) -> None:
+        self.channels, self.person = channels, person
+
+    def mark(self, docs: list[dict]) -> list[dict]:
+        for doc in docs:
+            doc[PERSON] = self.person
+        return docs
 
 
-def _plan(env: Envelope, data: AppointmentScheduled, base: dict, info: BranchFacts, now: datetime, notice: str) -> list[dict]:
+async def _reach(ctx: ServiceContext, data: AppointmentScheduled) -> Reach:
+    """The customer's phone and email, opened from the seals (version 2) or as a version-1 event carried them."""
+    phone, email = await data.customer.opened(ctx.keys)
+    person = data.customer.phone_hash
+    if person is None and phone:  # version 1: the hash of the number in clear
+        person = phone_hash(phone, ctx.settings.phone_hash_key)
+    return Reach([(c, to) for c, to in (("sms", phone), ("email", email)) if to], person)
+
+
+def _plan(env: Envelope, data: AppointmentScheduled, reach: Reach, base: dict, info: BranchFacts, now: datetime,
+          notice: str) -> list[dict]:
     occurrence = data.start.isoformat()
-    channels = _customer_channels(data)
+    channels = reach.channels
     common = dict(entity=data.appointment_id, recipient="customer", occurrence=occurrence, branch_id=env.branch_id, now=now)
     docs = [keyed(kind=notice, template=notice, channel=c, to=to, due_at=now, data=base, **common) for c, to in channels]
     first = channels[:1]  # reminders by SMS when there is a phone, else email
@@ -65,7 +91,7 @@ def _plan(env: Envelope, data: AppointmentScheduled, base: dict, info: BranchFac
         payload = base | {"lead_time": lead_time_label(kind, LOCALE)}
         docs += [keyed(kind=kind, template="appointment_reminder", channel=c, to=to, due_at=due, data=payload, **common)
                  for c, to in first]
-    return docs
+    return reach.mark(docs)
 
 
 async def _remember(db: Any, appointment_id: str, docs: list[dict]) -> None:
@@ -78,7 +104,8 @@ async def on_scheduled(ctx: ServiceContext, env: Envelope, data: AppointmentSche
         return
     directory = ctx.state.directory
     info = await directory.branch(env.branch_id)
-    docs = _plan(env, data, await _data(directory, info, data), info, utcnow(), "appointment_confirmation")
+    docs = _plan(env, data, await _reach(ctx, data), await _data(directory, info, data), info, utcnow(),
+                 "appointment_confirmation")
     await _remember(ctx.db, data.appointment_id, docs)
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
@@ -95,7 +122,8 @@ async def on_rescheduled(ctx: ServiceContext, env: Envelope, data: AppointmentSc
     await cancel(ctx, stale, f"moved: appointment rescheduled to {occurrence}")
     directory = ctx.state.directory
     info = await directory.branch(env.branch_id)
-    docs = _plan(env, data, await _data(directory, info, data), info, utcnow(), "appointment_rescheduled")
+    docs = _plan(env, data, await _reach(ctx, data), await _data(directory, info, data), info, utcnow(),
+                 "appointment_rescheduled")
     await _remember(ctx.db, data.appointment_id, docs)
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
@@ -109,10 +137,10 @@ async def on_cancelled(ctx: ServiceContext, env: Envelope, data: AppointmentCanc
     directory = ctx.state.directory
     info = await directory.branch(env.branch_id)
     now = utcnow()
-    base = await _data(directory, info, data)
-    docs = [keyed(kind="appointment_cancelled", template="appointment_cancelled", entity=data.appointment_id, channel=c,
-                  to=to, recipient="customer", occurrence=data.start.isoformat(), branch_id=env.branch_id, due_at=now,
-                  now=now, data=base) for c, to in _customer_channels(data)[:1]]
+    base, reach = await _data(directory, info, data), await _reach(ctx, data)
+    docs = reach.mark([keyed(kind="appointment_cancelled", template="appointment_cancelled", entity=data.appointment_id,
+                             channel=c, to=to, recipient="customer", occurrence=data.start.isoformat(),
+                             branch_id=env.branch_id, due_at=now, now=now, data=base) for c, to in reach.channels[:1]])
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
 

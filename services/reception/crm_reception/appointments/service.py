@@ -28,10 +28,17 @@ def appointments(ctx: ServiceContext) -> Aggregate:
     return ctx.aggregate(APPOINTMENTS)
 
 
-def event_data(cls: type, doc: dict, **extra: Any):
+async def sealed_contact(ctx: ServiceContext, doc: dict) -> Contact:
+    """The contact the appointment's events carry (`schema_version` 2, issue 19): masks, the phone hash and seals
+    under the customer's data key, never the number or the email in clear (the document keeps them for the
+    audited reveal). Sealed before anything is claimed or written: a key store that does not answer is a 503."""
     c = doc["customer"]
+    return await Contact.seal(ctx.keys, c["name"], c.get("phone"), c.get("email"))
+
+
+def event_data(cls: type, doc: dict, contact: Contact, **extra: Any):
     return cls(appointment_id=doc["_id"], consultant_id=doc["consultant_id"], lead_id=doc.get("lead_id"),
-               customer=Contact(name=c["name"], phone=c.get("phone"), email=c.get("email")),
+               customer=contact,
                start=doc["start"], end=doc["end"], kind=doc["kind"], party_size=doc.get("party_size"),
                checklist=checklist_lines(doc), site_checklist=checklist_items(doc), **extra)
 
@@ -71,18 +78,20 @@ async def create(ctx: ServiceContext, body: AppointmentCreate) -> dict:
     await _require_consultant(ctx, body.branch_id, body.consultant_id)
     if body.lead_id is not None:
         await _require_lead(ctx, body.branch_id, body.lead_id)
+    customer = {"name": body.customer.name, "phone": phone, "email": body.customer.email}
+    contact = await sealed_contact(ctx, {"customer": customer})
     slot_ids = rules.claim_ids(body.consultant_id, body.start, body.end)
     await claims.claim(ctx, body.branch_id, body.consultant_id, slot_ids, _id)
     doc = {
         "_id": _id, "branch_id": body.branch_id, "consultant_id": body.consultant_id, "lead_id": body.lead_id,
-        "customer": {"name": body.customer.name, "phone": phone, "email": body.customer.email},
+        "customer": customer,
         "kind": body.kind, "start": body.start, "end": body.end, "party_size": body.party_size, "notes": body.notes,
         "site_checklist": rules.site_checklist(body.kind, body.on_site, body.party_size, body.children, body.elderly,
                                                body.route),
         "status": "scheduled", "visit_id": None, "created_at": now, "updated_at": now,
     }
     try:
-        return await appointments(ctx).insert(doc, event(event_data(AppointmentScheduled, doc), body.branch_id, _id))
+        return await appointments(ctx).insert(doc, event(event_data(AppointmentScheduled, doc, contact), body.branch_id, _id))
     except Exception:
         await claims.release(ctx, slot_ids, _id)
         raise
@@ -115,11 +124,12 @@ async def reschedule(ctx: ServiceContext, doc: dict, patch: AppointmentPatch, ex
     consultant = patch.consultant_id or doc["consultant_id"]
     if consultant != doc["consultant_id"]:
         await _require_consultant(ctx, doc["branch_id"], consultant)
+    contact = await sealed_contact(ctx, doc)
     old_ids = rules.claim_ids(doc["consultant_id"], utc(doc["start"]), utc(doc["end"]))
     new_ids = rules.claim_ids(consultant, start, end)
     await claims.claim(ctx, doc["branch_id"], consultant, new_ids, doc["_id"], frozenset(old_ids))
     moved = {**doc, "consultant_id": consultant, "start": start, "end": end}
-    data = event_data(AppointmentRescheduled, moved, previous_start=doc["start"],
+    data = event_data(AppointmentRescheduled, moved, contact, previous_start=doc["start"],
                       previous_consultant_id=doc["consultant_id"] if consultant != doc["consultant_id"] else None)
     try:
         updated = await _change(ctx, doc, expected, {"consultant_id": consultant, "start": start, "end": end}, data)
@@ -133,14 +143,15 @@ async def reschedule(ctx: ServiceContext, doc: dict, patch: AppointmentPatch, ex
 async def cancel(ctx: ServiceContext, doc: dict, reason: str | None, expected: int | None) -> dict:
     _require_status(doc, "scheduled", expected=expected)
     updated = await _change(ctx, doc, expected, {"status": "cancelled", "cancel_reason": reason},
-                            event_data(AppointmentCancelled, doc, reason=reason))
+                            event_data(AppointmentCancelled, doc, await sealed_contact(ctx, doc), reason=reason))
     await claims.release(ctx, rules.claim_ids(doc["consultant_id"], utc(doc["start"]), utc(doc["end"])), doc["_id"])
     return updated
 
 
 async def no_show(ctx: ServiceContext, doc: dict, expected: int | None, reason: str = "manual") -> dict:
     _require_status(doc, "scheduled", expected=expected)
-    return await _change(ctx, doc, expected, {"status": "no_show"}, event_data(AppointmentNoShow, doc, reason=reason))
+    return await _change(ctx, doc, expected, {"status": "no_show"},
+                         event_data(AppointmentNoShow, doc, await sealed_contact(ctx, doc), reason=reason))
 
 
 async def arrive(ctx: ServiceContext, doc: dict, visit_id: str) -> dict:
