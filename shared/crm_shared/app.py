@@ -10,10 +10,14 @@ import asyncio
 import hmac
 import contextlib
 import logging
+import os
+import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 from fastapi import FastAPI, Request, Response
@@ -29,7 +33,7 @@ from pymongo import AsyncMongoClient
 
 from crm_shared import erasure, sealing
 from crm_shared.bus import consumers
-from crm_shared.bus.connection import broker_options, connect_options
+from crm_shared.bus.connection import broker_options, connect_options, split_url
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.bus.streams import ensure_streams
 from crm_shared.config import ServiceSettings, Settings, get_settings, service_settings
@@ -112,6 +116,155 @@ class _RequestContext:
             )
 
 
+class _StartGate:
+    """While the services are starting (the store or NATS not reached yet), their routes answer 503
+    problem+json; the platform's own paths (/healthz, /readyz, /metrics, the docs) answer at once."""
+
+    def __init__(self, app, open_paths: set[str], open_prefixes: tuple[str, ...]) -> None:
+        self.app, self.open_paths, self.open_prefixes = app, open_paths, open_prefixes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and not getattr(scope["app"].state, "ready", True):
+            path = scope["path"]
+            if path not in self.open_paths and not path.startswith(self.open_prefixes):
+                response = problems.problem_response(503, "starting", "the service is starting (waiting for the "
+                                                     "store and NATS); retry shortly")
+                response.headers["Retry-After"] = "2"
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class _Opened:
+    """What a start has opened so far, so that a stop (at any stage) closes exactly that; and
+    what /readyz reports while the servers are not reached yet."""
+
+    def __init__(self) -> None:
+        self.mongo: AsyncMongoClient | None = None
+        self.nc: Any = None
+        self.running: list[tuple[ServicePlugin, ServiceContext]] = []
+        self.broker = False
+        self.waiting = {"store": "connecting", "nats": "connecting"}
+
+
+def _reason(exc: BaseException) -> str:
+    """An error in a few words for a log line (no traceback, no URL with credentials)."""
+    name = type(exc).__name__
+    text = str(exc).strip()
+    if isinstance(exc, nats.errors.Error) and text and len(text) <= 80 and text != name:
+        return f"{name}: {text}"
+    return name
+
+
+def _store_address(url: str) -> str:
+    """`host:port[,host:port]` of a MongoDB URL, without credentials or options."""
+    return url.split("://", 1)[-1].rsplit("@", 1)[-1].split("/", 1)[0].split("?", 1)[0]
+
+
+def _nats_servers(settings: Settings) -> list[tuple[str, int]]:
+    servers = connect_options(settings)["servers"]
+    found = []
+    for url in servers if isinstance(servers, list) else str(servers).split(","):
+        parts = urlsplit(url.strip() if "://" in url else f"nats://{url.strip()}")
+        found.append((parts.hostname or "127.0.0.1", parts.port or 4222))
+    return found
+
+
+async def _reach(what: str, where: str, attempt: Callable[[], Awaitable[Any]], waiting: dict[str, str], key: str,
+                 settings: Settings) -> Any:
+    """`attempt()` until it succeeds: one log line per failure, pauses of 1, 2, 4 ... up to
+    CRM_START_RETRY_MAX_SECONDS; cancelled by a shutdown."""
+    delay = 1.0
+    while True:
+        try:
+            result = await attempt()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- any failure to reach the server is retried
+            waiting[key] = f"down: {_reason(exc)}"
+            log.warning("%s %s unreachable (%s); retrying in %s s", what, where, _reason(exc), f"{delay:g}")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, settings.start_retry_max_seconds)
+        else:
+            waiting[key] = "ok"
+            log.info("%s %s reached", what, where)
+            return result
+
+
+async def _connect_nats(settings: Settings, name: str = "crm-platform") -> Any:
+    """One attempt: the server's port first (a refused port fails at once, without nats.py's own
+    endless initial retries), then the connection with the services' credentials. Once connected,
+    nats.py reconnects by itself; its errors are one log line each, never a traceback."""
+    await _any_port_open(_nats_servers(settings))
+    last: list[BaseException] = []
+    connected = False
+
+    async def error(exc: Exception) -> None:
+        if connected:
+            log.warning("NATS connection error (%s)", _reason(exc))
+        else:
+            last.append(exc)
+
+    async def disconnected() -> None:
+        log.warning("NATS connection lost; reconnecting")
+
+    async def reconnected() -> None:
+        log.info("NATS reconnected")
+
+    nc = nats.NATS()
+    try:
+        await asyncio.wait_for(nc.connect(name=name, max_reconnect_attempts=-1, error_cb=error,
+                                          disconnected_cb=disconnected, reconnected_cb=reconnected, drain_timeout=5,
+                                          **connect_options(settings)), 10)
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            await nc.close()
+        if isinstance(exc, TimeoutError) and last:
+            raise last[-1] from None
+        raise
+    connected = True
+    return nc
+
+
+async def reach_nats(settings: Settings, name: str = "crm-platform", waiting: dict[str, str] | None = None,
+                     what: str = "NATS") -> Any:
+    """A NATS connection with the services' credentials, once the server answers (retried with backoff,
+    one log line per failure, starting with `what`)."""
+    return await _reach(what, split_url(settings.nats_url)[0].split("://", 1)[-1],
+                        lambda: _connect_nats(settings, name), {} if waiting is None else waiting, "nats", settings)
+
+
+async def _any_port_open(servers: list[tuple[str, int]]) -> None:
+    """Raise the connection error unless one of the servers accepts a TCP connection."""
+    error: BaseException = ConnectionRefusedError("no server")
+    for host, port in servers:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 3)
+        except (OSError, TimeoutError) as exc:
+            error = exc
+            continue
+        writer.close()
+        return
+    raise error
+
+
+async def _ping_store(mongo: AsyncMongoClient, url: str) -> None:
+    """One attempt: the server's port first (unless the URL is a DNS seed list), then a ping."""
+    if not url.startswith("mongodb+srv://"):
+        hosts = [urlsplit(f"mongodb://{node}") for node in _store_address(url).split(",")]
+        await _any_port_open([(h.hostname or "127.0.0.1", h.port or 27017) for h in hosts])
+    await mongo.admin.command("ping")
+
+
+def _stop_process(app: FastAPI, code: int) -> None:
+    """End the server after a failed start: through `crm serve`'s hook (its exit code), or a SIGTERM."""
+    stop = getattr(app.state, "stop_server", None)
+    if stop is not None:
+        stop(code)
+    else:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def metrics_allowed(settings: Settings, authorization: str) -> bool:
     token = settings.metrics_token
     if not token:
@@ -132,10 +285,19 @@ def _document_events(router: NatsRouter, plugin: ServicePlugin, settings: Settin
         )
 
 
-def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | None = None) -> FastAPI:
+def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | None = None, *,
+               serve_while_starting: bool = False) -> FastAPI:
+    """The app of the chosen services; every setting is validated here, before any connection.
+
+    `serve_while_starting` (`crm serve`): the lifespan returns at once and the start (reaching the
+    store and NATS, with retries, then the services) runs in the background: /healthz answers,
+    /readyz and the services' routes say 503 until it is done, and a shutdown can come at any
+    stage. Without it (tests, embedding) the lifespan returns once everything has started.
+    """
     settings = settings or get_settings()
     plugins = plugins if plugins is not None else discover(settings.services)
-    broker = NatsBroker(**broker_options(settings), logger=logging.getLogger("crm.broker"))
+    broker = NatsBroker(**broker_options(settings), logger=logging.getLogger("crm.broker"),
+                        graceful_timeout=settings.shutdown_grace_seconds)
     contexts: dict[str, ServiceContext] = {}
 
     configs = {plugin.name: _service_settings(plugin, settings) for plugin in plugins}
@@ -151,10 +313,17 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
         _document_events(router, plugin, settings)
         broker.include_router(router)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
-        nc = await nats.connect(name="crm-platform", max_reconnect_attempts=-1, **connect_options(settings))
+    async def start(app: FastAPI, run: _Opened) -> None:
+        mongo = run.mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+
+        async def connect() -> None:
+            run.nc = await reach_nats(settings, waiting=run.waiting)
+
+        await asyncio.gather(
+            _reach("store", _store_address(settings.mongo_url), lambda: _ping_store(mongo, settings.mongo_url), run.waiting,
+                   "store", settings),
+            connect())
+        nc = run.nc
         js = nc.jetstream()
         await ensure_streams(js, settings)
         keys = await sealing.open_keys(js, settings)  # per-customer data keys (CRM_KEYS), one cache per process
@@ -163,6 +332,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             relay = OutboxRelay(db, plugin.outbox_collections, js, settings)
             ctx = contexts[plugin.name] = ServiceContext(plugin.name, settings, db, js, relay, config=configs[plugin.name],
                                                          keys=keys)
+            run.running.append((plugin, ctx))
             await consumers.ensure_indexes(db)
             await relay.ensure_indexes()
             for table in plugin.subscriptions():
@@ -173,27 +343,79 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             ctx._timers.start([*plugin.timers(ctx), *_platform_timers(plugin, ctx)])
         app.state.mongo, app.state.nc, app.state.js = mongo, nc, js
         await erasure.serve(nc, settings, contexts)  # subject-access answers of the services with personal data
+        run.broker = True
         await broker.start()
         for plugin in plugins:
             for table in plugin.subscriptions():
                 if table.batch is not None:  # batch tables run their own pull loop (crm_shared.bus.consumers)
                     contexts[plugin.name].spawn(consumers.consume_batches(contexts[plugin.name], table),
                                                 name=f"consume:{consumers.durable_name(plugin.name, table)}")
+        app.state.ready = True
         log.info("started", extra={"services": [p.name for p in plugins]})
+
+    async def stop(run: _Opened) -> None:
+        """Whatever was started, in order, each step bounded by CRM_SHUTDOWN_GRACE_SECONDS: consumers and
+        timers end (the batch and the pass in hand finish, with their acks), the services release what
+        they took, then the connections close."""
+        grace = settings.shutdown_grace_seconds
+        for _ in range(2):  # a pass that finishes may spawn its events' publishing: wait for that too
+            tasks = [task for _, ctx in run.running for task in ctx.tasks]
+            if not tasks:
+                break
+            for task in tasks:
+                task.cancel()
+            waiting = [asyncio.wait(tasks, timeout=grace)]
+            if run.broker:
+                run.broker = False
+                waiting.append(asyncio.wait_for(broker.stop(), grace))
+            await asyncio.gather(*waiting, return_exceptions=True)
+        if run.broker:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(broker.stop(), grace)
+        for plugin, ctx in reversed(run.running):
+            try:
+                await asyncio.wait_for(plugin.shutdown(ctx), grace)
+            except Exception as exc:  # noqa: BLE001 -- the other services still stop
+                log.warning("service shutdown failed", extra={"service": plugin.name, "error": repr(exc)})
+        if run.nc is not None:
+            try:
+                await asyncio.wait_for(run.nc.drain(), 5)
+            except Exception:  # noqa: BLE001 -- closed or unreachable: close without draining
+                with contextlib.suppress(Exception):
+                    await run.nc.close()
+        if run.mongo is not None:
+            await run.mongo.close()
+        log.info("stopped", extra={"services": [p.name for p in plugins]})
+
+    def start_done(app: FastAPI, task: asyncio.Task) -> None:
+        if task.cancelled():
+            return
+        if (exc := task.exception()) is not None:
+            log.critical("start-up failed; stopping", exc_info=exc)
+            _stop_process(app, 3)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        run = _Opened()
+        app.state.ready, app.state.stopping, app.state.waiting = False, False, run.waiting
+        starting = None
+        if serve_while_starting:
+            starting = asyncio.create_task(start(app, run), name="crm:start")
+            starting.add_done_callback(lambda task: start_done(app, task))
+        else:
+            try:
+                await start(app, run)
+            except BaseException:
+                await stop(run)
+                raise
         try:
             yield
         finally:
-            with contextlib.suppress(Exception):
-                await broker.stop()
-            for plugin in plugins:
-                ctx = contexts[plugin.name]
-                await plugin.shutdown(ctx)
-                for task in list(ctx.tasks):
-                    task.cancel()
-                await asyncio.gather(*ctx.tasks, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await nc.drain()
-            await mongo.close()
+            app.state.ready, app.state.stopping = False, True  # /readyz says 503 at once: load balancers stop sending
+            if starting is not None and not starting.done():
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
+            await stop(run)
 
     names = ", ".join(p.name for p in plugins)
     app = FastAPI(
@@ -219,6 +441,10 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
 
     @app.get("/readyz", tags=["ops"], summary="Store and NATS reachable")
     async def readyz(request: Request) -> JSONResponse:
+        if not getattr(request.app.state, "ready", False):
+            checks = dict(getattr(request.app.state, "waiting", {"store": "stopped", "nats": "stopped"}))
+            status = "stopping" if getattr(request.app.state, "stopping", False) else "starting"
+            return JSONResponse({"status": status, "checks": checks}, status_code=503)
         checks = {}
         try:
             await asyncio.wait_for(request.app.state.mongo.admin.command("ping"), 3)
@@ -247,6 +473,9 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
 
     install_docs(app, asyncapi.to_specification)  # /docs, /redoc, /asyncapi: no asset from the internet
 
+    open_paths = {route.path for route in app.router.routes if not hasattr(route, "routes")}  # the platform's own
+    open_prefixes = tuple(f"{route.path}/" for route in app.router.routes if hasattr(route, "routes"))  # docs assets
+    app.add_middleware(_StartGate, open_paths=open_paths, open_prefixes=open_prefixes)
     for plugin in plugins:
         app.router.routes.extend(_leaf_routes(plugin.http_router()))
     if mark_changed := getattr(app.router, "_mark_routes_changed", None):
@@ -348,4 +577,4 @@ def app_from_env() -> FastAPI:
     """Uvicorn factory: `uvicorn --factory crm_shared.app:app_from_env`."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    return create_app(settings=settings)
+    return create_app(settings=settings, serve_while_starting=True)

@@ -56,7 +56,9 @@ def _start_callout(settings: Settings) -> None:
 
     def run() -> None:
         async def forever() -> None:
-            await callout.start()
+            from crm_shared.app import reach_nats
+
+            await callout.start(await reach_nats(settings, "crm-nats-auth", what="auth callout: NATS"))  # retried quietly while NATS is down
             await asyncio.Event().wait()
 
         asyncio.run(forever())
@@ -64,23 +66,52 @@ def _start_callout(settings: Settings) -> None:
     threading.Thread(target=run, name="nats-auth", daemon=True).start()
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which the app can stop with an exit code (a start that failed for good)."""
+
+    exit_code = 0
+
+    def stop(self, code: int) -> None:
+        self.exit_code, self.should_exit = code, True
+
+
+def _stopped(signum: int, _frame: object) -> None:
+    """SIGTERM/SIGINT outside uvicorn's serving: a normal exit.
+
+    While serving, uvicorn's own handlers take both signals and shut down gracefully (in-flight
+    requests, then the lifespan's stop); afterwards uvicorn raises the signal again for the handler
+    that was there before -- this one -- so a stop on request exits 0 instead of dying of the
+    signal (143) or of a KeyboardInterrupt."""
+    raise SystemExit(0)
+
+
 def _serve(settings: Settings, services: str, host: str, port: int, workers: int = 1) -> None:
     from crm_shared.app import create_app
 
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
     try:
         plugins = discover(services)
-        app = create_app(plugins, settings)  # validates every service's settings before anything starts
+        # every setting (the root's, each service's, production's refusals) is validated here, before any
+        # connection; the servers are then reached in the background, with retries
+        app = create_app(plugins, settings, serve_while_starting=True)
     except PluginError as exc:
         typer.secho(f"crm: {exc}", fg="red", err=True)
         raise typer.Exit(2) from None
     configure_logging(settings.log_level, settings.log_json)
     _start_callout(settings)
+    grace = settings.shutdown_grace_seconds  # for in-flight requests; the lifespan's stop bounds its own steps
     if workers > 1:  # each worker builds its app from the environment, as a separate replica would
         os.environ["CRM_SERVICES"] = services
         uvicorn.run("crm_shared.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                    log_config=None, lifespan="on")
+                    log_config=None, lifespan="on", timeout_graceful_shutdown=grace)
         return
-    uvicorn.run(app, host=host, port=port, log_config=None, lifespan="on")
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="on",
+                                    timeout_graceful_shutdown=grace))
+    app.state.stop_server = server.stop
+    server.run()
+    if server.exit_code:
+        raise typer.Exit(server.exit_code)
 
 
 def _root_settings() -> Settings:

@@ -113,6 +113,14 @@ class Settings(BaseSettings):
     )
     consumer_ack_wait_seconds: float = Field(30.0, gt=0)
 
+    shutdown_grace_seconds: float = Field(
+        10.0, gt=0, le=300, description="On SIGTERM/SIGINT: how long in-flight HTTP requests, the current consumer "
+        "batch and timer pass may take to finish before the rest is cancelled (keep it below the orchestrator's grace "
+        "period).")
+    start_retry_max_seconds: float = Field(
+        30.0, ge=1, le=600, description="Longest pause between two attempts to reach NATS or the store at start "
+        "(1, 2, 4 ... up to this); meanwhile /healthz answers and /readyz is 503.")
+
     metrics_token: str = Field(
         "", description="Bearer token Prometheus sends to /metrics. Empty: /metrics is open in development "
         "and test, and answers 401 in production.")
@@ -181,6 +189,12 @@ class ServiceSettings(BaseModel):
         "development", description="Inherited from CRM_ENVIRONMENT.")
     default_timezone: str = Field("Asia/Shanghai", description="Inherited from CRM_DEFAULT_TIMEZONE.")
 
+    def production_refusals(self) -> list[str]:
+        """What production refuses in these settings besides default secrets: one message per
+        problem, naming the variable (`CRM_<SERVICE>__<FIELD>`); checked at start by
+        `service_settings` when CRM_ENVIRONMENT=production."""
+        return []
+
 
 INHERITED = ("environment", "default_timezone")
 
@@ -215,6 +229,8 @@ def service_settings(model: type[ServiceSettings], service: str, root: Settings,
                 raise ValueError(f"{prefix}{name.upper()} is the development default; set a real secret in production")
             if len(value.encode()) < 32:
                 raise ValueError(f"{prefix}{name.upper()} must be at least 32 bytes in production")
+        if refusals := loaded.production_refusals():
+            raise ValueError("; ".join(refusals))
     return loaded
 
 

@@ -39,6 +39,19 @@ AGAIN = object()
 """Returned by a pass that stopped early with more work due: the next pass starts at once."""
 
 
+async def finish_first(work: Awaitable[Any]) -> Any:
+    """Await `work` to its end even if the caller is cancelled meanwhile (a shutdown): the pass or
+    batch in hand completes, with its writes and acks, then the cancellation goes on. A second
+    cancellation stops waiting (the platform's shutdown gives up after CRM_SHUTDOWN_GRACE_SECONDS)."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if not task.done():
+            await asyncio.wait([task])
+        raise
+
+
 @dataclass(frozen=True)
 class Timer:
     """A periodic job of a service."""
@@ -94,7 +107,7 @@ class TimerRunner:
         while True:
             result = None
             try:
-                result = await self.once(timer)
+                result = await finish_first(self.once(timer))  # a shutdown lets the pass in hand finish
                 if result and result is not AGAIN:
                     log.info("timer ran", extra={"service": self.ctx.name, "timer": timer.name, "result": repr(result)[:500]})
             except asyncio.CancelledError:

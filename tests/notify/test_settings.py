@@ -44,9 +44,14 @@ def test_production_refuses_a_short_unsubscribe_secret(monkeypatch):
 
 
 def test_production_starts_with_a_real_secret(monkeypatch):
-    app = create_app([NotifyService(NotifySettings(unsubscribe_secret=REAL))], production())
+    # (the console provider and a loopback base URL are production refusals of their own:
+    # tests/notify/test_production_defaults.py)
+    deployed = dict(console_allowed_in_production=["sms", "email"], public_base_url="https://crm.example.cn")
+    app = create_app([NotifyService(NotifySettings(unsubscribe_secret=REAL, **deployed))], production())
     assert [p.name for p in app.state.plugins] == ["notify"]
     monkeypatch.setenv("CRM_NOTIFY__UNSUBSCRIBE_SECRET", REAL)
+    monkeypatch.setenv("CRM_NOTIFY__CONSOLE_ALLOWED_IN_PRODUCTION", '["sms", "email"]')
+    monkeypatch.setenv("CRM_NOTIFY__PUBLIC_BASE_URL", "https://crm.example.cn")
     create_app([NotifyService()], production())
 
 
@@ -54,7 +59,8 @@ def test_the_environment_is_the_root_one_not_a_notify_variable(monkeypatch):
     """The shipped defect: CRM_NOTIFY_ENVIRONMENT was read, CRM_ENVIRONMENT=production was not."""
     monkeypatch.setenv("CRM_NOTIFY_ENVIRONMENT", "development")
     monkeypatch.setenv("CRM_NOTIFY__ENVIRONMENT", "development")
-    config = service_settings(NotifySettings, "notify", production(), NotifySettings(unsubscribe_secret=REAL))
+    config = service_settings(NotifySettings, "notify", production(), NotifySettings(
+        unsubscribe_secret=REAL, console_allowed_in_production=["sms", "email"], public_base_url="https://crm.example.cn"))
     assert config.environment == "production"
     with pytest.raises(ValueError, match="CRM_NOTIFY__UNSUBSCRIBE_SECRET"):
         service_settings(NotifySettings, "notify", production())

@@ -7,9 +7,11 @@ Nested values take `__` (`CRM_NOTIFY__PROVIDERS__SMTP__HOST=mail`) or JSON
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from crm_shared.config import ServiceSettings, secret
 
@@ -30,7 +32,13 @@ class NotifySettings(ServiceSettings):
     unsubscribe_secret: str = secret(DEFAULT_UNSUBSCRIBE_SECRET, "HMAC key of public unsubscribe links; whoever knows "
                                      "it can unsubscribe anyone (at least 32 bytes in production).")
     public_base_url: str = Field("http://127.0.0.1:8000", title="Public base URL",
-                                 description="Base of the links put in messages (the gateway's public address).")
+                                 description="Base of the links put in messages (the gateway's public address); "
+                                 "production refuses a loopback or unspecified host.")
+    console_allowed_in_production: list[str] = Field(
+        default_factory=list, title="Console provider allowed in production",
+        description="Channels production may leave on the `console` provider (messages are recorded as sent, never "
+        "delivered), e.g. [\"email\"] for an office that sends no email; any other channel on `console` stops "
+        "start-up in production.")
     sms_signature: str = Field("【售楼处】", max_length=20, title="SMS signature",
                                description="Prefix of every SMS, counted in its segments.")
     sms_signatures: dict[str, str] = Field(default_factory=dict, title="SMS signature per branch",
@@ -81,5 +89,42 @@ class NotifySettings(ServiceSettings):
         description="What notify remembers of an appointment (newest event, messages planned) is deleted this long "
         "after its start: its reminders are all due before it, and its messages stay.")
 
+    @field_validator("console_allowed_in_production")
+    @classmethod
+    def _known_channels(cls, value: list[str]) -> list[str]:
+        channels = {name.removesuffix("_provider") for name in cls.model_fields if name.endswith("_provider")}
+        if unknown := sorted(set(value) - channels):
+            raise ValueError(f"unknown channel(s) {', '.join(unknown)}; channels are {', '.join(sorted(channels))}")
+        return value
+
+    def production_refusals(self) -> list[str]:
+        """Defaults that would fail silently in production: a channel on the console provider (messages
+        "sent" into a collection) and a loopback public base URL (links nobody can open)."""
+        refusals = []
+        for name in type(self).model_fields:
+            channel = name.removesuffix("_provider")
+            if name.endswith("_provider") and getattr(self, name) == "console" \
+                    and channel not in self.console_allowed_in_production:
+                refusals.append(f"CRM_NOTIFY__{name.upper()} is the console provider, which sends nothing; choose a "
+                                f"real provider in production, or list {channel!r} in "
+                                "CRM_NOTIFY__CONSOLE_ALLOWED_IN_PRODUCTION if the office sends no "
+                                f"{channel}")
+        if _local_host(self.public_base_url):
+            refusals.append(f"CRM_NOTIFY__PUBLIC_BASE_URL is {self.public_base_url!r}, a local address: links in "
+                            "messages (unsubscribe) would lead nowhere; set the gateway's public address in production")
+        return refusals
+
     def signature_for(self, branch_id: str | None) -> str:
         return self.sms_signatures.get(branch_id or "", self.sms_signature)
+
+
+def _local_host(url: str) -> bool:
+    """A URL no recipient can open: no host, `localhost`, or a loopback / unspecified address."""
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

@@ -51,6 +51,7 @@ from crm_shared.config import Settings
 from crm_shared.events import BadEvent, Envelope, EventData, parse
 from crm_shared.ids import utcnow
 from crm_shared.observability import DEAD_LETTERS, EVENTS_HANDLED, correlation_id
+from crm_shared.timers import finish_first
 
 if TYPE_CHECKING:
     from crm_shared.plugins import ServiceContext
@@ -285,7 +286,7 @@ async def consume_batches(ctx: "ServiceContext", table: SubscriptionTable) -> No
                 await asyncio.sleep(1.0)
                 continue
             try:
-                await process_batch(ctx, table, raws)
+                await finish_first(process_batch(ctx, table, raws))  # a shutdown lets the batch finish and ack
             except Exception as exc:  # the store is unreachable: what is not acked comes back
                 log.warning("batch not processed; its events will be redelivered",
                             extra={"consumer": table.consumer, "error": repr(exc)})
