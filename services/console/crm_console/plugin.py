@@ -20,7 +20,9 @@ class ConsoleService(ServicePlugin):
     name = SERVICE
     title = "Web console"
     settings_model = ConsoleSettings
-    body_limits = {"/console/imports": 20 * 1024 * 1024}  # the customer sheet, passed on to /v1/leads/import
+    body_limits = {"/console/imports": 20 * 1024 * 1024,  # the customer sheet, passed on to /v1/leads/import
+                   "/console/units/import": 20 * 1024 * 1024,  # the unit sheet, to /v1/units/import
+                   "/console/archives/import": 20 * 1024 * 1024}  # the owners' sheet, to /v1/archives/import
 
     def http_router(self) -> APIRouter:
         router = APIRouter()

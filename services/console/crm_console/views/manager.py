@@ -14,10 +14,11 @@ from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.lead_card import lost_reasons
 from crm_console.views.manager_common import board, failure, page, staff_names
+from crm_console.views.report_books import BOOKS, book_context, book_file, funnel_stages, sales_group, with_deal_stages
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
-REPORTS = ("daily-traffic", "funnel", "partners", "follow-up-compliance", "lost-reasons", "grades", "receptions")
+REPORTS = ("daily-traffic", "funnel", "partners", "follow-up-compliance", "lost-reasons", "grades", "receptions") + BOOKS
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 CHARTS = {"svg": "image/svg+xml", "png": "image/png"}
@@ -191,6 +192,11 @@ async def reports(request: Request) -> Response:
     if name not in REPORTS:
         return await page(s, "manager.html", "reports", status_code=404, name="daily-traffic", heads=[], rows=[],
                           keys=[], report_error=s.t("mgr.err.report"), **context)
+    if name in BOOKS:  # the deals and customers reports: named columns (report_books.py)
+        sales_by = sales_group(qp.get("group_by", "")[:20])
+        context["group_by"] = sales_by if name == "sales" else ""
+        return await page(s, "manager.html", "reports", name=name, keys=[], kpis=KPIS,
+                          **context | await book_context(s, name, start, stop, sales_by))
     params = {"from": start.isoformat(), "to": stop.isoformat()} | ({"group_by": group_by} if group_by else {})
     try:
         result = await s.api.get(f"/v1/reports/{name}", branch_id=s.user.branch_id, **params)
@@ -202,15 +208,19 @@ async def reports(request: Request) -> Response:
         names |= await partner_names(s)
     if name == "lost-reasons":  # the branch's reason codes in the user's words (流失原因)
         names |= {r["code"]: r["label"] for r in lost_reasons(s)}
-    heads, rows, keys = report_table(s, result.get("items", []), names)
+    items = with_deal_stages(result) if name == "funnel" else result.get("items", [])  # 认购/签约/回款 beside the lead stages
+    heads, rows, keys = report_table(s, items, names)
+    stages = funnel_stages(s, result) if name == "funnel" else []
     return await page(s, "manager.html", "reports", name=name, heads=heads, rows=rows, keys=keys, result=result,
-                      report_error=report_error, query=urlencode(params), kpis=KPIS, **context)
+                      report_error=report_error, query=urlencode(params), kpis=KPIS, stages=stages, **context)
 
 
 @router.get("/manager/chart/{name}.{ext}")
 async def chart(request: Request, name: str, ext: str) -> Response:
     """The reports service's chart, fetched with the user's token (an <img> cannot send one)."""
     s = await board(request)
+    if name in BOOKS:
+        return await book_file(s, name, ext, "chart")
     if name not in REPORTS or ext not in CHARTS:
         return Response(s.t("mgr.err.report"), status_code=404, media_type="text/plain; charset=utf-8")
     start, stop, _ = date_range(s, request.query_params.get("from", "")[:40], request.query_params.get("to", "")[:40])
@@ -227,6 +237,8 @@ async def chart(request: Request, name: str, ext: str) -> Response:
 async def export(request: Request, name: str, fmt: str) -> Response:
     """A report as CSV or XLSX, streamed back as a download named after branch, report and dates."""
     s = await board(request)
+    if name in BOOKS:
+        return await book_file(s, name, fmt, "export")
     if name not in REPORTS or fmt not in FORMATS:
         return s.render("error.html", status_code=404, message=s.t("mgr.err.report"))
     start, stop, _ = date_range(s, request.query_params.get("from", "")[:40], request.query_params.get("to", "")[:40])

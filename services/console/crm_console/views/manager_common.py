@@ -10,7 +10,7 @@ from crm_console.web import Answer, Screen, env, render, screen
 
 ROLES = ("manager", "admin")
 TABS = (("reports", "/console/manager"), ("disputes", "/console/manager/disputes"),
-        ("receptions", "/console/manager/receptions"), ("approvals", "/console/manager/approvals"), ("audit", "/console/manager/audit"),
+        ("receptions", "/console/manager/receptions"), ("approvals", "/console/manager/approvals"), ("audit", "/console/manager/audit"), ("exports", "/console/exports"),
         ("channels", "/console/manager/channels"), ("staff", "/console/manager/staff"), ("branch", "/console/manager/branch"), ("branches", "/console/manager/branches"))
 ADMIN_TABS = ("branches",)  # the group's branch list is the admins'
 
