@@ -86,10 +86,23 @@ class Column:
     header: str  # the word the console shows
 
 
+def number(export_id: str, tz: str) -> str:
+    """The export's number as people read and write it on the paper log: the request's branch-local time to the
+    second (a UUIDv7 id carries it) and two digits of the id, e.g. `20261130201703-42`; digits only."""
+    digits = export_id.replace("-", "").lower()
+    if len(digits) != 32 or digits[12] != "7":  # not a UUIDv7: the id itself
+        return export_id
+    try:
+        requested = datetime.fromtimestamp(int(digits[:12], 16) / 1000, UTC).astimezone(ZoneInfo(tz))
+        return f"{requested:%Y%m%d%H%M%S}-{int(digits[-4:], 16) % 100:02d}"
+    except (ValueError, OverflowError, OSError):  # not a UUIDv7: the id itself
+        return export_id
+
+
 def watermark(name: str, at: datetime, tz: str, export_id: str) -> str:
-    """The line every copy carries: 受控文件, who, when (branch time), which export."""
+    """The line every copy carries: 受控文件, who, when (branch time), which export (its number)."""
     local = at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-    return f"{CONTROLLED} · 导出人 {name} · 导出时间 {local} · 编号 {export_id}"
+    return f"{CONTROLLED} · 导出人 {name} · 导出时间 {local} · 编号 {number(export_id, tz)}"
 
 
 def _csv_cell(value: Any) -> Any:

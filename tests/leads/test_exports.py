@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from crm_shared import exports
 from crm_shared.ids import utcnow
 from tests.leads.builders import new_phone, office
 
@@ -43,7 +44,7 @@ async def test_a_consultant_exports_only_its_own_leads_masked_and_watermarked(ur
         assert f.status_code == 200, f.text
         assert "attachment" in f.headers["content-disposition"] and f.headers["cache-control"] == "no-store"
         ws = book(f.content)
-        assert ws["A1"].value.startswith("受控文件 · 导出人 王顾问 · 导出时间 ") and ws["A1"].value.endswith(export["id"])
+        assert ws["A1"].value.startswith("受控文件 · 导出人 王顾问 · 导出时间 ") and ws["A1"].value.endswith(exports.number(export["id"], "Asia/Shanghai"))
         assert [c.value for c in ws[2]][:4] == ["客户姓名", "手机号码", "性别", "意向等级"]
         row = [c.value for c in ws[3]]
         assert row[:5] == ["王先生", f"{mine[:3]}****{mine[-4:]}", "男", "A", "新客户"] and row[5] == "王顾问"

@@ -34,7 +34,9 @@ def record(full: bool = False, by: Principal | None = None) -> dict:
 
 def test_the_watermark_names_who_when_in_branch_time_and_which():
     mark = exports.watermark("张经理", NOW, "Asia/Shanghai", "0193-abc")
-    assert mark == "受控文件 · 导出人 张经理 · 导出时间 2026-03-01 10:30 · 编号 0193-abc"
+    assert mark == "受控文件 · 导出人 张经理 · 导出时间 2026-03-01 10:30 · 编号 0193-abc"  # not a UUIDv7: as it is
+    # a UUIDv7 (every export's id) reads as its request time in branch time, digits only
+    assert exports.number("019c4f6a-8d80-7000-8000-00000000002a", "Asia/Shanghai") == "20260212091509-42"
     assert "06:30" in exports.watermark("张经理", NOW, "Asia/Dubai", "x")
 
 

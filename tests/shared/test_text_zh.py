@@ -427,6 +427,11 @@ def _seed(office) -> dict[str, str]:
             "severity": "major", "summary": "交房时发现客厅墙面开裂"})
         if complaint.get("id"):
             call("POST", f"/v1/complaints/{complaint['id']}/assign", office.as_("manager"), {"assignee_id": c1})
+    export = call("POST", "/v1/lead-exports", office.as_("consultant", "consultant1"), {  # a masked list, ready at once
+        "kind": "leads", "branch_id": office.branch, "full_numbers": False})
+    if export.get("id"):
+        ids |= {"kind": "leads", "export_id": export["id"]}
+        ids.setdefault("fmt", "csv")
     return ids
 
 
