@@ -18,7 +18,6 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from crm_shared.aggregates import event
-from crm_shared.directory import Directory
 from crm_shared.errors import Conflict, Invalid, NotFound, Stale
 from crm_shared.events import Envelope
 from crm_shared.events.deals import (Attribution, DealAttributionChanged, DealCancelled, DealPaid, DealPaymentReceived,
@@ -198,7 +197,7 @@ async def subscribe(ctx: ServiceContext, body: DealIn, who: Principal) -> dict:
     approval = "pending" if rules.needs_approval(unit["list_price"], agreed, Decimal(settings["max_discount"])) \
         else "not_needed"
     now = utcnow()
-    facts = await Directory(ctx.db, ctx.config.default_timezone).branch(branch_id)
+    facts = await ctx.state.branch(branch_id)  # the service's directory (PartedService)
     referrer = await leads.referrer(ctx, lead.get("referrer_id"))
     attribution = rules.attribution_at(lead, await leads.reports_of(ctx, lead["_id"]), (referrer or {}).get("kind"),
                                        facts.settings.protection_days, now)
@@ -456,14 +455,18 @@ async def apply_late_report(ctx: ServiceContext, branch_id: str, lead_id: str) -
     lead = await leads.lead(ctx, lead_id) or {}
     if lead.get("decision"):
         return 0
-    for doc in await ctx.aggregate(DEALS).find({"lead_id": lead_id, "branch_id": branch_id}).to_list():
+    deals = await ctx.aggregate(DEALS).find({"lead_id": lead_id, "branch_id": branch_id}).to_list()
+    if not deals:
+        return 0
+    reports = await leads.reports_of(ctx, lead_id)
+    facts = await ctx.state.branch(branch_id)
+    referrer = await leads.referrer(ctx, lead.get("referrer_id"))
+    for doc in deals:
         previous = doc.get("attribution") or dict(rules.EMPTY)
         if doc["status"] not in rules.LIVE or previous.get("partner_id") or doc.get("decision_id"):
             continue
         subscribed = doc["created_at"]
-        known = [r for r in await leads.reports_of(ctx, lead_id) if r.get("as_of") and r["as_of"] <= subscribed]
-        facts = await Directory(ctx.db, ctx.config.default_timezone).branch(branch_id)
-        referrer = await leads.referrer(ctx, lead.get("referrer_id"))
+        known = [r for r in reports if r.get("as_of") and r["as_of"] <= subscribed]
         moved = rules.attribution_at(lead, known, (referrer or {}).get("kind"), facts.settings.protection_days,
                                      subscribed)
         if not moved.get("partner_id"):
