@@ -21,3 +21,10 @@ def uuid7() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def stored_now() -> datetime:
+    """Now to the millisecond, as the store keeps it: what a write answers equals what a later read of it
+    answers, and an event's times equal the stored ones."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -259,3 +259,28 @@ async def test_a_second_report_of_a_taken_customer_is_refused_with_its_reason_an
         assert [s["partner_id"] for s in disputing] == ["p-second"] and holder[0]["role"] == "competing"
         assert holder[0]["partner_name"] == "张经纪" and holder[0]["agency_name"] == "我爱我家"
         assert holder[0]["first_visit_at"] and holder[0]["reported_at"] and disputing[0]["reported_at"]
+
+
+async def test_the_desk_records_a_partner_only_for_a_visit_of_its_branch_that_leads_has_heard_of(urls):
+    """D8: an arrival names a checked-in visit of the partner's branch; a visit leads never heard of (none at all,
+    another branch's, or a check-in whose event is still on its way) is 422 `unknown-visit` and records nothing."""
+    async with office(urls) as o:
+        cid = await o.add_staff("luo")
+        agency = (await o.client.post("/v1/partners", json={"branch_id": o.branch, "name": "中原地产", "kind": "agency"},
+                                      headers=o.manager)).json()["id"]
+        desk = o.as_("reception", "desk")
+        for visit_id in ("v-never", "v-elsewhere"):
+            r = await o.client.post(f"/v1/partners/{agency}/arrivals", json={"visit_id": visit_id}, headers=desk)
+            assert r.status_code == 422 and r.json()["type"].endswith("/unknown-visit"), r.text
+            assert r.json()["errors"][0]["loc"] == ["body", "visit_id"]
+        elsewhere = new_event(VisitCheckedIn(visit_id="v-elsewhere", consultant_id=None, visitor=visitor(o, new_phone())),
+                              branch_id="gz-tianhe", subject="v-elsewhere")
+        await publish_event(o.settings, elsewhere)
+        await _walk_in(o, cid, new_phone(), "v-here", MORNING)
+        r = await o.client.post(f"/v1/partners/{agency}/arrivals", json={"visit_id": "v-elsewhere"}, headers=desk)
+        assert r.status_code == 422, "another branch's visit is not one the desk can record here"
+        assert await o.ctx.db.partner_arrivals.count_documents({}) == 0
+        r = await o.client.post(f"/v1/partners/{agency}/arrivals", json={"visit_id": "v-here"}, headers=desk)
+        assert r.status_code == 201 and r.json()["visit_id"] == "v-here", r.text
+        again = await o.client.post(f"/v1/partners/{agency}/arrivals", json={"visit_id": "v-here"}, headers=desk)
+        assert again.status_code == 201 and again.json() == r.json(), "idempotent per visit and partner"

@@ -64,6 +64,7 @@ class LeadsService(ServicePlugin):
         return [Retention(pool.CLAIM_COUNTERS, "at", pool.COUNTER_KEPT), Retention(imports.JOBS, "created_at", imports.KEPT),
                 Retention(imports.CHUNKS, "created_at", imports.KEPT),
                 Retention(partners.ARRIVALS, "at", partners.ARRIVALS_KEPT),  # the desk's record of who brought a visitor
+                Retention(partners.SEEN_VISITS, "at", partners.ARRIVALS_KEPT),  # the visits an arrival may name
                 Retention(WAITING_WALK_INS, "at", timedelta(days=2))]  # a visitor who left before being served
 
     async def startup(self, ctx: ServiceContext) -> None:

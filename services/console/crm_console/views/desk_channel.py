@@ -28,6 +28,8 @@ i18n.register({
     "desk.record_partner": {"zh-CN": "记录带团渠道", "en": "Record the partner"},
     "desk.partner_recorded": {"zh-CN": "已记录带团渠道：{name}", "en": "Recorded: brought by {name}"},
     "desk.pick_partner": {"zh-CN": "请选择渠道", "en": "Choose a partner"},
+    "desk.err.unknown-visit": {"zh-CN": "系统还未收到这次到访登记，请稍候几秒再记录带团渠道。",
+                               "en": "This check-in has not reached the system yet; record the partner again in a few seconds."},
 })
 
 
@@ -53,5 +55,7 @@ async def record_partner(request: Request, visit_id: str, partner_id: Annotated[
         partner = await s.api.get(f"/v1/partners/{q(partner_id)}")
         await s.api.post(f"/v1/partners/{q(partner_id)}/arrivals", {"visit_id": visit_id})
     except ApiError as exc:
-        return s.redirect(back, flash=exc.message)
+        from crm_console.views.front_desk import readable  # front_desk includes this module's context
+
+        return s.redirect(back, flash=readable(s, exc))
     return s.redirect(back, flash=s.t("desk.partner_recorded").format(name=partner["name"]))

@@ -17,7 +17,7 @@ from crm_shared.events.customers import (ComplaintActionDone, ComplaintAssigned,
                                          ComplaintReopened, ComplaintReportApproved, ComplaintReportFiled)
 from crm_shared.events.reception import SealedVisitor
 from crm_shared.http.auth import Principal
-from crm_shared.ids import utcnow, uuid7
+from crm_shared.ids import stored_now, utcnow, uuid7
 from crm_shared.phones import InvalidPhone, mask, normalize, phone_hash
 from crm_shared.plugins import ServiceContext
 
@@ -63,11 +63,7 @@ def complaint_event(cls, doc: dict, **extra: Any):
     return event(_data(cls, doc, **extra), doc["branch_id"], doc["_id"])
 
 
-def _now() -> datetime:
-    """Now to the millisecond, as the store keeps it: an event's times equal the stored ones (and those of the
-    complaint's later events, built from the store)."""
-    now = utcnow()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+_now = stored_now  # an event's times equal the stored ones (and those of the complaint's later events, built from the store)
 
 
 def history_line(what: str, by: str, status: str, note: str | None = None, at: datetime | None = None) -> dict:

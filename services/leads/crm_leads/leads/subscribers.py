@@ -21,6 +21,7 @@ from crm_leads.channel_reports.service import confirm
 from crm_leads.context import OPEN_STATUSES, Branch, branch_or_default, seeded_id
 from crm_leads.leads import dedup, rules, search
 from crm_leads.leads.service import insert_seeded
+from crm_leads.partners.service import saw_visit
 from crm_leads.pool.service import assign
 from crm_leads.staff import service as staff
 from crm_leads.staff.service import may_own_leads
@@ -70,6 +71,7 @@ async def on_visit_checked_in(ctx: ServiceContext, env: Envelope, data: VisitChe
     if report is not None:
         await _attribute(ctx, branch, report, lead["_id"], env.time, data.visit_id)
     await known.learn(ctx, branch.id, v.phone_hash, v.phone_masked, v.name, env.time)
+    await saw_visit(ctx, branch.id, data.visit_id, env.time)  # the desk may now record who brought the visitor
 
 
 async def _walk_in(ctx: ServiceContext, branch: Branch, env: Envelope, data: VisitCheckedIn, lead_id: str, report: dict | None) -> dict:

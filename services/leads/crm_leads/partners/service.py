@@ -17,7 +17,7 @@ from crm_shared.aggregates import event
 from crm_shared.errors import Invalid, NotFound
 from crm_shared.events.leads import PartnerRegistered
 from crm_shared.http.auth import Principal
-from crm_shared.ids import utcnow, uuid7
+from crm_shared.ids import stored_now, utcnow, uuid7
 from crm_shared.phones import InvalidPhone, normalize
 from crm_shared.plugins import ServiceContext
 
@@ -26,6 +26,8 @@ from crm_leads.partners.models import PartnerIn, PartnerOut
 ARRIVALS = "partner_arrivals"
 ARRIVALS_KEPT = timedelta(days=7)
 """An arrival matters on the day of the visit: the platform's clean-up deletes it a week later."""
+SEEN_VISITS = "seen_visits"
+"""Visits leads heard of (`visit.checked_in`), by id: an arrival names one of its branch's. Kept as long as arrivals."""
 
 
 def public(doc: dict, agency_name: str | None = None) -> PartnerOut:
@@ -103,11 +105,24 @@ async def names(ctx: ServiceContext, ids: set[str | None]) -> dict[str, str]:
     return {d["_id"]: d["name"] for d in docs}
 
 
+async def saw_visit(ctx: ServiceContext, branch_id: str, visit_id: str, at) -> None:
+    """Remember a checked-in visit of the branch (an insert: a redelivery changes nothing)."""
+    try:
+        await ctx.db[SEEN_VISITS].insert_one({"_id": visit_id, "branch_id": branch_id, "at": at})
+    except DuplicateKeyError:
+        pass
+
+
 async def record_arrival(ctx: ServiceContext, partner: dict, visit_id: str, who: Principal) -> dict:
-    """Idempotent per (visit, partner): the first record stands."""
+    """Idempotent per (visit, partner): the first record stands. The visit must be one of the partner's
+    branch that leads has heard of: another branch's, or none at all, is 422 `unknown-visit` (as is a
+    check-in whose event has not reached leads yet, a moment after it: the desk tries again)."""
+    if await ctx.db[SEEN_VISITS].find_one({"_id": visit_id, "branch_id": partner["branch_id"]}) is None:
+        raise Invalid("visit_id names no checked-in visit of the partner's branch (a check-in of a moment ago "
+                      "may not be known yet: try again)", kind="unknown-visit", loc=["body", "visit_id"])
     doc = {"_id": f"{visit_id}:{partner['_id']}", "branch_id": partner["branch_id"], "visit_id": visit_id,
            "partner_id": partner["_id"], "agency_id": partner["_id"] if partner["kind"] == "agency" else partner.get("agency_id"),
-           "recorded_by": who.sub, "at": utcnow()}
+           "recorded_by": who.sub, "at": stored_now()}
     try:
         await ctx.db[ARRIVALS].insert_one(doc)
     except DuplicateKeyError:
