@@ -1,9 +1,9 @@
 """The branch and staff directory every service other than leads keeps from leads' events.
 
 Leads owns branches and staff; reception, notify, reports (and later services) need their
-facts -- a branch's time zone and settings, a staff member's name, role, contacts and whether
-they are still active -- and keep a copy fed by `branch.configured`, `staff.joined` and
-`staff.left`. One rule for all of them: **the newer event wins**. Each copy carries `as_of`,
+facts -- a branch's time zone and settings, a staff member's name, role, contacts (phone, email,
+WeCom userid) and whether they are still active -- and keep a copy fed by `branch.configured`,
+`staff.joined` and `staff.left`. One rule for all of them: **the newer event wins**. Each copy carries `as_of`,
 the time of the event that wrote it; a write applies only if its event is not older, so a
 late redelivery never rolls a newer fact back, in any order of arrival.
 
@@ -76,7 +76,7 @@ class Directory:
         return await newer_wins(self.staff, data.staff_id, env.time, {
             "branch_id": env.branch_id, "role": data.role, "name": data.name,
             "email": data.email.lower() if data.email else None, "phone": getattr(data, "phone", None),
-            "active": isinstance(data, StaffJoined)})
+            "wecom_user_id": data.wecom_user_id, "active": isinstance(data, StaffJoined)})
 
     async def branch(self, branch_id: str) -> BranchFacts:
         return self.facts(branch_id, await self.branches.find_one({"_id": branch_id}))
@@ -93,7 +93,7 @@ class Directory:
                            settings, bool(doc.get("configured")), raw)
 
     async def member(self, staff_id: str | None, active_only: bool = True) -> dict | None:
-        """A staff member's copy (`name`, `role`, `branch_id`, `email`, `phone`, `active`)."""
+        """A staff member's copy (`name`, `role`, `branch_id`, `email`, `phone`, `wecom_user_id`, `active`)."""
         if not staff_id:
             return None
         doc = await self.staff.find_one({"_id": staff_id})

@@ -19,12 +19,16 @@ DEFAULT_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret-change-me"
 
 
 class NotifySettings(ServiceSettings):
-    """Working local defaults: the console provider for both channels; production needs a real
+    """Working local defaults: the console provider for SMS and email, no WeCom; production needs a real
     unsubscribe secret (at least 32 bytes) or the service does not start."""
 
     sms_provider: str = Field("console", title="SMS provider",
                               description="Provider plugin (group crm.notify.providers) that sends SMS.")
     email_provider: str = Field("console", title="Email provider", description="Provider plugin that sends email.")
+    wecom_provider: str | None = Field(
+        None, title="WeCom provider",
+        description="Provider plugin that sends WeCom (企业微信) app messages to staff (`wecom`); unset, staff notices "
+        "go by SMS or email. Staff with a WeCom userid get their notices there; customers never.")
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict, title="Provider settings",
         description="Settings per provider name, validated by the provider's model at start (even for a provider "
@@ -66,6 +70,9 @@ class NotifySettings(ServiceSettings):
                                            description="Length of the per-recipient fixed rate-limit window.")
     rate_limit_sms: int = Field(10, ge=1, title="SMS rate limit", description="SMS per recipient per window.")
     rate_limit_email: int = Field(30, ge=1, title="Email rate limit", description="Emails per recipient per window.")
+    rate_limit_wecom: int = Field(30, ge=1, title="WeCom rate limit",
+                                  description="WeCom app messages per staff member per window (WeCom itself allows "
+                                  "an app 30 a minute and 1,000 an hour to one member).")
     duplicate_window_seconds: int = Field(600, ge=0, title="Duplicate window",
                                           description="Same text to the same recipient inside it is suppressed (0: off).")
     birthday_hour: int = Field(10, ge=0, le=23, title="Birthday hour", description="Branch-local hour of birthday greetings.")
@@ -97,16 +104,24 @@ class NotifySettings(ServiceSettings):
             raise ValueError(f"unknown channel(s) {', '.join(unknown)}; channels are {', '.join(sorted(channels))}")
         return value
 
+    def chosen_providers(self) -> dict[str, str]:
+        """Channel -> provider name, for each channel with a provider (`wecom` only when set)."""
+        return {name.removesuffix("_provider"): value for name in type(self).model_fields
+                if name.endswith("_provider") and (value := getattr(self, name))}
+
+    def rate_limit(self, channel: str) -> int:
+        """Sends per recipient and window on a channel (`rate_limit_sms`, `_email`, `_wecom`)."""
+        return getattr(self, f"rate_limit_{channel}")
+
     def production_refusals(self) -> list[str]:
         """Defaults that would fail silently in production: a channel on the console provider (messages
-        "sent" into a collection) and a loopback public base URL (links nobody can open)."""
+        "sent" into a collection; an unset `wecom` is no channel, not a refusal) and a loopback public
+        base URL (links nobody can open)."""
         refusals = []
-        for name in type(self).model_fields:
-            channel = name.removesuffix("_provider")
-            if name.endswith("_provider") and getattr(self, name) == "console" \
-                    and channel not in self.console_allowed_in_production:
-                refusals.append(f"CRM_NOTIFY__{name.upper()} is the console provider, which sends nothing; choose a "
-                                f"real provider in production, or list {channel!r} in "
+        for channel, provider in self.chosen_providers().items():
+            if provider == "console" and channel not in self.console_allowed_in_production:
+                refusals.append(f"CRM_NOTIFY__{channel.upper()}_PROVIDER is the console provider, which sends "
+                                f"nothing; choose a real provider in production, or list {channel!r} in "
                                 "CRM_NOTIFY__CONSOLE_ALLOWED_IN_PRODUCTION if the office sends no "
                                 f"{channel}")
         if _local_host(self.public_base_url):

@@ -12,23 +12,24 @@ SOURCE = "notify"
 
 
 class _NotificationChange(EventData):
-    message_id: str
-    channel: Literal["sms", "email"]
-    template: str | None = None
-    attempts: int = Field(0, ge=0)
-    error: str | None = None
+    message_id: str = Field(description="The message's id (notify service).")
+    channel: Literal["sms", "email", "wecom"] = Field(description="`wecom`: a WeCom (企业微信) app message to staff.")
+    template: str | None = Field(None, examples=["appointment_reminder"], description="The template the "
+                                 "message was written from.")
+    attempts: int = Field(0, ge=0, description="Sending attempts so far.")
+    error: str | None = Field(None, description="The provider's error, when one failed.")
 
 
 @event("notification.sent", SOURCE)
 class NotificationSent(_NotificationChange):
-    pass
+    """A message (SMS, email, WeCom) was handed to its provider."""
 
 
 @event("notification.delivered", SOURCE)
 class NotificationDelivered(_NotificationChange):
-    pass
+    """The provider reported the message delivered."""
 
 
 @event("notification.failed", SOURCE)
 class NotificationFailed(_NotificationChange):
-    pass
+    """A message could not be sent or delivered (`error`), after its attempts."""

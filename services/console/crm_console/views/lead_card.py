@@ -85,7 +85,7 @@ def lost_reasons(s: Screen) -> list[dict]:
 
 def _message_line(s: Screen, m: dict) -> str:
     template = m.get("template") if m.get("template") in TEMPLATES else "other"
-    channel = s.t(f"msg.{m['channel']}") if m.get("channel") in ("sms", "email") else ""
+    channel = s.t(f"msg.{m['channel']}") if m.get("channel") in ("sms", "email", "wecom") else ""
     return " · ".join(x for x in (channel, s.t(f"msg.tpl.{template}")) if x)
 
 

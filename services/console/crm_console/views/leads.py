@@ -66,6 +66,7 @@ i18n.register({
     "gender.unknown": {"zh-CN": "未知", "en": "Unknown"},
     "msg.sms": {"zh-CN": "短信", "en": "SMS"},
     "msg.email": {"zh-CN": "邮件", "en": "Email"},
+    "msg.wecom": {"zh-CN": "企业微信", "en": "WeCom"},
     "msg.scheduled": {"zh-CN": "待发送", "en": "Scheduled"},
     "msg.queued": {"zh-CN": "排队中", "en": "Queued"},
     "msg.sent": {"zh-CN": "已发送", "en": "Sent"},

@@ -24,6 +24,8 @@ i18n.register({
     "staff.edit": {"zh-CN": "修改员工信息", "en": "Edit staff member"},
     "staff.role": {"zh-CN": "岗位", "en": "Role"},
     "staff.email": {"zh-CN": "邮箱", "en": "Email"},
+    "staff.wecom": {"zh-CN": "企业微信账号", "en": "WeCom account"},
+    "staff.wecom_hint": {"zh-CN": "企业微信账号（选填，通知发到企业微信）", "en": "WeCom account (optional: notices go there)"},
     "staff.phone_hint": {"zh-CN": "工作手机（同一案场不能重复）", "en": "Work phone (one person per number in a branch)"},
     "staff.active": {"zh-CN": "在职", "en": "Active"},
     "staff.left": {"zh-CN": "已离职", "en": "Left"},
@@ -45,6 +47,8 @@ i18n.register({
     "staff.err.stale-version": {"zh-CN": "该员工信息已被他人修改，请查看最新信息后重试。", "en": "Someone changed this meanwhile; check and retry."},
     "staff.err.invalid-owner": {"zh-CN": "接手的同事必须是本案场在职顾问。", "en": "The colleague must be an active consultant of this branch."},
     "staff.err.name": {"zh-CN": "请填写姓名。", "en": "Give a name."},
+    "staff.err.wecom": {"zh-CN": "企业微信账号只能包含字母、数字和 _ - . @，最长64位。",
+                        "en": "A WeCom account holds only letters, digits and _ - . @, at most 64 characters."},
 })
 
 
@@ -78,21 +82,29 @@ async def staff(request: Request) -> Response:
     return await _list(s, request)
 
 
-def _body(name: str, role: str, phone: str, email: str) -> dict:
-    return {"name": name.strip(), "role": role, "phone": phone.strip() or None, "email": email.strip() or None}
+def _body(name: str, role: str, phone: str, email: str, wecom_user_id: str) -> dict:
+    return {"name": name.strip(), "role": role, "phone": phone.strip() or None, "email": email.strip() or None,
+            "wecom_user_id": wecom_user_id.strip() or None}
+
+
+def _form_error(s: Screen, exc: ApiError) -> str:
+    """A refused WeCom account in the manager's words (the API names the field); else as `readable`."""
+    fields = {str((e.get("loc") or [""])[-1]) for e in exc.errors}
+    return s.t("staff.err.wecom") if exc.status == 422 and "wecom_user_id" in fields else readable(s, exc)
 
 
 @router.post("")
 async def add(request: Request, name: Annotated[str, Form(max_length=100)] = "", role: Annotated[str, Form(max_length=20)] = "consultant",
-              phone: Annotated[str, Form(max_length=40)] = "", email: Annotated[str, Form(max_length=254)] = "") -> Response:
+              phone: Annotated[str, Form(max_length=40)] = "", email: Annotated[str, Form(max_length=254)] = "",
+              wecom_user_id: Annotated[str, Form(max_length=100)] = "") -> Response:
     s = await board(request)
-    form = {"name": name, "role": role, "phone": phone, "email": email}
+    form = {"name": name, "role": role, "phone": phone, "email": email, "wecom_user_id": wecom_user_id}
     if not name.strip():
         return await _list(s, request, 422, add_error=s.t("staff.err.name"), form=form)
     try:
-        await s.api.post("/v1/staff", {"branch_id": s.user.branch_id} | _body(name, role, phone, email))
+        await s.api.post("/v1/staff", {"branch_id": s.user.branch_id} | _body(name, role, phone, email, wecom_user_id))
     except ApiError as exc:
-        return await _list(s, request, exc.status if exc.status < 500 else 502, add_error=readable(s, exc), form=form)
+        return await _list(s, request, exc.status if exc.status < 500 else 502, add_error=_form_error(s, exc), form=form)
     return s.redirect(HERE, flash=s.t("staff.added").format(name=name.strip()))
 
 
@@ -111,16 +123,19 @@ async def edit(request: Request, staff_id: str) -> Response:
 @router.post("/{staff_id}")
 async def save(request: Request, staff_id: str, version: Annotated[str, Form(max_length=12)] = "",
                name: Annotated[str, Form(max_length=100)] = "", role: Annotated[str, Form(max_length=20)] = "",
-               phone: Annotated[str, Form(max_length=40)] = "", email: Annotated[str, Form(max_length=254)] = "") -> Response:
+               phone: Annotated[str, Form(max_length=40)] = "", email: Annotated[str, Form(max_length=254)] = "",
+               wecom_user_id: Annotated[str, Form(max_length=100)] = "") -> Response:
     s = await board(request)
-    staff_id, form = staff_id[:64], {"name": name, "role": role, "phone": phone, "email": email}
+    staff_id = staff_id[:64]
+    form = {"name": name, "role": role, "phone": phone, "email": email, "wecom_user_id": wecom_user_id}
     if not name.strip():
         return await _edit_page(s, staff_id, 422, edit_error=s.t("staff.err.name"), form=form)
     headers = {"If-Match": version} if version.isdigit() else None
     try:
-        await s.api.patch(f"/v1/staff/{q(staff_id)}", _body(name, role, phone, email), headers=headers)
+        await s.api.patch(f"/v1/staff/{q(staff_id)}", _body(name, role, phone, email, wecom_user_id), headers=headers)
     except ApiError as exc:
-        return await _edit_page(s, staff_id, exc.status if exc.status < 500 else 502, edit_error=readable(s, exc), form=form)
+        return await _edit_page(s, staff_id, exc.status if exc.status < 500 else 502, edit_error=_form_error(s, exc),
+                                form=form)
     return s.redirect(HERE, flash=s.t("staff.saved").format(name=name.strip()))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -12,6 +12,12 @@ from crm_leads.context import BRANCH_FIELD, ID_FIELD, Email
 
 StaffRole = Literal["consultant", "manager", "reception", "finance"]
 """`finance` (财务): records payments and pays commissions in deals; reads branches and staff, never leads."""
+MemberRole = Literal["admin", "consultant", "manager", "reception", "finance"]
+"""A member's role as stored: `admin` (a group administrator) only from `crm bootstrap-admin`, never over HTTP."""
+WeComUserId = Annotated[str, Field(
+    min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$", examples=["LiNa"],
+    description="The member's WeCom (企业微信) userid, as the corp's address book shows it (1-64 letters, digits, "
+    "`_`, `-`, `.`, `@`): staff notices go to it as WeCom app messages when notify has a WeCom provider.")]
 
 
 class StaffIn(BaseModel):
@@ -22,10 +28,17 @@ class StaffIn(BaseModel):
     phone: str | None = Field(None, max_length=40, description="Work phone; normalised to E.164; one active staff "
                               "member per phone in a branch (409 `duplicate-staff`).")
     email: Email | None = None
+    wecom_user_id: WeComUserId | None = None
+
+
+class AdminIn(StaffIn):
+    """A group administrator (`crm bootstrap-admin`, crm_leads.staff.bootstrap): its home branch, name and contacts."""
+
+    role: Literal["admin"] = "admin"  # type: ignore[assignment]  # narrower than StaffIn's on purpose: never over HTTP
 
 
 class StaffPatch(BaseModel):
-    """Correct a staff member's facts; `phone` or `email` null clears it. Omitted fields stay."""
+    """Correct a staff member's facts; `phone`, `email` or `wecom_user_id` null clears it. Omitted fields stay."""
 
     model_config = ConfigDict(extra="forbid")
     name: Line(100) | None = None
@@ -33,6 +46,7 @@ class StaffPatch(BaseModel):
     phone: str | None = Field(None, max_length=40, description="Work phone; normalised to E.164; unique among the "
                               "branch's active staff (409 `duplicate-staff`).")
     email: Email | None = None
+    wecom_user_id: WeComUserId | None = None
 
     @model_validator(mode="after")
     def _no_null_name_or_role(self) -> "StaffPatch":
@@ -53,9 +67,10 @@ class StaffOut(BaseModel):
     id: str
     branch_id: str
     name: str
-    role: StaffRole
+    role: MemberRole
     phone: str | None = None
     email: str | None = None
+    wecom_user_id: str | None = None
     active: bool
     version: int
 

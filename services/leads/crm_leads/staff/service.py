@@ -24,14 +24,16 @@ from crm_leads.staff.models import StaffIn, StaffOut, StaffPatch
 
 PHONE_KEY = "phone_key"
 LEAD_OWNERS = ("consultant", "manager")
+CONTACT = ("name", "role", "email", "phone", "wecom_user_id")
+"""What a staff event carries of a member: what other services' directories keep."""
 
 
 def public(doc: dict) -> StaffOut:
-    return StaffOut(id=doc["_id"], **{k: doc.get(k) for k in ("branch_id", "name", "role", "phone", "email", "active", "version")})
+    return StaffOut(id=doc["_id"], **{k: doc.get(k) for k in ("branch_id", *CONTACT, "active", "version")})
 
 
 def _contact(doc: dict) -> dict:
-    return {k: doc.get(k) for k in ("name", "role", "email", "phone")}
+    return {k: doc.get(k) for k in CONTACT}
 
 
 def phone_key(doc: dict) -> str:
@@ -53,8 +55,9 @@ async def _duplicate(ctx: ServiceContext, key: str) -> Conflict:
                     existing_staff_id=holder.get("_id"), existing_name=holder.get("name"))
 
 
-async def join(ctx: ServiceContext, body: StaffIn) -> StaffOut:
-    _id, now = uuid7(), utcnow()
+async def join(ctx: ServiceContext, body: StaffIn, staff_id: str | None = None) -> StaffOut:
+    """A new member (`staff_id`: a given id, e.g. the identity provider's subject; else a new one)."""
+    _id, now = staff_id or uuid7(), utcnow()
     doc = {"_id": _id, **body.model_dump(), "phone": _phone(ctx, body.phone), "active": True, "created_at": now}
     doc[PHONE_KEY] = phone_key(doc)
     env = event(StaffJoined(staff_id=_id, **_contact(doc)), body.branch_id, _id)
@@ -65,7 +68,7 @@ async def join(ctx: ServiceContext, body: StaffIn) -> StaffOut:
 
 
 async def patch(ctx: ServiceContext, doc: dict, body: StaffPatch, expected: int | None) -> dict:
-    """Correct name, role, phone or email (If-Match); a consultant who owns open leads keeps a role that may own them."""
+    """Correct name, role, phone, email or WeCom userid (If-Match); a consultant who owns open leads keeps a role that may own them."""
     fields = body.model_dump(exclude_unset=True)
     if "phone" in fields:
         fields["phone"] = _phone(ctx, fields["phone"])

@@ -23,8 +23,8 @@ router = APIRouter(tags=["staff"])
 
 @router.post("/v1/staff", status_code=201, response_model=StaffOut, summary="Add a staff member",
              responses={409: {"description": "`/duplicate-staff` with `existing_staff_id`, `existing_name`."}},
-             description="Admin or manager. Publishes `staff.joined` (with work email/phone for notify). An active "
-             "member of the branch with the same phone is the same person: 409 `duplicate-staff`.")
+             description="Admin or manager. Publishes `staff.joined` (with work email, phone and WeCom userid for "
+             "notify). An active member of the branch with the same phone is the same person: 409 `duplicate-staff`.")
 async def add_staff(body: StaffIn, c: Ctx, who: CurrentPrincipal) -> StaffOut:
     await load_branch(c, body.branch_id, who)
     who.require_role(*MANAGERS)
@@ -61,7 +61,8 @@ async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut
 @router.patch("/v1/staff/{staff_id}", response_model=StaffOut, summary="Correct a staff member",
               responses={409: {"description": "`/duplicate-staff` (the phone is another active member's), "
                                               "`/owns-open-leads` (a role that may not own leads)."}},
-              description="Admin or manager: `name`, `role`, `phone`, `email` (null clears phone or email). "
+              description="Admin or manager: `name`, `role`, `phone`, `email`, `wecom_user_id` (null clears phone, email "
+              "or WeCom userid). "
               "`If-Match: <version>` → 412 when stale. Re-publishes the member's facts as `staff.joined` (active) or "
               "`staff.left` (gone) with `changed`, which every directory copy applies (the newer event wins). A "
               "member who owns open leads cannot become front desk (409 `owns-open-leads`).")

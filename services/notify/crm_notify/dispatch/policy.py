@@ -32,8 +32,14 @@ class Decision:
 SEND = Decision("send")
 
 
+STAFF_CHANNELS = ("wecom",)
+"""Channels that reach staff only (a WeCom userid): nobody opts out of them, and no customer is written to there."""
+
+
 async def before_render(db: Any, config: NotifySettings, doc: dict, branch: BranchFacts, now: datetime) -> Decision:
     channel, to, category = doc["channel"], doc["to"], doc["category"]
+    if channel in STAFF_CHANNELS:
+        return SEND if category == "transactional" else Decision("suppress", f"no marketing by {channel}")
     if await is_opted_out(db, doc["branch_id"], channel, to, category):
         return Decision("suppress", f"recipient opted out of {channel}")
     if category == "marketing" and not await has_consent(db, doc["branch_id"], channel, to):
@@ -67,7 +73,7 @@ async def duplicate(db: Any, config: NotifySettings, doc: dict, text: str, now: 
 
 async def take_rate(db: Any, config: NotifySettings, doc: dict, now: datetime) -> Decision:
     """Fixed-window counter per (channel, recipient); over the limit waits for the next window."""
-    limit = config.rate_limit_sms if doc["channel"] == "sms" else config.rate_limit_email
+    limit = config.rate_limit(doc["channel"])
     window = config.rate_limit_window_seconds
     _id = rate_key(doc["channel"], doc["to"], now, window)
     try:  # first send in the window: an insert (cheap on both stores), else a guarded increment

@@ -11,6 +11,8 @@ from crm_notify.templates import service as templates
 from crm_notify.templates.engine import RenderError, render
 from crm_notify.templates.segments import count_segments
 
+TEMPLATE_CHANNEL = {"wecom": "sms"}
+"""A WeCom app message says what the SMS says (short plain text), without the SMS signature: the app names the sender."""
 UNSUBSCRIBE_LINE = {"sms": {"zh-CN": " 退订：{url}", "en": " Unsubscribe: {url}"},
                     "email": {"zh-CN": "\n\n退订：{url}", "en": "\n\nUnsubscribe: {url}"}}
 
@@ -33,15 +35,16 @@ async def render_message(db, config: NotifySettings, doc: dict, branch: BranchFa
     if doc.get("body") is not None:
         subject, text, source = doc.get("subject"), doc["body"], ""
     else:
-        key = ("template", doc["template"], channel, locale, doc["branch_id"])
+        written_for = TEMPLATE_CHANNEL.get(channel, channel)
+        key = ("template", doc["template"], written_for, locale, doc["branch_id"])
         if cache is not None and key in cache:
             tpl = cache[key]
         else:
-            tpl = await templates.resolve(db, doc["template"], channel, locale, doc["branch_id"])
+            tpl = await templates.resolve(db, doc["template"], written_for, locale, doc["branch_id"])
             if cache is not None:
                 cache[key] = tpl
         if tpl is None:
-            raise RenderError(f"no template {doc['template']!r} for {channel}/{locale}")
+            raise RenderError(f"no template {doc['template']!r} for {written_for}/{locale}")
         source = tpl.body
         text = render(tpl.body, variables)
         subject = render(tpl.subject, variables) if tpl.subject and channel == "email" else None

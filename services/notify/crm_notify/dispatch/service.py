@@ -138,7 +138,8 @@ async def _hold(ctx: ServiceContext, doc: dict, now: datetime, decision: policy.
     return None
 
 
-async def _fail(ctx: ServiceContext, doc: dict, now: datetime, provider: str, error: str, attempts: int, inc: bool) -> str:
+async def _fail(ctx: ServiceContext, doc: dict, now: datetime, provider: str | None, error: str, attempts: int,
+                inc: bool) -> str:
     error = printable(error)[:500]
     await _finish(ctx, doc, now, {"status": "failed", "error": error, "provider": provider},
                   _event(NotificationFailed, doc, attempts, error), inc_attempts=inc)
@@ -151,7 +152,10 @@ async def process(ctx: ServiceContext, doc: dict, now: datetime, cache: dict | N
     info = await _cached(cache, ("branch", doc["branch_id"]), lambda: ctx.state.directory.branch(doc["branch_id"]))
     if held := await _hold(ctx, doc, now, await policy.before_render(db, cfg, doc, info, now), "scheduled"):
         return held
-    provider = ctx.state.providers[doc["channel"]]
+    provider = ctx.state.providers.get(doc["channel"])
+    if provider is None:  # planned while a provider was configured for the channel, which is gone since
+        return await _fail(ctx, doc, now, None, f"no {doc['channel']} provider is configured",
+                           doc["attempts"], inc=False)
     try:
         rendered = await render_message(db, cfg, doc, info, cache)
     except RenderError as exc:

@@ -16,6 +16,9 @@ from crm_shared.text import Line, Moment, Paragraph, clean_paragraph
 from crm_notify.templates.models import KEY_PATTERN, Locale
 
 Channel = Literal["sms", "email"]
+"""Channels a request may name; WeCom reaches staff only, from notify's own staff notices."""
+SentChannel = Literal["sms", "email", "wecom"]
+WECOM_USER_ID_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 Category = Literal["transactional", "marketing"]
 Status = Literal["scheduled", "queued", "sent", "delivered", "failed", "cancelled", "suppressed"]
 EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -34,7 +37,11 @@ DataValue = Scalar | Annotated[list[Annotated[str, StringConstraints(max_length=
 
 
 def normalize_recipient(channel: str, to: str, region: str = "CN") -> str:
-    """E.164 for SMS, a lower-cased address for email; ValueError otherwise."""
+    """E.164 for SMS, a lower-cased address for email, a WeCom userid as it is; ValueError otherwise."""
+    if channel == "wecom":
+        if not WECOM_USER_ID_RE.match(to):
+            raise ValueError("`to` is not a WeCom userid")
+        return to
     if channel == "sms":
         try:
             return normalize(to, region)
@@ -84,7 +91,7 @@ class MessageOut(BaseModel):
     kind: str
     entity: str | None = Field(None, description="The object the message is about (an appointment's id for its "
                                "confirmations and reminders); filter with `?entity=`.")
-    channel: Channel
+    channel: SentChannel = Field(description="`wecom`: a WeCom (企业微信) app message to a member of staff.")
     to: str = Field(description="Masked for every role (`138****8000`, `w***@example.com`); the full recipient only "
                     "from `GET /v1/messages/{id}/recipient` (managers, admins; audited).")
     template: str | None
@@ -105,8 +112,8 @@ class RecipientOut(BaseModel):
     """A message's full recipient, from the audited reveal."""
 
     message_id: str
-    channel: Channel
-    to: str = Field(description="E.164 phone (sms) or email address.")
+    channel: SentChannel
+    to: str = Field(description="E.164 phone (sms), email address, or WeCom userid (wecom).")
 
 
 class Accepted(BaseModel):

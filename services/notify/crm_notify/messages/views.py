@@ -112,7 +112,7 @@ async def list_messages(
     ctx: Ctx, who: CurrentPrincipal,
     branch_id: Annotated[str, Query(pattern=BRANCH_ID_PATTERN)],
     status: Status | None = None,
-    channel: Annotated[str | None, Query(pattern="^(sms|email)$")] = None,
+    channel: Annotated[str | None, Query(pattern="^(sms|email|wecom)$")] = None,
     to: Annotated[str | None, Query(min_length=3, max_length=254)] = None,
     entity: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = None,
     page: PageParams = Depends(page_params),

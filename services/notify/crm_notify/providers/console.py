@@ -21,7 +21,7 @@ class ConsoleProvider(Provider):
     """Writes each send to the log and to a collection of the notify database."""
 
     name = "console"
-    channels = ("sms", "email")
+    channels = ("sms", "email", "wecom")
     Settings = ConsoleSettings
 
     async def send(self, message: Outgoing) -> SendResult:

@@ -47,10 +47,10 @@ def check_configured(config: NotifySettings) -> None:
 
 
 async def build(config: NotifySettings, db: Any) -> dict[str, Provider]:
-    """One started provider per channel (shared when both channels name the same one)."""
+    """One started provider per channel with one (shared when channels name the same one); `wecom` only when set."""
     check_configured(config)
     by_name: dict[str, Provider] = {}
-    chosen = {"sms": config.sms_provider, "email": config.email_provider}
+    chosen = config.chosen_providers()
     for channel, name in chosen.items():
         if name not in by_name:
             cls = load_class(name)

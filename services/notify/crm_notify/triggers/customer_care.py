@@ -17,7 +17,7 @@ from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
 from crm_notify.templates.words import COMPLAINT_CATEGORIES, DEADLINES, REVISIT_KINDS, SEVERITIES, pick
-from crm_notify.triggers.planner import keyed, staff_notice
+from crm_notify.triggers.planner import keyed, sends_wecom, staff_notice
 from crm_notify.triggers.rules import local_day, local_text
 
 LOCALE = "zh-CN"
@@ -47,7 +47,8 @@ async def on_complaint_received(ctx: ServiceContext, env: Envelope, data: Compla
                           due_at=now, now=now, data=facts))
     if data.severity == "major":
         docs += [staff_notice(m, m["_id"], kind="complaint_major", entity=data.complaint_id, occurrence="received",
-                              branch_id=env.branch_id, now=now, data=facts | {"manager_name": m.get("name", "")})
+                              branch_id=env.branch_id, now=now, data=facts | {"manager_name": m.get("name", "")},
+                              wecom=sends_wecom(ctx))
                  for m in await directory.members(env.branch_id, "manager")]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
@@ -61,7 +62,7 @@ async def on_complaint_assigned(ctx: ServiceContext, env: Envelope, data: Compla
     info = await directory.branch(env.branch_id)
     member = await directory.member(data.assignee_id)
     doc = staff_notice(member, data.assignee_id, kind="complaint_assigned", entity=data.complaint_id, occurrence=env.id,
-                       branch_id=env.branch_id, now=utcnow(), data=_facts(data, info))
+                       branch_id=env.branch_id, now=utcnow(), data=_facts(data, info), wecom=sends_wecom(ctx))
     await plan_many(ctx, [doc])
     ctx.wake("dispatch")
 
@@ -81,7 +82,8 @@ async def on_complaint_overdue(ctx: ServiceContext, env: Envelope, data: Complai
         if staff_id not in people and (member := await directory.member(staff_id)) and member.get("branch_id") == env.branch_id:
             people[staff_id] = member
     docs = [staff_notice(m, staff_id, kind="complaint_overdue", entity=data.complaint_id, occurrence=data.deadline,
-                         branch_id=env.branch_id, now=now, data=facts | {"manager_name": m.get("name", "")})
+                         branch_id=env.branch_id, now=now, data=facts | {"manager_name": m.get("name", "")},
+                         wecom=sends_wecom(ctx))
             for staff_id, m in people.items()]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
@@ -100,6 +102,7 @@ async def on_revisit_due(ctx: ServiceContext, env: Envelope, data: RevisitDue) -
              "branch_name": info.name}
     occurrence = data.task_id or due.isoformat()
     docs = [staff_notice(member, staff_id, kind="revisit_due", entity=data.archive_id, occurrence=occurrence,
-                         branch_id=env.branch_id, now=now, data=facts) for staff_id, member in people]
+                         branch_id=env.branch_id, now=now, data=facts, wecom=sends_wecom(ctx))
+            for staff_id, member in people]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")

@@ -30,7 +30,7 @@ from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
 from crm_notify.optouts.service import CONSENTS, consent_id
 from crm_notify.triggers.freezes import PERSON
-from crm_notify.triggers.planner import keyed, staff_notice
+from crm_notify.triggers.planner import keyed, sends_wecom, staff_notice
 from crm_notify.triggers.rules import local_day
 
 TEMPLATES = {"birthday": "birthday_greeting", "important_date": "important_date_greeting", "holiday": "holiday_greeting"}
@@ -88,4 +88,5 @@ async def gift_notices(ctx: ServiceContext, env: Envelope, data: GreetingDue, in
     facts = {"customer_name": data.customer.name, "occasion_name": data.occasion_name, "branch_name": info.name,
              "day_label": "今天" if today else local_day(data.on, LOCALE), "on_local": local_day(data.on, LOCALE)}
     return [staff_notice(m, staff_id, kind=GIFT, entity=data.greeting_id, occurrence=data.on.isoformat(),
-                         branch_id=env.branch_id, now=now, data=facts) for staff_id, m in people]
+                         branch_id=env.branch_id, now=now, data=facts, wecom=sends_wecom(ctx))
+            for staff_id, m in people]

@@ -15,7 +15,7 @@ from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
 from crm_notify.templates.words import digest_lines
 from crm_notify.triggers import customers
-from crm_notify.triggers.planner import keyed, staff_notice
+from crm_notify.triggers.planner import keyed, sends_wecom, staff_notice
 from crm_notify.triggers.rules import local_day, local_text
 
 LOCALE = "zh-CN"
@@ -34,7 +34,8 @@ async def on_reception_approved(ctx: ServiceContext, env: Envelope, data: Recept
     host = await directory.member(data.host_id)
     facts = _reception(data, info.timezone) | {"branch_name": info.name, "host_name": (host or {}).get("name", "")}
     docs = [staff_notice(await directory.member(person), person, kind="reception_approved", entity=data.reception_id,
-                         occurrence=env.id, branch_id=env.branch_id, now=now, data=facts, prefer="email")
+                         occurrence=env.id, branch_id=env.branch_id, now=now, data=facts, prefer="email",
+                         wecom=sends_wecom(ctx))
             for person in dict.fromkeys([data.host_id, *data.participant_ids])]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
@@ -48,7 +49,8 @@ async def on_feedback_overdue(ctx: ServiceContext, env: Envelope, data: Receptio
     due = local_text(data.feedback_due_at, info.timezone, LOCALE) if data.feedback_due_at else ""
     doc = staff_notice(host, data.host_id, kind="feedback_overdue", entity=data.reception_id, occurrence="feedback",
                        branch_id=env.branch_id, now=utcnow(),
-                       data=_reception(data, info.timezone) | {"branch_name": info.name, "due_local": due})
+                       data=_reception(data, info.timezone) | {"branch_name": info.name, "due_local": due},
+                       wecom=sends_wecom(ctx))
     await plan_many(ctx, [doc])
     ctx.wake("dispatch")
 
@@ -62,7 +64,8 @@ async def on_dispute_overdue(ctx: ServiceContext, env: Envelope, data: Attributi
     facts = {"branch_name": info.name, "dispute_id": data.dispute_id, "claim": data.reason or "",
              "deadline_local": local_text(data.deadline, info.timezone, LOCALE) if data.deadline else "", **named}
     docs = [staff_notice(m, m["_id"], kind="dispute_overdue", entity=data.dispute_id, occurrence="overdue",
-                         branch_id=env.branch_id, now=now, data=facts | {"manager_name": m.get("name", "")}, prefer="email")
+                         branch_id=env.branch_id, now=now, data=facts | {"manager_name": m.get("name", "")}, prefer="email",
+                         wecom=sends_wecom(ctx))
             for m in await directory.members(env.branch_id, "manager")]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")

@@ -1,18 +1,31 @@
-"""Helpers every trigger uses: reach a staff member, build a keyed due-queue document, a notice to staff."""
+"""Helpers every trigger uses: reach a staff member, build a keyed due-queue document, a notice to staff.
+
+Staff are reached by WeCom (企业微信) when the office has a WeCom provider and the member a WeCom userid, else
+by SMS or email as the notice prefers; customers never by WeCom.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import new_message
 from crm_notify.triggers.rules import message_key
 
 
-def staff_channel(staff: dict | None, prefer: str = "sms") -> tuple[str, str | None]:
-    """The channel and address to reach a staff member by, preferring `prefer`."""
+def sends_wecom(ctx: ServiceContext) -> bool:
+    """The office sends WeCom app messages: a `wecom` provider is configured and started."""
+    return "wecom" in ctx.state.providers
+
+
+def staff_channel(staff: dict | None, prefer: str = "sms", *, wecom: bool) -> tuple[str, str | None]:
+    """The channel and address to reach a staff member by: WeCom when the office sends by it (`wecom`) and the
+    member has a WeCom userid, else `prefer`, else their other contact."""
     if not staff:
         return prefer, None
+    if wecom and staff.get("wecom_user_id"):
+        return "wecom", staff["wecom_user_id"]
     order = ("sms", "email") if prefer == "sms" else ("email", "sms")
     for channel in order:
         to = staff.get("phone") if channel == "sms" else staff.get("email")
@@ -36,11 +49,12 @@ def keyed(
 
 def staff_notice(
     member: dict | None, staff_id: str, *, kind: str, entity: str, occurrence: str, branch_id: str, now: datetime,
-    data: dict[str, Any], prefer: str = "sms",
+    data: dict[str, Any], wecom: bool, prefer: str = "sms",
 ) -> dict:
-    """A notice to one member of staff by `prefer` (else their other contact), the template named like the kind;
-    `recipient_name` is their name. No contact at all: a failed message that says so."""
-    channel, to = staff_channel(member, prefer)
+    """A notice to one member of staff by WeCom when `wecom` and they have a userid, else by `prefer` (else their
+    other contact), the template named like the kind; `recipient_name` is their name. No contact at all: a
+    failed message that says so."""
+    channel, to = staff_channel(member, prefer, wecom=wecom)
     return keyed(kind=kind, template=kind, entity=entity, channel=channel, to=to, recipient=staff_id,
                  occurrence=occurrence, branch_id=branch_id, due_at=now, now=now,
                  data={"recipient_name": (member or {}).get("name", ""), **data})

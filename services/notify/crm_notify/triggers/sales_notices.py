@@ -14,7 +14,7 @@ from crm_shared.ids import utcnow
 from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
 from crm_notify.templates.words import BENEFICIARY, PAYOUT_KINDS, REWARD_FORMS, money_text, pick
-from crm_notify.triggers.planner import staff_notice
+from crm_notify.triggers.planner import sends_wecom, staff_notice
 
 LOCALE = "zh-CN"
 
@@ -44,7 +44,8 @@ async def on_deal_subscribed(ctx: ServiceContext, env: Envelope, data: DealSubsc
              "discount_text": discount_text(data.agreed_price, data.list_price), "unit_label": unit_label(data),
              "branch_name": info.name}
     docs = [staff_notice(m, m["_id"], kind="price_approval_pending", entity=data.deal_id, occurrence="subscribed",
-                         branch_id=env.branch_id, now=now, data=facts) for m in await directory.members(env.branch_id, "manager")]
+                         branch_id=env.branch_id, now=now, data=facts, wecom=sends_wecom(ctx))
+            for m in await directory.members(env.branch_id, "manager")]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
 
@@ -59,6 +60,6 @@ async def on_payout_due(ctx: ServiceContext, env: Envelope, data: PayoutDue) -> 
              "branch_name": info.name}
     people = await directory.members(env.branch_id, "finance") + await directory.members(env.branch_id, "manager")
     docs = [staff_notice(p, p["_id"], kind="payout_due", entity=data.payout_id, occurrence="due", branch_id=env.branch_id,
-                         now=now, data=facts) for p in people]
+                         now=now, data=facts, wecom=sends_wecom(ctx)) for p in people]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")

@@ -17,7 +17,7 @@ from crm_shared.plugins import ServiceContext
 from crm_notify.messages.service import plan_many
 from crm_notify.templates.words import ASSIGN_REASONS, pick
 from crm_notify.triggers import customers
-from crm_notify.triggers.planner import keyed, staff_channel, staff_notice
+from crm_notify.triggers.planner import keyed, sends_wecom, staff_channel, staff_notice
 from crm_notify.triggers.rules import local_text
 
 ESCALATE_FROM_MISSED = 2
@@ -42,7 +42,7 @@ async def on_lead_owner(ctx: ServiceContext, env: Envelope, data: _OwnerChange) 
         return
     directory = ctx.state.directory
     staff = await directory.member(data.owner_id)
-    channel, to = staff_channel(staff, "sms")
+    channel, to = staff_channel(staff, "sms", wecom=sends_wecom(ctx))
     info = await directory.branch(env.branch_id)
     now = utcnow()
     named = await customers.customer(ctx, env.branch_id, data.lead_id, data.customer_name, LOCALE)
@@ -65,13 +65,13 @@ async def on_overdue(ctx: ServiceContext, env: Envelope, data: LeadFollowUpOverd
     occurrence = f"{data.due_at.isoformat()}#{data.missed_count}"
     docs = []
     if data.owner_id:
-        channel, to = staff_channel(owner, "sms")
+        channel, to = staff_channel(owner, "sms", wecom=sends_wecom(ctx))
         docs.append(keyed(kind="follow_up_overdue", template="follow_up_overdue", entity=data.lead_id, channel=channel,
                           to=to, recipient=data.owner_id, occurrence=occurrence, branch_id=env.branch_id,
                           due_at=now, now=now, data=base))
     if data.missed_count >= ESCALATE_FROM_MISSED:
         for manager in await directory.members(env.branch_id, "manager"):
-            channel, to = staff_channel(manager, "email")
+            channel, to = staff_channel(manager, "email", wecom=sends_wecom(ctx))
             docs.append(keyed(kind="follow_up_escalation", template="follow_up_escalation", entity=data.lead_id,
                               channel=channel, to=to, recipient=manager["_id"], occurrence=occurrence,
                               branch_id=env.branch_id, due_at=now, now=now,
@@ -92,7 +92,7 @@ async def on_reclaim_warning(ctx: ServiceContext, env: Envelope, data: LeadRecla
                        occurrence=data.reclaim_at.isoformat(), branch_id=env.branch_id, now=utcnow(),
                        data={"staff_name": (owner or {}).get("name", ""), "branch_name": info.name,
                              "reclaim_local": local_text(data.reclaim_at, info.timezone, LOCALE),
-                             "reclaim_after_days": info.settings.reclaim_after_days, **named})
+                             "reclaim_after_days": info.settings.reclaim_after_days, **named}, wecom=sends_wecom(ctx))
     await plan_many(ctx, [doc])
     ctx.wake("dispatch")
 
@@ -109,6 +109,7 @@ async def on_import_finished(ctx: ServiceContext, env: Envelope, data: LeadImpor
              "failed": data.state == "failed"}
     now = utcnow()
     docs = [staff_notice(p, p["_id"], kind="import_finished", entity=data.job_id, occurrence="finished",
-                         branch_id=env.branch_id, now=now, data=facts, prefer="email") for p in people]
+                         branch_id=env.branch_id, now=now, data=facts, prefer="email", wecom=sends_wecom(ctx))
+            for p in people]
     await plan_many(ctx, docs)
     ctx.wake("dispatch")
