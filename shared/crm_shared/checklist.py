@@ -39,7 +39,8 @@ class ChecklistItem(BaseModel):
     """One point of the checklist: what (`code`) and its numbers; never text to show as it is
     (except `route`, the route as the consultant typed it)."""
 
-    code: Code
+    code: Code = Field(description="Which point: `hard_hats`, `wait_at_sales_office`, `route_planned`, "
+                       "`route_to_plan`.")
     count: int | None = Field(None, ge=0, description="`hard_hats`: one per visitor.")
     children: int | None = Field(None, ge=0, description="`wait_at_sales_office`: children in the party, when known.")
     elderly: int | None = Field(None, ge=0, description="`wait_at_sales_office`: elderly in the party, when known.")

@@ -21,8 +21,11 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import uvicorn
+from fastapi.responses import HTMLResponse
 
 from crm_shared.app import create_app
+from crm_shared.asyncapi import document
+from crm_shared.http.docs import CONTENT_SECURITY_POLICY, asyncapi_page
 from crm_shared.stack import free_port
 from tests.support.ledger import LedgerService
 from tests.support.runtime import isolated_settings, running
@@ -180,7 +183,15 @@ def offline_browser(urls):
     from playwright.sync_api import sync_playwright
 
     settings = isolated_settings(*urls)
-    with _Server(create_app([LedgerService()], settings)) as base, sync_playwright() as pw:
+    app = create_app([LedgerService()], settings)
+    whole = asyncapi_page(document(settings), js_url="/docs-static/asyncapi/index.js",
+                          css_url="/docs-static/asyncapi/default.min.css", favicon_url="/docs-static/openapi/favicon.png")
+
+    @app.get("/asyncapi-all")
+    async def whole_document() -> HTMLResponse:  # every public event type, as `crm asyncapi` writes it
+        return HTMLResponse(whole, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
+
+    with _Server(app) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=_chromium_path(), headless=True, args=CHROMIUM_FLAGS)
         contexts = []
 
@@ -230,6 +241,7 @@ def _shot(page, name: str) -> None:
     ("/docs", ".swagger-ui .opblock", "/v1/ledger/accounts"),
     ("/redoc", "redoc [data-section-id^='operation/']", "Open Account"),
     ("/asyncapi", "#asyncapi .aui-root", "ledger.pinged"),
+    ("/asyncapi-all", "#asyncapi .aui-root", "customer.erased"),  # the whole document integrators get
 ])
 def test_docs_page_renders_in_chromium_without_the_internet(offline_browser, path, rendered, text):
     base, new_page = offline_browser

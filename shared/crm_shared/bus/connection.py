@@ -6,8 +6,8 @@ One services account for every service (`CRM_NATS_USER` + `CRM_NATS_PASSWORD`, o
 the auth callout's `auth_users`: it is the only one that may publish on `crm.>` and use the
 streams' admin API. Everybody else goes through the auth callout (`crm_shared.nats_auth`).
 
-`broker_options` is what the FastStream broker connects with; it also names, in the AsyncAPI
-document, the two ways in: an integrator's CRM token, and the services' credentials.
+`broker_options` is what the FastStream broker connects with. The AsyncAPI document names both ways
+in (an integrator's CRM token, the services' credentials): `crm_shared.asyncapi`.
 """
 
 from __future__ import annotations
@@ -19,56 +19,6 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from faststream.nats.security import NatsCredentials, NatsNKey, NatsToken, NatsUserPassword
 
 from crm_shared.config import Settings
-
-INTEGRATOR_SCHEME = "crm-integrator-token"
-SERVICES_SCHEME = "crm-services"
-
-SCHEMES: dict[str, dict[str, Any]] = {
-    INTEGRATOR_SCHEME: {
-        "type": "apiKey",
-        "in": "password",
-        "description": (
-            "An integrator's CRM bearer token (role `integrator`), sent as the NATS connect token "
-            "(nats.py `token=`, nats CLI `--token`) or as the password with any user name. The CRM's auth "
-            "callout verifies it like the HTTP API does and admits a read-only user: subscribe to "
-            "`crm.<each of its branches>.>`, JetStream consumers on stream `CRM` named `<id>`, `<id>-live` or "
-            "`<id>-1`...`<id>-8` whose filter lies inside those branches (the filter travels in the create "
-            "subject), replies only on the inbox prefix `_INBOX_<id>`; no publishing on `crm.>`. The user "
-            "expires with the token. Anonymous connections are refused outside development."),
-    },
-    SERVICES_SCHEME: {
-        "type": "userPassword",
-        "description": (
-            "The services' own credentials (CRM_NATS_USER/CRM_NATS_PASSWORD, CRM_NATS_NKEY_SEED or "
-            "CRM_NATS_CREDS): the only clients that may publish events on `crm.>` and manage the streams."),
-    },
-}
-
-
-class _Documented:
-    """Connects as the services do, and documents both schemes."""
-
-    def get_requirement(self) -> list[dict[str, Any]]:
-        return [{INTEGRATOR_SCHEME: []}, {SERVICES_SCHEME: []}]
-
-    def get_schema(self) -> dict[str, dict[str, Any]]:
-        return SCHEMES
-
-
-class _UserPassword(_Documented, NatsUserPassword):
-    pass
-
-
-class _NKey(_Documented, NatsNKey):
-    pass
-
-
-class _Creds(_Documented, NatsCredentials):
-    pass
-
-
-class _Token(_Documented, NatsToken):
-    pass
 
 
 def split_url(url: str) -> tuple[str, str | None, str | None]:
@@ -111,15 +61,15 @@ async def connect(settings: Settings, **kwargs: Any):
 
 def broker_options(settings: Settings) -> dict[str, Any]:
     """`NatsBroker(**broker_options(settings))`: the server without credentials, and a security that
-    connects with the services' credentials and documents the integrators' scheme too."""
+    connects with the services' credentials."""
     options = connect_options(settings)
     server = options.pop("servers")
     if "user_credentials" in options:
-        security = _Creds(options["user_credentials"])
+        security = NatsCredentials(options["user_credentials"])
     elif "nkeys_seed_str" in options:
-        security = _NKey.from_seed(options["nkeys_seed_str"])
+        security = NatsNKey.from_seed(options["nkeys_seed_str"])
     elif "token" in options:
-        security = _Token(options["token"])
+        security = NatsToken(options["token"])
     else:
-        security = _UserPassword(options.get("user"), options.get("password"))  # None/None: no credentials
+        security = NatsUserPassword(options.get("user"), options.get("password"))  # None/None: no credentials
     return {"servers": server, "security": security}

@@ -16,12 +16,14 @@ _BRANCH_RE = re.compile(BRANCH_ID_PATTERN)
 
 
 class EventData(BaseModel):
-    """Base of every event payload; `event_type` and `source` name it in the registry."""
+    """Base of every event payload; `event_type` and `source` name it in the registry, `event_public` says
+    whether integrators may rely on it (the AsyncAPI document lists only public types)."""
 
     model_config = ConfigDict(extra="ignore")
     event_type: ClassVar[str]
     event_source: ClassVar[str]
     schema_version: ClassVar[int] = 1
+    event_public: ClassVar[bool] = True
 
 
 class Envelope(BaseModel):
@@ -32,12 +34,14 @@ class Envelope(BaseModel):
     id: str = Field(description="UUIDv7; also the Nats-Msg-Id header, so JetStream drops duplicates.")
     type: str = Field(description="Past-tense event type.", examples=["lead.registered"])
     source: str = Field(description="Producing service.", examples=["leads"])
-    branch_id: str = Field(pattern=BRANCH_ID_PATTERN, examples=["sz-bay"])
+    branch_id: str = Field(pattern=BRANCH_ID_PATTERN, examples=["sz-bay"], description="The branch (office) the "
+                           "event belongs to, a slug; also the subject's second token.")
     time: datetime = Field(description="When the change happened, UTC.")
     subject: str = Field(description="Aggregate id the event is about.")
-    schema_version: int = Field(1, ge=1)
+    schema_version: int = Field(1, ge=1, description="Version of the payload's shape for this type: a breaking "
+                                "change bumps it; older versions stay in the stream and are replayed.")
     correlation_id: str | None = Field(None, description="Request or causing event, for tracing.")
-    data: dict[str, Any]
+    data: dict[str, Any] = Field(description="The payload, typed by `type`.")
 
 
 _REGISTRY: dict[str, type[EventData]] = {}
@@ -48,13 +52,18 @@ class UnknownEventType(ValueError):
     pass
 
 
-def event(event_type: str, source: str, schema_version: int = 1):
-    """Register a payload class under its event type; one class per type."""
+def event(event_type: str, source: str, schema_version: int = 1, *, public: bool = True):
+    """Register a payload class under its event type; one class per type.
+
+    `public=False`: internal plumbing between the services (a work order for one service, a service's answer
+    to another). It travels on the same stream and subjects, but is left out of the AsyncAPI document
+    (`crm_shared.asyncapi`), so integrators neither see nor rely on it, and it may change without notice."""
 
     def wrap(cls: D) -> D:
         if event_type in _REGISTRY and _REGISTRY[event_type] is not cls:
             raise ValueError(f"event type {event_type!r} registered twice")
         cls.event_type, cls.event_source, cls.schema_version = event_type, source, schema_version
+        cls.event_public = public
         _REGISTRY[event_type] = cls
         return cls
 

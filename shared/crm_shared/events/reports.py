@@ -12,7 +12,7 @@ from crm_shared.events.envelope import EventData, event
 SOURCE = "reports"
 
 
-@event("report.digest_ready", SOURCE)
+@event("report.digest_ready", SOURCE, public=False)  # a mail job for notify: internal
 class DigestReady(EventData):
     """The daily summary of a branch, for notify to email to its managers."""
 

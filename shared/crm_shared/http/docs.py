@@ -30,7 +30,6 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from faststream.specification import Specification
 
 STATIC_URL = "/docs-static"
 # Same origin only. The renderers need inline scripts and styles (the pages' start-up code, styled
@@ -42,7 +41,7 @@ CONTENT_SECURITY_POLICY = (
 )
 ASYNCAPI_ASSETS = Path(__file__).resolve().parent / "static" / "asyncapi-react-component"
 
-# FastStream's own page configuration (faststream.specification.get_asyncapi_html), without "try it out".
+# The configuration of FastStream's AsyncAPI page (faststream.specification.get_asyncapi_html), without "try it out".
 ASYNCAPI_CONFIG: dict[str, Any] = {
     "show": {"sidebar": True, "info": True, "servers": True, "operations": True, "messages": True,
              "schemas": True, "errors": True},
@@ -51,13 +50,14 @@ ASYNCAPI_CONFIG: dict[str, Any] = {
 }
 
 
-def install_docs(app: FastAPI, asyncapi_spec: Callable[[], Specification], *, docs_url: str | None = "/docs",
+def install_docs(app: FastAPI, asyncapi_spec: Callable[[], dict[str, Any]], *, docs_url: str | None = "/docs",
                  redoc_url: str | None = "/redoc", asyncapi_url: str | None = "/asyncapi",
                  static_url: str = STATIC_URL) -> None:
     """Mount the assets and add the three pages (a `None` url leaves that page out).
 
     Create the app with `docs_url=None, redoc_url=None` first, or FastAPI's CDN pages win the route.
-    `asyncapi_spec` is called per request for the document the page renders.
+    `asyncapi_spec` is called per request for the document the page renders (an AsyncAPI document as a dict,
+    `crm_shared.asyncapi`).
     """
     openapi_assets, asyncapi_assets = f"{static_url}/openapi", f"{static_url}/asyncapi"
     app.mount(openapi_assets, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-static-openapi")
@@ -105,15 +105,15 @@ def install_docs(app: FastAPI, asyncapi_spec: Callable[[], Specification], *, do
             )))
 
 
-def asyncapi_page(spec: Specification, *, js_url: str, css_url: str, favicon_url: str) -> str:
-    """The AsyncAPI React component's standalone page for `spec`, loading only the given URLs."""
-    props = _script_json({"schema": spec.to_json(), "config": ASYNCAPI_CONFIG})
+def asyncapi_page(spec: dict[str, Any], *, js_url: str, css_url: str, favicon_url: str) -> str:
+    """The AsyncAPI React component's standalone page for the document `spec`, loading only the given URLs."""
+    props = _script_json({"schema": spec, "config": ASYNCAPI_CONFIG})
     return f"""<!DOCTYPE html>
 <html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(f"{spec.title} AsyncAPI")}</title>
+<title>{html.escape(f"{spec['info']['title']} AsyncAPI")}</title>
 <link rel="icon" href="{html.escape(favicon_url)}">
 <link rel="stylesheet" href="{html.escape(css_url)}">
 <style>
