@@ -200,6 +200,56 @@ def token(
     typer.echo(mint_token(Settings(), sub, role, [b.strip() for b in branches.split(",")], ttl))  # type: ignore[arg-type]
 
 
+@cli.command("bootstrap-admin")
+def bootstrap_admin(
+    name: Annotated[str, typer.Option(help="The administrator's name, as people will see it")],
+    sub: Annotated[str | None, typer.Option(help="Their id: the identity provider's subject (the claim "
+                                            "CRM_JWT_SUBJECT_CLAIM names); a second run with it does nothing")] = None,
+    branch: Annotated[str, typer.Option(help="Their home branch id; created with default settings when missing")] = "hq",
+    branch_name: Annotated[str, typer.Option(help="Name of the branch, if it is created")] = "集团总部",
+    phone: Annotated[str | None, typer.Option(help="Work phone")] = None,
+    email: Annotated[str | None, typer.Option(help="Work email")] = None,
+    force: Annotated[bool, typer.Option(help="Add an administrator although one exists")] = False,
+    token_minutes: Annotated[int, typer.Option(min=5, max=1440, help="Lifetime of the first sign-in token (HS256)")] = 60,
+) -> None:
+    """Create the first group administrator (a staff member with role admin) through the leads service, with the
+    settings of `crm serve`; prints what to do next (deploy/README.md "First administrator")."""
+    import asyncio
+
+    from crm_shared.errors import DomainError
+
+    settings = _root_settings()
+    configure_logging("WARNING", settings.log_json)
+    try:
+        discover("leads")
+        from crm_leads.staff import bootstrap as admin  # the leads service owns staff
+    except PluginError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    request = admin.AdminRequest(name=name, branch_id=branch, branch_name=branch_name, sub=sub, phone=phone,
+                                 email=email, force=force)
+    try:
+        outcome = asyncio.run(admin.run(settings, request))
+    except (DomainError, PluginError) as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(1 if getattr(exc, "status", 400) == 409 else 2) from None
+    if outcome.status == "refused":
+        names = ", ".join(f"{a['name']} ({a['_id']})" for a in outcome.admins)
+        typer.secho(f"crm: an administrator exists already: {names}; nothing changed (--force adds another)",
+                    fg="red", err=True)
+        raise typer.Exit(1)
+    member = outcome.staff or {}
+    if outcome.status == "exists":
+        typer.echo(f"Administrator {member['name']} ({member['_id']}) exists already; nothing changed.")
+    else:
+        made = f" in the new branch {branch} ({branch_name})" if outcome.branch_created else f" in branch {branch}"
+        typer.echo(f"Administrator {member['name']} created{made}: id {member['_id']}.")
+        if not outcome.published:
+            typer.echo("NATS did not take staff.joined yet: it stays in the outbox, and the next leads replica sends it.")
+    for line in admin.next_steps(settings, outcome, token_minutes):
+        typer.echo(line)
+
+
 @cli.command()
 def events(
     subject: Annotated[str, typer.Argument(help="Subject filter, e.g. 'crm.sz-bay.lead.>'")] = "",
@@ -281,6 +331,25 @@ def events(
     except nats.errors.Error as exc:
         typer.secho(f"crm: NATS refused: {exc}", fg="red", err=True)
         raise typer.Exit(1) from None
+
+
+@cli.command()
+def asyncapi(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the document to this file instead of "
+                                             "standard output")] = None,
+) -> None:
+    """Print the AsyncAPI 3.0 document of every public event type (JSON), for integrators: servers from
+    CRM_NATS_URL and CRM_PUBLIC_NATS_URL. docs/asyncapi.json is this, run with the default settings."""
+    import json
+
+    from crm_shared.asyncapi import document
+
+    text = json.dumps(document(_root_settings()), ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)
 
 
 @cli.command("nats-auth")

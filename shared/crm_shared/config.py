@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Literal
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     )
     mongo_url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB (or dev store) URL.")
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL.")
+    public_nats_url: str = Field(
+        "", description="The NATS address integrators connect to (`nats://host:4222` or `tls://host:4222`, no "
+        "credentials): the `production` server of the AsyncAPI document. Empty: that server's host is a `{host}` "
+        "variable the operator fills in.")
     nats_user: str = Field(
         "", description="User the services connect to NATS as (one services account, listed in the server's "
         "auth_callout.auth_users); with CRM_NATS_PASSWORD. Credentials in CRM_NATS_URL (nats://user:pw@host) work too.")
@@ -92,7 +97,9 @@ class Settings(BaseSettings):
 
     stream_name: str = Field("CRM", description="JetStream stream holding every event.")
     subject_prefix: str = Field("crm", description="Events go to <prefix>.<branch>.<type>.")
-    stream_replicas: int = Field(1, ge=1, le=5)
+    stream_replicas: int = Field(
+        1, ge=1, le=5, description="JetStream replicas of the event and dead-letter streams and the key bucket: 3 on a "
+        "3-node NATS cluster, so each survives the loss of a node (deploy/README.md).")
     duplicate_window_seconds: int = Field(
         600, ge=1, description="JetStream dedup window; must exceed the relay's retry horizon."
     )
@@ -162,12 +169,30 @@ class Settings(BaseSettings):
                 raise ValueError(f"CRM_{name.upper()} must name a claim")
         if self.environment == "production" and self.nats_password and len(self.nats_password.encode()) < 32:
             raise ValueError("CRM_NATS_PASSWORD must be at least 32 bytes in production")
+        if self.public_nats_url and (problem := _nats_address_problem(self.public_nats_url)):
+            raise ValueError(f"CRM_PUBLIC_NATS_URL {problem}")
         if self.duplicate_window_seconds <= self.relay_lease_seconds:
             raise ValueError("CRM_DUPLICATE_WINDOW_SECONDS must exceed CRM_RELAY_LEASE_SECONDS")
         return self
 
     def database_name(self, service: str) -> str:
         return f"{self.db_prefix}{service}"
+
+
+def _nats_address_problem(url: str) -> str | None:
+    """What is wrong with a NATS address shown to integrators, or None."""
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        return "has a bad port"
+    if parts.scheme not in ("nats", "tls") or not parts.hostname:
+        return "must be a nats://host:port or tls://host:port URL"
+    if parts.username is not None or parts.password is not None:
+        return "must not hold credentials (integrators connect with their own CRM token)"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "," in parts.netloc:
+        return "must be one server's address, nothing more"
+    return None
 
 
 def secret(default: str, description: str) -> Any:

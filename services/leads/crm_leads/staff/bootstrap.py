@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from crm_shared.bus.outbox import OUTBOX_STATE, PENDING
 from crm_shared.config import Settings
@@ -38,7 +38,7 @@ from crm_leads.staff import service as staff
 from crm_leads.staff.models import AdminIn
 
 ADMIN = "admin"
-OPTIONS = {"branch_id": "branch"}  # the command's option for a field of AdminIn, where the names differ
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,14 @@ async def bootstrap_admin(ctx: ServiceContext, request: AdminRequest) -> Outcome
     if request.sub is not None and not (len(request.sub) <= ID_FIELD["max_length"] and re.fullmatch(ID_FIELD["pattern"], request.sub)):
         raise Invalid("--sub must be 1-64 characters of A-Z a-z 0-9 _ . : - (map another claim with "
                       "CRM_JWT_SUBJECT_CLAIM if the identity provider's subjects look different)", loc=["sub"])
-    try:
-        body = AdminIn(branch_id=request.branch_id, name=request.name, phone=request.phone, email=request.email)
-    except ValidationError as exc:
-        raise Invalid("; ".join(f"--{OPTIONS.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}" for e in exc.errors())) from None
-    try:  # checked before anything is written (join checks it again)
-        normalize(request.phone, ctx.settings.default_region) if request.phone else None
-    except InvalidPhone as exc:
-        raise Invalid(f"--phone: {exc}") from None
+    body = _checked(AdminIn, {"branch_id": "branch"}, branch_id=request.branch_id, name=request.name,
+                    phone=request.phone, email=request.email)
+    branch = _checked(BranchIn, {"id": "branch", "name": "branch-name"}, id=request.branch_id, name=request.branch_name)
+    if request.phone:  # checked before anything is written (join checks it again)
+        try:
+            normalize(request.phone, ctx.settings.default_region)
+        except InvalidPhone as exc:
+            raise Invalid(f"--phone: {exc}") from None
     if request.sub is not None and (held := await staff.get(ctx, request.sub)) is not None:
         if held.get("role") == ADMIN and held.get("active"):
             return Outcome("exists", staff=held)
@@ -87,12 +87,21 @@ async def bootstrap_admin(ctx: ServiceContext, request: AdminRequest) -> Outcome
         return Outcome("refused", admins=admins)
     branch_created = False
     if await ctx.aggregate("branches").find_one({"_id": request.branch_id}) is None:
-        _, branch_created = await branches.configure(ctx, BranchIn(id=request.branch_id, name=request.branch_name))
+        _, branch_created = await branches.configure(ctx, branch)
     made = await staff.join(ctx, body, staff_id=request.sub)
     published = await _published(ctx, "staff", made.id)
     if branch_created:
         published = await _published(ctx, "branches", request.branch_id) and published
     return Outcome("created", staff=await staff.get(ctx, made.id), branch_created=branch_created, published=published)
+
+
+def _checked(model: type[M], options: dict[str, str], **values: object) -> M:
+    """The model, or `Invalid` naming the command's options (`options`: field -> option where they differ)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise Invalid("; ".join(f"--{options.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']}"
+                              for e in exc.errors())) from None
 
 
 async def _published(ctx: ServiceContext, collection: str, doc_id: str) -> bool:
