@@ -1,7 +1,7 @@
-"""Provider plugins against real servers: SMTP (aiosmtpd) and a local fake of the SMS HTTP APIs."""
+"""Provider plugins against real servers: SMTP (aiosmtpd); start-up checks of every provider's settings.
+Aliyun and Tencent against their fakes: test_sms_providers.py."""
 
 import email
-import json
 from email import policy as email_policy
 
 import pytest
@@ -9,9 +9,12 @@ import pytest
 from crm_shared.ids import utcnow
 from crm_notify.dispatch.service import dispatch_due
 from crm_notify.providers.registry import ProviderConfigError
-from tests.notify.fake_sms import provider_settings
 from tests.notify.support import BRANCH, messages, notify_running
 from tests.support.runtime import bearer
+
+
+ALIYUN = {"access_key_id": "LTAI5t", "access_key_secret": "s", "sign_name": "售楼处"}
+TENCENT = {"secret_id": "AKID", "secret_key": "s", "sdk_app_id": "1400000000", "sign_name": "售楼处"}
 
 
 async def _post(client, settings, body):
@@ -55,49 +58,14 @@ async def test_smtp_server_down_is_transient(urls):
         assert (await dispatch_due(ctx, utcnow())).outcomes == {"retry": 1}
 
 
-async def test_aliyun_request_is_signed_and_carries_the_text(urls, sms_server):
-    config = {"sms_provider": "aliyun", "providers": provider_settings(sms_server)}
-    async with notify_running(urls, **config) as (settings, ctx, client):
-        mid = await _post(client, settings, {"channel": "sms", "to": "13800138000", "body": "您好，欢迎来访。"})
-        assert (await dispatch_due(ctx, utcnow())).outcomes == {"sent": 1}
-        [req] = sms_server.requests
-        assert req["signed"], "the fake recomputed the HMAC-SHA1 signature and it matched"
-        p = req["params"]
-        assert p["PhoneNumbers"] == "13800138000" and p["SignName"] == "售楼处" and p["OutId"] == mid
-        assert json.loads(p["TemplateParam"])["content"] == "您好，欢迎来访。", "signature stripped: the provider adds SignName"
-        assert (await messages(ctx))[0]["provider_message_ids"][0].startswith("biz-")
-
-
-async def test_aliyun_wrong_secret_is_a_permanent_failure(urls, sms_server):
-    settings_map = provider_settings(sms_server)
-    settings_map["aliyun"]["access_key_secret"] = "wrong"
-    async with notify_running(urls, sms_provider="aliyun", providers=settings_map) as (settings, ctx, client):
-        await _post(client, settings, {"channel": "sms", "to": "13800138000", "body": "您好"})
-        assert (await dispatch_due(ctx, utcnow())).outcomes == {"failed": 1}
-        assert "SignatureDoesNotMatch" in (await messages(ctx))[0]["error"]
-
-
-async def test_tencent_request_is_tc3_signed(urls, sms_server):
-    config = {"sms_provider": "tencent", "providers": provider_settings(sms_server)}
-    async with notify_running(urls, **config) as (settings, ctx, client):
-        await _post(client, settings, {"channel": "sms", "to": "+8613800138000", "body": "预约提醒"})
-        assert (await dispatch_due(ctx, utcnow())).outcomes == {"sent": 1}
-        [req] = sms_server.requests
-        assert req["signed"]
-        assert req["params"]["PhoneNumberSet"] == ["+8613800138000"] and req["params"]["TemplateParamSet"] == ["预约提醒"]
-        assert req["headers"]["X-TC-Action"] == "SendSms"
-
-
-async def test_tencent_throttling_is_transient(urls, sms_server):
-    sms_server.script["tencent"] = [(200, {"Response": {"Error": {"Code": "LimitExceeded.PhoneNumberDailyLimit", "Message": "x"}}})]
-    async with notify_running(urls, sms_provider="tencent", providers=provider_settings(sms_server)) as (settings, ctx, client):
-        await _post(client, settings, {"channel": "sms", "to": "+8613800138000", "body": "预约提醒"})
-        assert (await dispatch_due(ctx, utcnow())).outcomes == {"retry": 1}
-
-
 @pytest.mark.parametrize(("config", "message"), [
     ({"sms_provider": "carrier-pigeon"}, "unknown notify provider 'carrier-pigeon'"),
     ({"sms_provider": "aliyun", "providers": {"aliyun": {"access_key_id": "x"}}}, "settings are invalid"),
+    ({"sms_provider": "aliyun", "providers": {"aliyun": ALIYUN | {"default_template_code": "SMS_1"}}}, "default_template_code"),
+    ({"sms_provider": "aliyun", "providers": {"aliyun": ALIYUN | {"endpoint": "https://dysmsapi.aliyuncs.com/v1"}}}, "base URL"),
+    ({"sms_provider": "tencent", "providers": {"tencent": TENCENT | {"templates": {"Reminder!": {"id": "1"}}}}}, "template keys"),
+    ({"sms_provider": "tencent", "providers": {"tencent": TENCENT | {"templates": {"r": {"id": "1", "params": ["{1}"]}}}}},
+     "variable names"),
     ({"sms_provider": "smtp"}, "does not send sms"),
     ({"sms_provider": "twilio", "providers": {"twilio": {"account_sid": "AC", "auth_token": "t"}}}, "from_number"),
 ])

@@ -10,10 +10,11 @@ import hmac
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["sms", "email"]
+Channel = Literal["sms", "email", "wecom"]
 
 
 class ProviderSettings(BaseModel):
@@ -22,7 +23,8 @@ class ProviderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     receipt_token: str | None = Field(
         None, max_length=200, title="Receipt token",
-        description="Shared secret a receipt callback must present (header X-Receipt-Token).",
+        description="Shared secret a receipt callback must present: header X-Receipt-Token, or `token` in the "
+                    "callback URL's query (for consoles that take only a URL).",
     )
     timeout_seconds: float = Field(10.0, gt=0, le=120, title="Timeout", description="Per-request timeout.")
 
@@ -85,6 +87,8 @@ class Provider:
     name: ClassVar[str]
     channels: ClassVar[tuple[Channel, ...]]
     Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
+    receipt_answer: ClassVar[dict[str, Any]] = {}
+    """Fields the provider's receipt callback expects in a 200 answer (else it pushes again)."""
 
     def __init__(self, settings: ProviderSettings, db: Any) -> None:
         self.settings = settings
@@ -102,7 +106,7 @@ class Provider:
     def check_receipt_auth(self, headers: dict[str, str], url: str, body: bytes) -> bool:
         """Default: the shared token; providers with signed callbacks override."""
         token = self.settings.receipt_token
-        given = headers.get("x-receipt-token", "")
+        given = headers.get("x-receipt-token") or dict(parse_qsl(urlsplit(url).query)).get("token", "")
         return bool(token) and hmac.compare_digest(token.encode(), given.encode())
 
     def parse_receipts(self, content_type: str, body: bytes) -> list[Receipt]:

@@ -1,27 +1,13 @@
-"""Shared plumbing of HTTP SMS providers: one client, transport errors and status classes."""
+"""Shared plumbing of SMS providers spoken to with our own HTTP client (Twilio): one client, transport errors
+and status classes. Aliyun and Tencent go through their official SDKs (`templated.py`)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 
 from crm_notify.providers.base import PermanentError, Provider, TransientError
-
-
-def national_or_international(e164: str) -> str:
-    """Mainland numbers as 11 digits, others as country code + number (Aliyun's format)."""
-    return e164[3:] if e164.startswith("+86") else e164.lstrip("+")
-
-
-SIGNATURE_RE = re.compile(r"^【[^】]{1,20}】")
-
-
-def template_params(data: dict[str, Any], body: str) -> dict[str, str]:
-    """Provider templates take strings; the text rides as `content`, without the 【签名】 the provider adds."""
-    params = {k: str(v) for k, v in data.items() if isinstance(v, str | int | float) and not isinstance(v, bool)}
-    return params | {"content": SIGNATURE_RE.sub("", body, count=1)}
 
 
 class HttpSmsProvider(Provider):

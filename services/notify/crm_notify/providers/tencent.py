@@ -1,91 +1,95 @@
-"""`tencent`: Tencent Cloud SMS (API 3.0, 2021-01-11 SendSms), TC3-HMAC-SHA256 signing."""
+"""`tencent`: Tencent Cloud SMS (API 3.0, SendSms 2021-01-11) through the official async SDK client,
+and its status callback (短信下发状态回调) as delivery receipts.
+
+Tencent does not sign the callback: it is authenticated by the shared `receipt_token`, put in the URL
+configured in the console (`...?token=`) or sent as X-Receipt-Token.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from datetime import UTC, datetime
-from urllib.parse import urlparse
+import httpx
+from pydantic import Field
+from tencentcloud.common.credential import Credential
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.sms.v20210111.models import SendSmsRequest
+from tencentcloud.sms.v20210111.sms_client_async import SmsClient
 
-from pydantic import BaseModel, Field
+from crm_notify.providers.base import Outgoing, PermanentError, ProviderError, Receipt, SendResult, TransientError
+from crm_notify.providers.receipts import StatusReport, failure, is_array, parse_reports
+from crm_notify.providers.templated import TemplatedSmsProvider, TemplatedSmsSettings
 
-from crm_notify.providers.base import Outgoing, PermanentError, ProviderSettings, SendResult, TransientError
-from crm_notify.providers.http_sms import HttpSmsProvider, template_params
-
-CONTENT_TYPE = "application/json; charset=utf-8"
-TRANSIENT_PREFIXES = ("LimitExceeded", "InternalError", "RequestLimitExceeded")
-
-
-class TencentTemplate(BaseModel):
-    id: str = Field(min_length=1, max_length=40)
-    params: list[str] = Field(default_factory=lambda: ["content"], max_length=10,
-                              description="Our data variables, in the template's {1}, {2}... order.")
+TRANSIENT_PREFIXES = ("LimitExceeded", "RequestLimitExceeded", "InternalError", "ResourceUnavailable",
+                      "ServerNetworkError", "ClientNetworkError")
+"""Throttling (per request or per number), the platform's faults, HTTP errors and the network. Everything
+else (AuthFailure, a bad number, an unapproved template or signature, FailedOperation) is permanent."""
 
 
-class TencentSettings(ProviderSettings):
+class TencentSettings(TemplatedSmsSettings):
     secret_id: str = Field(min_length=1, max_length=128, title="SecretId")
     secret_key: str = Field(min_length=1, max_length=128, title="SecretKey")
     sdk_app_id: str = Field(min_length=1, max_length=40, title="SmsSdkAppId")
-    sign_name: str = Field(min_length=1, max_length=40, title="Sign name")
-    default_template: TencentTemplate = Field(title="Default template", description="Template with one {1} for the text.")
-    templates: dict[str, TencentTemplate] = Field(default_factory=dict, title="Templates", description="Our key -> template.")
-    endpoint: str = Field("https://sms.tencentcloudapi.com/", max_length=255, title="Endpoint")
+    endpoint: str = Field("https://sms.tencentcloudapi.com", max_length=255, title="Endpoint",
+                          description="API base URL (scheme and host only).")
     region: str = Field("ap-guangzhou", max_length=40, title="Region")
 
 
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+def classify(code: str, message: str) -> ProviderError:
+    return (TransientError if code.startswith(TRANSIENT_PREFIXES) else PermanentError)(f"tencent {code}: {message}"[:500])
 
 
-def tc3_authorization(secret_id: str, secret_key: str, host: str, payload: str, timestamp: int, service: str = "sms") -> str:
-    day = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    canonical = "\n".join([
-        "POST", "/", "", f"content-type:{CONTENT_TYPE}\nhost:{host}\n", "content-type;host",
-        hashlib.sha256(payload.encode()).hexdigest(),
-    ])
-    scope = f"{day}/{service}/tc3_request"
-    to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode(), day), service), "tc3_request")
-    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    return f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders=content-type;host, Signature={signature}"
-
-
-class TencentProvider(HttpSmsProvider):
+class TencentProvider(TemplatedSmsProvider):
     name = "tencent"
     Settings = TencentSettings
+    settings: TencentSettings
+    receipt_answer = {"result": 0, "errmsg": "OK"}
+    client: SmsClient | None = None
 
-    def payload(self, message: Outgoing) -> str:
-        s: TencentSettings = self.settings
-        template = s.templates.get(message.template or "", s.default_template)
-        params = template_params(message.data, message.body)
-        return json.dumps({
-            "PhoneNumberSet": [message.to], "SmsSdkAppId": s.sdk_app_id, "SignName": s.sign_name,
-            "TemplateId": template.id, "TemplateParamSet": [params.get(p, "") for p in template.params],
-            "SessionContext": message.message_id,
-        }, ensure_ascii=False)
+    async def start(self) -> None:
+        await super().start()
+        s = self.settings
+        scheme, host = s.scheme_and_host
+        profile = ClientProfile(httpProfile=HttpProfile(protocol=scheme, endpoint=host, reqTimeout=s.timeout_seconds))
+        self.client = SmsClient(Credential(s.secret_id, s.secret_key), s.region, profile)
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    def request(self, message: Outgoing) -> SendSmsRequest:
+        template, values = self.template(message)
+        request = SendSmsRequest()
+        request.PhoneNumberSet = [message.to]
+        request.SmsSdkAppId = self.settings.sdk_app_id
+        request.SignName = self.settings.sign_name
+        request.TemplateId = template.id
+        request.TemplateParamSet = values
+        request.SessionContext = message.message_id
+        return request
 
     async def send(self, message: Outgoing) -> SendResult:
-        s: TencentSettings = self.settings
-        payload, ts = self.payload(message), int(datetime.now(UTC).timestamp())
-        host = urlparse(s.endpoint).netloc
-        headers = {
-            "Content-Type": CONTENT_TYPE, "Host": host, "X-TC-Action": "SendSms", "X-TC-Version": "2021-01-11",
-            "X-TC-Timestamp": str(ts), "X-TC-Region": s.region,
-            "Authorization": tc3_authorization(s.secret_id, s.secret_key, host, payload, ts),
-        }
-        body = self.json_of(await self.request("POST", s.endpoint, content=payload.encode(), headers=headers))
-        result = body.get("Response") or {}
-        if err := result.get("Error"):
-            code = str(err.get("Code", ""))
-            kind = TransientError if code.startswith(TRANSIENT_PREFIXES) else PermanentError
-            raise kind(f"tencent {code}: {err.get('Message', '')}"[:500])
-        statuses = result.get("SendStatusSet") or []
+        request = self.request(message)
+        if self.client is None:
+            await self.start()
+        try:
+            response = await self.client.SendSms(request)  # type: ignore[union-attr]
+        except TencentCloudSDKException as exc:  # an Error answer, or HTTP not 200 (ServerNetworkError)
+            said = exc.get_message()  # the body of an HTTP error, as bytes
+            raise classify(str(exc.get_code()), said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)) from exc
+        except (httpx.TransportError, ValueError) as exc:  # connection, timeout, an answer that is not JSON
+            raise TransientError(f"tencent: {type(exc).__name__}: {exc}"[:500]) from exc
+        statuses = response.SendStatusSet or []
         if not statuses:
             raise PermanentError("tencent: empty SendStatusSet")
-        first = statuses[0]
-        if str(first.get("Code")) != "Ok":
-            code = str(first.get("Code"))
-            kind = TransientError if code.startswith(TRANSIENT_PREFIXES) else PermanentError
-            raise kind(f"tencent {code}: {first.get('Message', '')}"[:500])
-        return SendResult([str(first["SerialNo"])], parts=int(first.get("Fee") or message.segments))
+        status = statuses[0]
+        if status.Code != "Ok":
+            raise classify(str(status.Code), str(status.Message))
+        return SendResult([status.SerialNo], parts=int(status.Fee or message.segments))
+
+    def parse_receipts(self, content_type: str, body: bytes) -> list[Receipt]:
+        if not is_array(body):
+            return super().parse_receipts(content_type, body)
+        return [Receipt(r.sid, "delivered" if r.report_status == "SUCCESS" else "failed",
+                        error=None if r.report_status == "SUCCESS" else failure(r.errmsg, r.description))
+                for r in parse_reports(StatusReport, body)]

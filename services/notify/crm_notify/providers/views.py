@@ -14,7 +14,7 @@ from crm_shared.plugins import ServiceContext
 from crm_notify.dispatch.service import PROVIDER_REFS
 from crm_notify.messages.service import MESSAGES, message_event
 from crm_notify.providers.base import Receipt
-from crm_notify.providers.receipts import BadReceipt, request_schema
+from crm_notify.providers.receipts import BadReceipt, SmsReport, StatusReport, request_schema
 from crm_notify.providers.registry import receipt_provider
 from crm_notify.runtime import Ctx
 
@@ -67,10 +67,17 @@ async def apply_receipt(ctx: ServiceContext, provider: str, r: Receipt) -> str:
 
 
 @router.post("/v1/providers/{name}/receipts", summary="Delivery receipts from a provider",
-             description="Generic JSON `{receipts: [{provider_message_id, status, part?, parts?, error?}]}` "
-                         "with header X-Receipt-Token, or the provider's own callback (Twilio: form + X-Twilio-Signature).",
+             description="Generic JSON `{receipts: [{provider_message_id, status, part?, parts?, error?}]}`, or the "
+                         "provider's own callback: Aliyun's SmsReport push and Tencent's status callback (JSON arrays; "
+                         "answered with the body each expects), Twilio's form. Authenticated by the provider's "
+                         "`receipt_token` (header X-Receipt-Token or `?token=` in the URL) or its signature "
+                         "(Twilio: X-Twilio-Signature).",
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": request_schema()},
+                 "application/json": {"schema": {"anyOf": [
+                     request_schema(),
+                     request_schema(SmsReport, many=True) | {"title": "Aliyun SmsReport push"},
+                     request_schema(StatusReport, many=True) | {"title": "Tencent SMS status callback"},
+                 ]}},
                  "application/x-www-form-urlencoded": {"schema": {"type": "object", "description": "Twilio status callback"}},
              }}})
 async def receipts(name: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")], request: Request, ctx: Ctx) -> dict[str, Any]:
@@ -88,4 +95,4 @@ async def receipts(name: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z
     except BadReceipt as exc:
         raise Invalid("the receipts are not valid", errors=[{"loc": ["body"], "msg": str(exc)[:500]}]) from None
     results = [await apply_receipt(ctx, provider.name, r) for r in parsed]
-    return {"accepted": len(parsed), "results": results}
+    return {**provider.receipt_answer, "accepted": len(parsed), "results": results}
