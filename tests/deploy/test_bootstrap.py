@@ -144,3 +144,22 @@ async def test_the_command_runs_with_a_production_configuration(urls):
         text=True, timeout=60))
     assert refused.returncode == 2 and "CRM_JWT_SECRET" in refused.stderr, "production's refusals hold for the command"
     assert [a["_id"] for a in await stored_admins(settings)] == ["wang"]
+
+
+async def test_only_an_admin_changes_an_admins_record_and_its_role_stays(urls):
+    """A manager cannot edit or retire the administrator (403); an admin corrects its facts but not its role
+    (422 `admin-role`: admins come from `crm bootstrap-admin` and the identity provider), so no form demotes it."""
+    settings = isolated_settings(*urls)
+    admin_id = (await run(settings, first(sub="chen", branch_id="sz-bay"))).staff["_id"]
+    manager, admin = bearer(settings, "manager", ["sz-bay"]), bearer(settings, "admin", ["*"])
+    async with running([LeadsService(LeadsSettings(timers=False))], settings) as (_, client):
+        for method, path, body in (("PATCH", f"/v1/staff/{admin_id}", {"name": "陈总"}),
+                                   ("POST", f"/v1/staff/{admin_id}/leave", None)):
+            r = await client.request(method, path, json=body, headers=manager)
+            assert r.status_code == 403, (method, r.text)
+        r = await client.patch(f"/v1/staff/{admin_id}", json={"role": "manager"}, headers=admin)
+        assert r.status_code == 422 and r.json()["type"].endswith("/admin-role"), r.text
+        r = await client.patch(f"/v1/staff/{admin_id}", json={"name": "陈总", "email": "chen@group.example"}, headers=admin)
+        assert r.status_code == 200 and (r.json()["name"], r.json()["role"]) == ("陈总", "admin"), r.text
+    stored = await stored_admins(settings)
+    assert [(a["_id"], a["name"], a["role"]) for a in stored] == [("chen", "陈总", "admin")]

@@ -83,8 +83,9 @@ async def staff(request: Request) -> Response:
 
 
 def _body(name: str, role: str, phone: str, email: str, wecom_user_id: str) -> dict:
-    return {"name": name.strip(), "role": role, "phone": phone.strip() or None, "email": email.strip() or None,
-            "wecom_user_id": wecom_user_id.strip() or None}
+    """The API body of the form; no role (an admin's form has none: its role stays) leaves the role as it is."""
+    return {"name": name.strip(), "phone": phone.strip() or None, "email": email.strip() or None,
+            "wecom_user_id": wecom_user_id.strip() or None} | ({"role": role} if role else {})
 
 
 def _form_error(s: Screen, exc: ApiError) -> str:

@@ -52,6 +52,14 @@ async def _scoped(c: ServiceContext, staff_id: str, who: Principal, *roles: str)
     return doc
 
 
+async def _admins_record(c: ServiceContext, staff_id: str, who: Principal) -> dict:
+    """A member a manager may change: an admin's record (`crm bootstrap-admin`) only an admin changes (403)."""
+    doc = await _scoped(c, staff_id, who, *MANAGERS)
+    if doc["role"] == "admin":
+        who.require_role("admin")
+    return doc
+
+
 @router.get("/v1/staff/{staff_id}", response_model=StaffOut, summary="One staff member",
             description="Anyone but partners.")
 async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut:
@@ -61,14 +69,17 @@ async def get_staff(staff_id: IdPath, c: Ctx, who: CurrentPrincipal) -> StaffOut
 @router.patch("/v1/staff/{staff_id}", response_model=StaffOut, summary="Correct a staff member",
               responses={409: {"description": "`/duplicate-staff` (the phone is another active member's), "
                                               "`/owns-open-leads` (a role that may not own leads)."}},
-              description="Admin or manager: `name`, `role`, `phone`, `email`, `wecom_user_id` (null clears phone, email "
+              description="Admin or manager (an admin's record: admins only, and its role stays; 422 `admin-role`): `name`, `role`, `phone`, `email`, `wecom_user_id` (null clears phone, email "
               "or WeCom userid). "
               "`If-Match: <version>` → 412 when stale. Re-publishes the member's facts as `staff.joined` (active) or "
               "`staff.left` (gone) with `changed`, which every directory copy applies (the newer event wins). A "
               "member who owns open leads cannot become front desk (409 `owns-open-leads`).")
 async def patch_staff(staff_id: IdPath, body: StaffPatch, c: Ctx, who: CurrentPrincipal,
                       expected: Annotated[int | None, Depends(if_match_version)] = None) -> StaffOut:
-    doc = await _scoped(c, staff_id, who, *MANAGERS)
+    doc = await _admins_record(c, staff_id, who)
+    if doc["role"] == "admin" and body.role is not None:
+        raise Invalid("an admin's role is not changed here: admins are made by `crm bootstrap-admin` and the identity "
+                      "provider's role claim", kind="admin-role", loc=["body", "role"])
     return service.public(await service.patch(c, doc, body, expected))
 
 
@@ -80,7 +91,7 @@ async def patch_staff(staff_id: IdPath, body: StaffPatch, c: Ctx, who: CurrentPr
 async def leave(
     staff_id: IdPath, c: Ctx, who: CurrentPrincipal, body: Annotated[StaffLeave | None, Body()] = None,
 ) -> LeaveOut:
-    doc = await _scoped(c, staff_id, who, *MANAGERS)
+    doc = await _admins_record(c, staff_id, who)
     if body and body.owner_id == staff_id:
         raise Invalid("a leaver cannot inherit its own leads", kind="invalid-owner")
     heir = await service.active_consultant(c, body.owner_id, doc["branch_id"]) if body and body.owner_id else None
