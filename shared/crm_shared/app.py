@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -26,24 +27,23 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker, NatsRouter
-from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import create_model
 from pymongo import AsyncMongoClient
 
-from crm_shared import erasure, sealing
+from crm_shared import asyncapi, erasure, sealing
 from crm_shared.bus import consumers
 from crm_shared.bus.connection import broker_options, connect_options, split_url
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.bus.streams import ensure_streams
 from crm_shared.config import ServiceSettings, Settings, get_settings, service_settings
-from crm_shared.events import Envelope, registry
+from crm_shared.events import registry
 from crm_shared.http import problems
 from crm_shared.http.concurrency import IDEMPOTENCY
 from crm_shared.http.docs import install_docs
 from crm_shared.ids import uuid7
 from crm_shared.observability import HTTP_REQUESTS, configure_logging, correlation_id
 from crm_shared.plugins import PluginError, ServiceContext, ServicePlugin, discover
+from crm_shared.stores import detect as detect_store
 from crm_shared.timers import Retention, Timer, TimerRunner, clean_up, ensure_retention_indexes
 
 MAX_BODY_BYTES = 1_048_576
@@ -273,18 +273,6 @@ def metrics_allowed(settings: Settings, authorization: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
-def _document_events(router: NatsRouter, plugin: ServicePlugin, settings: Settings) -> None:
-    """AsyncAPI entries for what the service publishes: envelope with the typed payload."""
-    for data_cls in plugin.produces:
-        model = create_model(f"{data_cls.__name__}Event", __base__=Envelope, data=(data_cls, ...))
-        router.publisher(
-            f"{settings.subject_prefix}.*.{data_cls.event_type}",
-            schema=model,
-            title=f"{data_cls.event_type}",
-            description=(data_cls.__doc__ or data_cls.event_type).strip(),
-        )
-
-
 def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | None = None, *,
                serve_while_starting: bool = False) -> FastAPI:
     """The app of the chosen services; every setting is validated here, before any connection.
@@ -310,7 +298,6 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             except ValueError as exc:
                 raise PluginError(f"service {plugin.name!r}: {exc}") from None
             consumers.bind(router, plugin.name, table, settings, lambda n=plugin.name: contexts[n])
-        _document_events(router, plugin, settings)
         broker.include_router(router)
 
     async def start(app: FastAPI, run: _Opened) -> None:
@@ -327,11 +314,12 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
         js = nc.jetstream()
         await ensure_streams(js, settings)
         keys = await sealing.open_keys(js, settings)  # per-customer data keys (CRM_KEYS), one cache per process
+        store = await detect_store(mongo)  # MongoDB or the dev store: what each may rely on (crm_shared.stores)
         for plugin in plugins:
             db = mongo[settings.database_name(plugin.name)]
             relay = OutboxRelay(db, plugin.outbox_collections, js, settings)
             ctx = contexts[plugin.name] = ServiceContext(plugin.name, settings, db, js, relay, config=configs[plugin.name],
-                                                         keys=keys)
+                                                         keys=keys, store=store)
             run.running.append((plugin, ctx))
             await consumers.ensure_indexes(db)
             await relay.ensure_indexes()
@@ -339,7 +327,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
                 await js.add_consumer(settings.stream_name, consumers.consumer_config(plugin.name, table, settings))
             await plugin.startup(ctx)
             ctx._timers = TimerRunner(ctx)
-            await ensure_retention_indexes(db, _retentions(plugin, ctx))
+            await ensure_retention_indexes(db, _retentions(plugin, ctx), ttl=store.ttl_indexes)
             ctx._timers.start([*plugin.timers(ctx), *_platform_timers(plugin, ctx)])
         app.state.mongo, app.state.nc, app.state.js = mongo, nc, js
         await erasure.serve(nc, settings, contexts)  # subject-access answers of the services with personal data
@@ -428,8 +416,6 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
     )
     app.state.settings, app.state.contexts, app.state.broker, app.state.plugins = settings, contexts, broker, plugins
     problems.install(app)
-    asyncapi = AsyncAPI(broker, title=f"CRM events ({names})", version="0.1.0",
-                        description="Stream CRM, subjects `crm.<branch_id>.<type>`, header `Nats-Msg-Id` = envelope id.")
 
     body_limits = {path: size for plugin in plugins for path, size in plugin.body_limits.items()}
 
@@ -467,11 +453,14 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             return problems.problem_response(401, "unauthorized", "metrics need the scraper's bearer token")
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of the events")
-    async def asyncapi_json() -> Response:
-        return Response(asyncapi.to_specification().to_json(), media_type="application/json")
+    events_document = functools.cache(lambda: asyncapi.service_document(settings, plugins))  # on first request
 
-    install_docs(app, asyncapi.to_specification)  # /docs, /redoc, /asyncapi: no asset from the internet
+    @app.get("/asyncapi.json", tags=["ops"], summary="AsyncAPI document of the events these services publish")
+    async def asyncapi_json() -> JSONResponse:
+        """The public events the mounted services publish (crm_shared.asyncapi); `crm asyncapi` writes all of them."""
+        return JSONResponse(events_document())
+
+    install_docs(app, events_document)  # /docs, /redoc, /asyncapi: no asset from the internet
 
     open_paths = {route.path for route in app.router.routes if not hasattr(route, "routes")}  # the platform's own
     open_prefixes = tuple(f"{route.path}/" for route in app.router.routes if hasattr(route, "routes"))  # docs assets

@@ -23,6 +23,7 @@ from crm_shared.bus.consumers import SubscriptionTable
 from crm_shared.bus.outbox import OUTBOX_FIELD, OutboxRelay, outbox_entries
 from crm_shared.config import ServiceSettings, Settings
 from crm_shared.events import Envelope, EventData, registry
+from crm_shared.stores import DEV_STORE, StoreCapabilities
 from crm_shared.timers import Retention, Timer, TimerRunner
 
 GROUP = "crm.services"
@@ -47,6 +48,7 @@ class ServiceContext:
     config: Any = None
     state: Any = None
     keys: Any = None  # crm_shared.sealing.DataKeys: seal/unseal personal data under per-customer keys
+    store: StoreCapabilities = DEV_STORE  # what the store allows beyond the portable rules (crm_shared.stores)
     tasks: set[asyncio.Task] = field(default_factory=set)
     _aggregates: dict[str, Aggregate] = field(default_factory=dict)
     _timers: TimerRunner | None = None

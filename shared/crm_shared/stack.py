@@ -31,7 +31,7 @@ NATS_CONFIG = """\
 # Written by crm_shared.stack; JetStream on, file storage, fsync every write
 # (a single node must not acknowledge what it has not written).
 server_name: crm-dev
-listen: 127.0.0.1:{port}
+listen: {listen}
 max_payload: 1MB
 jetstream {{
   store_dir: "{store_dir}"
@@ -55,6 +55,15 @@ authorization {{
 
 class StackError(RuntimeError):
     pass
+
+
+def nats_config(listen: str, store_dir: str, access: NatsAccess | None) -> str:
+    """The NATS server's configuration, for the local nats-server and the test containers' alike:
+    `access` None is an open server (no credentials, no callout)."""
+    text = NATS_CONFIG.format(listen=listen, store_dir=store_dir)
+    if access is not None:
+        text += NATS_AUTH_CONFIG.format(user=access.user, password=access.password, issuer=access.issuer)
+    return text
 
 
 def free_port() -> int:
@@ -137,19 +146,27 @@ class Stack:
     start_callout: bool = True  # False: the caller runs the auth callout (tests driving it in-process)
     callout_env: dict[str, str] = field(default_factory=dict)  # CRM_* for the callout (environment, JWT secret ...)
     access: NatsAccess | None = None
+    nats_host: str = "127.0.0.1"  # another host when NATS runs elsewhere (a test container) and only the callout here
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
     def nats_address(self) -> str:
         """The server's URL without credentials (what an integrator connects to, with its token)."""
-        return f"nats://127.0.0.1:{self.nats_port}"
+        return f"nats://{self.nats_host}:{self.nats_port}"
 
     @property
     def nats_url(self) -> str:
         """The services' URL: their credentials included when NATS requires them."""
         if self.nats_auth and self.access is not None:
-            return f"nats://{self.access.user}:{self.access.password}@127.0.0.1:{self.nats_port}"
+            return f"nats://{self.access.user}:{self.access.password}@{self.nats_host}:{self.nats_port}"
         return self.nats_address
+
+    def ensure_access(self) -> NatsAccess:
+        """The NATS secrets: given, or kept in `<data>/nats-access.json` across restarts."""
+        if self.access is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.access = NatsAccess.load_or_create(self.data_dir / "nats-access.json")
+        return self.access
 
     @property
     def mongo_url(self) -> str:
@@ -172,13 +189,8 @@ class Stack:
         store_dir = (self.data_dir / "nats").resolve()
         store_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "nats.conf"
-        text = NATS_CONFIG.format(port=self.nats_port, store_dir=store_dir)
-        if self.nats_auth:
-            if self.access is None:
-                self.access = NatsAccess.load_or_create(self.data_dir / "nats-access.json")
-            text += NATS_AUTH_CONFIG.format(user=self.access.user, password=self.access.password,
-                                            issuer=self.access.issuer)
-        conf.write_text(text)
+        conf.write_text(nats_config(f"{self.nats_host}:{self.nats_port}", str(store_dir),
+                                    self.ensure_access() if self.nats_auth else None))
         conf.chmod(0o600)
         proc = self._spawn("nats", [nats_server_binary(), "-c", str(conf)])
         wait_for_port(self.nats_port, proc, "nats-server")

@@ -125,18 +125,35 @@ class TimerRunner:
                 pass
 
 
-async def ensure_retention_indexes(db, retentions: list[Retention]) -> None:
+async def ensure_retention_indexes(db, retentions: list[Retention], ttl: bool = False) -> None:
     """An index on each retention's time field, so the clean-up's range delete on MongoDB is an index
-    scan, not a scan of every handled-event id; one the collection already has under another name stays."""
+    scan, not a scan of every handled-event id; one the collection already has under another name stays.
+
+    With `ttl` (real MongoDB: `ctx.store.ttl_indexes`) the index is a TTL index expiring after the keep,
+    so MongoDB's TTL monitor deletes records as they expire even between clean-up passes; an existing
+    plain or differently timed index on the field is converted in place (collMod). The dev store has no
+    TTL indexes, and there the clean-up pass alone deletes them."""
     for r in retentions:
         try:
-            await db[r.collection].create_index([(r.field, 1)])
+            if ttl:
+                await _ensure_ttl_index(db, r)
+            else:
+                await db[r.collection].create_index([(r.field, 1)])
         except OperationFailure as exc:  # the same key indexed under another name (e.g. by the service itself)
             log.debug("retention index not created", extra={"collection": r.collection, "error": repr(exc)})
 
 
+async def _ensure_ttl_index(db, r: Retention) -> None:
+    seconds = max(1, int(r.keep.total_seconds()))
+    try:
+        await db[r.collection].create_index([(r.field, 1)], expireAfterSeconds=seconds)
+    except OperationFailure:  # an index on the field exists without this expiry (an older start, another keep)
+        await db.command({"collMod": r.collection, "index": {"keyPattern": {r.field: 1}, "expireAfterSeconds": seconds}})
+
+
 def clean_up(retentions: list[Retention]) -> Callable[[ServiceContext, datetime], Awaitable[dict[str, int]]]:
-    """The platform's clean-up pass: delete what each retention allows, per collection."""
+    """The platform's clean-up pass: delete what each retention allows, per collection (on MongoDB the
+    TTL indexes delete the same records too; the pass stays, as the bound the tests and the dev store rely on)."""
 
     async def run(ctx: ServiceContext, now: datetime) -> dict[str, int]:
         removed = {}

@@ -28,7 +28,7 @@ from crm_shared.ids import utcnow, uuid7
 from crm_shared.plugins import ServiceContext
 from crm_shared.timers import AGAIN
 
-from crm_deals.deals import rules
+from crm_deals.deals import contracts, rules
 from crm_deals.deals.models import (APPROVAL_NAMES, METHOD_NAMES, STAGE_NAMES, STATUS_NAMES, ApprovalIn, AttributionOut,
                                     CancellationOut, CancelIn, ChangeUnitIn, DealIn, DealOut, DealSettingsIn,
                                     DealSettingsOut, PaymentIn, PaymentOut, SignIn, StageOut)
@@ -38,7 +38,7 @@ from crm_deals.units import service as units
 from crm_deals.units.rules import from_fen, label, to_fen
 
 log = logging.getLogger(__name__)
-DEALS, SETTINGS, CONTRACTS = "deals", "deal_settings", "contract_numbers"
+DEALS, SETTINGS = "deals", "deal_settings"
 MAX_PAYMENTS = 500
 RETRIES = 4
 RECONCILE_BATCH = 200
@@ -273,22 +273,11 @@ async def sign(ctx: ServiceContext, doc: dict, body: SignIn, expected: int | Non
                 doc["branch_id"], doc["_id"])
     if expected is not None and expected != doc["version"]:
         raise Stale(doc["version"], expected)
-    claim = f"{doc['branch_id']}:{''.join(body.contract_no.casefold().split())}"
-    try:  # one contract number per branch: a claim document under the unique _id
-        await ctx.db[CONTRACTS].insert_one({"_id": claim, "deal_id": doc["_id"], "at": now})
-    except DuplicateKeyError:
-        holder = await ctx.db[CONTRACTS].find_one({"_id": claim}) or {}
-        if holder.get("deal_id") != doc["_id"]:
-            raise Conflict("contract-exists", f"合同编号 {body.contract_no} 已被使用",
-                           holder_deal_id=holder.get("deal_id")) from None
-    try:
-        done = await ctx.aggregate(DEALS).change(
-            doc, expected, {"$set": {"status": "signed", "contract_no": body.contract_no, "signed_at": signed_at,
-                                     "updated_at": now},
-                            "$push": {"history": _stage("signed", who.sub, now, contract_no=body.contract_no)}}, env)
-    except BaseException:
-        await ctx.db[CONTRACTS].delete_one({"_id": claim, "deal_id": doc["_id"]})
-        raise
+    update = {"$set": {"status": "signed", "contract_no": body.contract_no, "signed_at": signed_at, "updated_at": now},
+              "$push": {"history": _stage("signed", who.sub, now, contract_no=body.contract_no)}}
+    done = await contracts.sign_under(
+        ctx, DEALS, doc, body.contract_no, now,
+        lambda key: ctx.aggregate(DEALS).change(doc, expected, update | {"$set": update["$set"] | key}, env))
     await units.sell(ctx, doc["branch_id"], doc["unit_id"], doc["_id"])
     return done
 
@@ -539,4 +528,5 @@ async def ensure_indexes(ctx: ServiceContext) -> None:
     await ctx.db[DEALS].create_index([("lead_id", 1)])
     await ctx.db[DEALS].create_index([("unit_id", 1)])
     await ctx.db[DEALS].create_index([("owner_id", 1)])
+    await contracts.ensure_index(ctx, DEALS)
     await leads.ensure_indexes(ctx)
