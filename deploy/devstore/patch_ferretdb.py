@@ -61,6 +61,17 @@ PATCHES = [
        f"{var}.l.With(fields...).DebugContext(ctx, fmt.Sprintf(\"{arrow} %s\", query))",
        f"crmDebug(ctx, {var}.l, fields, func() string {{ return fmt.Sprintf(\"{arrow} %s\", query) }}) // crm devstore")
       for name, var in (("db", "db"), ("tx", "tx")) for arrow in (">>>", "<<<")],
+    # 6. an update that breaks a unique index (a find-and-modify or update moving a document onto a
+    #    taken key) came back as an internal error (code 1, "UNIQUE constraint failed"), where
+    #    MongoDB answers E11000 -- an insert already did. Name it the way the insert path does, so the
+    #    handlers answer E11000 (pymongo's DuplicateKeyError) for updates too.
+    ("internal/backends/sqlite/collection.go", 1,
+     "\t\t\tr, err := tx.ExecContext(ctx, q, string(b), arg)\n\t\t\tif err != nil {\n\t\t\t\treturn lazyerrors.Error(err)\n",
+     "\t\t\tr, err := tx.ExecContext(ctx, q, string(b), arg)\n\t\t\tif err != nil {\n"
+     "\t\t\t\tvar se *sqlite3.Error // crm devstore: a unique index refused the update\n"
+     "\t\t\t\tif errors.As(err, &se) && se.Code() == sqlite3lib.SQLITE_CONSTRAINT_UNIQUE {\n"
+     "\t\t\t\t\treturn backends.NewError(backends.ErrorCodeInsertDuplicateID, err)\n\t\t\t\t}\n\n"
+     "\t\t\t\treturn lazyerrors.Error(err)\n"),
     ("internal/backends/sqlite/metadata/metadata.go", 1,
      "IDColumn = DefaultColumn + \"->'$._id'\"",
      "IDColumn = DefaultColumn + `->\"_id\"` // crm devstore: the unique index's expression"),

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import OperationFailure
 
 
 @dataclass(frozen=True)
@@ -53,15 +53,10 @@ async def detect(client: Any) -> StoreCapabilities:
     return of_build_info(await client.admin.command("buildInfo"))
 
 
-def is_duplicate_key(exc: OperationFailure) -> bool:
-    """A unique index refused the write: MongoDB says 11000 (DuplicateKeyError); the dev store's
-    find-and-modify reports its SQLite unique index as an internal error (code 1)."""
-    return isinstance(exc, DuplicateKeyError) or "UNIQUE constraint failed" in str(exc)
-
-
 def duplicate_key(exc: OperationFailure) -> dict[str, Any] | None:
     """The key a duplicate broke, `{field: value, ...}`, when the store names it (MongoDB's
-    `keyValue`); None when it does not (the dev store), and the caller asks the store who holds it."""
+    `keyValue`); None when it does not (the dev store answers E11000, DuplicateKeyError, for inserts
+    and updates alike, but without the key), and the caller asks the store who holds it."""
     details = exc.details or {}
     named = details.get("keyValue")
     if named is None:  # a bulk write's error is one of `writeErrors`

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from crm_shared.errors import Conflict
 from crm_shared.plugins import ServiceContext
-from crm_shared.stores import duplicate_key, is_duplicate_key
+from crm_shared.stores import duplicate_key
 
 CONTRACTS = "contract_numbers"
 KEY = "contract_key"
@@ -37,8 +37,8 @@ async def sign_under(ctx: ServiceContext, deals: str, doc: dict, contract_no: st
         await _refuse_earlier_claim(ctx, key, doc["_id"], contract_no)
         try:
             return await write({KEY: key})
-        except OperationFailure as exc:
-            if not is_duplicate_key(exc) or KEY not in (duplicate_key(exc) or {}):
+        except DuplicateKeyError as exc:
+            if KEY not in (duplicate_key(exc) or {}):
                 raise
             holder = await ctx.db[deals].find_one({KEY: key}, {"_id": 1}) or {}
             raise _taken(contract_no, holder.get("_id")) from None

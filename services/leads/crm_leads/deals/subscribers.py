@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from crm_shared.aggregates import event
 from crm_shared.events import Envelope
@@ -113,9 +113,8 @@ async def _reopen(ctx: ServiceContext, env: Envelope, lead: dict, guard: dict, s
         done = await ctx.aggregate("leads").update(
             guard, {"$set": reopened}, event(LeadUpdated(lead_id=lead["_id"], changes=shown), env.branch_id, lead["_id"]))
         return done is not None
-    except OperationFailure as exc:
-        if not (isinstance(exc, DuplicateKeyError) or "UNIQUE constraint failed" in str(exc)):
-            raise
+    except DuplicateKeyError:  # the customer has another open lead: the deal is recorded, the lead left won
+        pass
     kept = {k: v for k, v in sets.items() if k not in effect.sets}  # the deal recorded, the lead left won
     holder = await dedup.holder(ctx, branch.id, lead["phone_hash"])
     shown = rules.changes_of(entry, rules.Effect("record")) | {

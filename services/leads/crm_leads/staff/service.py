@@ -10,7 +10,7 @@ takes the newer event, so names and contacts change everywhere without a new eve
 
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from crm_shared.aggregates import event
 from crm_shared.errors import Conflict, Invalid, NotFound
@@ -83,15 +83,8 @@ async def patch(ctx: ServiceContext, doc: dict, body: StaffPatch, expected: int 
     sets = changes | {PHONE_KEY: phone_key(after), "updated_at": utcnow()}
     try:
         return await ctx.aggregate("staff").change(doc, expected, {"$set": sets}, env)
-    except OperationFailure as exc:
-        if not _duplicate_key(exc):
-            raise
+    except DuplicateKeyError:
         raise await _duplicate(ctx, sets[PHONE_KEY]) from None
-
-
-def _duplicate_key(exc: OperationFailure) -> bool:
-    """MongoDB says 11000 (DuplicateKeyError); the dev store's find-and-modify reports its unique index as code 1."""
-    return isinstance(exc, DuplicateKeyError) or "UNIQUE constraint failed" in str(exc)
 
 
 async def _owns_open_leads(ctx: ServiceContext, doc: dict) -> bool:
