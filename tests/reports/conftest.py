@@ -28,3 +28,17 @@ async def publish_all(settings, ctx, envelopes, redeliver: tuple[int, ...] = ())
         return await ctx.db.inbox.count_documents({"_id": {"$in": sorted(ids)}}) == len(ids)
 
     assert await eventually(done, timeout=30), "events not projected in time"
+
+
+async def rebuilt(client, admin: dict[str, str]) -> str:
+    """Rebuild the read models by replaying the stream (`POST /v1/reports/rebuild`); returns once switched."""
+    r = await client.post("/v1/reports/rebuild", headers=admin)
+    assert r.status_code == 202, r.text
+    generation = r.json()["generation"]
+
+    async def switched():
+        s = (await client.get("/v1/reports/rebuild", headers=admin)).json()
+        return s if s["current"] == generation and s["last"]["state"] == "done" else None
+
+    assert await eventually(switched, timeout=30), "rebuild did not finish"
+    return generation

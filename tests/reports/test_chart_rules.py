@@ -54,7 +54,7 @@ def test_chart_data_uses_chinese_titles_and_labels():
     report = {"group_by": "channel", "items": [{"group": "phone", "leads": 2, "visited": 1, "won": 1},
                                                {"group": "walk_in", "leads": 1, "visited": 1, "won": 0}]}
     title, categories, series, kind = chart_data("funnel", report)
-    assert title == "客户转化漏斗（按渠道）" and categories == ["电话", "到访"] and kind == "bar"
+    assert title == "客户转化漏斗（按渠道）" and categories == ["来电", "自然到访"] and kind == "bar"
     assert series == {"客户数": [2.0, 1.0], "到访数": [1.0, 1.0], "成交数": [1.0, 0.0]}
 
 

@@ -26,7 +26,7 @@ def test_daily_traffic_names_consultants_and_channels():
     data = {"items": [{"date": "2026-03-10", "new_leads": 3, "by_channel": {"phone": 2, "walk_in": 1},
                        "by_consultant": {LI: 2, "unassigned": 1}, "visits_by_consultant": {ZHOU: 1}, "visits": 1}]}
     header, row = sheet("daily-traffic", data)
-    assert header == ["日期", "新增客户", "新增客户按渠道：电话", "新增客户按渠道：到访", "新增客户按顾问：李娜",
+    assert header == ["日期", "新增客户", "新增客户按渠道：来电", "新增客户按渠道：自然到访", "新增客户按顾问：李娜",
                       "新增客户按顾问：未分配", "接待到访按顾问：周强", "到访"]
     assert row == ["2026-03-10", "3", "2", "1", "2", "1", "1", "1"]
 

@@ -30,9 +30,9 @@ async def test_csv_has_bom_chinese_headers_and_the_json_numbers(day):
     assert r.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     header = rows[0]
-    assert header[:2] == ["日期", "新增客户"] and "新增客户按渠道：电话" in header and "新增客户按顾问：张三" in header
+    assert header[:2] == ["日期", "新增客户"] and "新增客户按渠道：来电" in header and "新增客户按顾问：张三" in header
     first = dict(zip(header, rows[1], strict=True))
-    assert (first["日期"], first["新增客户"], first["新增客户按渠道：电话"], first["到访"]) == ("2026-03-10", "4", "1", "3")
+    assert (first["日期"], first["新增客户"], first["新增客户按渠道：来电"], first["到访"]) == ("2026-03-10", "4", "1", "3")
     lost = await client.get("/v1/reports/lost-reasons", params={**DAY, "format": "csv"}, headers=auth)
     assert "价格太高" in lost.content.decode("utf-8-sig")
 
@@ -47,7 +47,7 @@ async def test_xlsx_has_header_frozen_panes_and_number_formats(day):
     assert ws.freeze_panes == "B2"
     rate_col = header.index("转化率") + 1
     rows = {ws.cell(row=i, column=1).value: i for i in range(2, ws.max_row + 1)}
-    phone = rows["电话"]
+    phone = rows["来电"]
     assert ws.cell(row=phone, column=2).value == 2 and ws.cell(row=phone, column=2).number_format == "#,##0"
     assert ws.cell(row=phone, column=rate_col).value == 0.5 and ws.cell(row=phone, column=rate_col).number_format == "0.0%"
     traffic = load_workbook(io.BytesIO((await client.get(

@@ -85,7 +85,7 @@ def test_table_flattens_maps_into_columns_and_fills_missing_counters_with_zero()
     columns, rows = table([{"date": "d1", "by_channel": {"phone": 1}}, {"date": "d2", "by_channel": {"online": 2}}])
     assert columns == ["date", "by_channel.phone", "by_channel.online"]
     assert rows == [["d1", 1, 0], ["d2", 0, 2]]
-    assert label("by_channel.电话") == "新增客户按渠道：电话" and label("by_consultant.张三") == "新增客户按顾问：张三"
+    assert label("by_channel.来电") == "新增客户按渠道：来电" and label("by_consultant.张三") == "新增客户按顾问：张三"
     assert number_format("visit_rate") == "0.0%" and number_format("amount") == "#,##0.00" and number_format("leads") == "#,##0"
 
 

@@ -58,7 +58,7 @@ async def test_sales_by_consultant_partner_referrer_and_channel_with_names(deals
     referrers = {i["group"]: i for i in (await _sales(client, auth, "referrer"))["items"]}
     assert (referrers["r1"]["name"], referrers["r1"]["signed"], referrers["r1"]["units"]) == ("李业主", 1, 0)
     channels = {i["group"]: (i["name"], i["units"]) for i in (await _sales(client, auth, "channel"))["items"]}
-    assert channels == {"phone": ("电话", 1), "partner": ("渠道", 1), "referral": ("转介绍", 0)}
+    assert channels == {"phone": ("来电", 1), "partner": ("渠道", 1), "referral": ("转介绍", 0)}
 
 
 async def test_a_signing_counts_on_its_branch_date_and_a_cancellation_on_its_own(deals):

@@ -43,13 +43,32 @@ def test_sold_units_are_signed_less_cancelled_plus_moves():
     assert (row["units"], row["amount"], row["refund"], row["collected_amount"]) == (1, "3.50", "0.50", "0.00")
 
 
+def _deadline(cid: str, deadline: str = "handling", missed: bool = False, category: str = "service") -> dict:
+    return {"complaint_id": cid, "deadline": deadline, "category": category, **({"missed": True} if missed else {})}
+
+
 def test_overdue_rate_and_average_days_to_close():
-    days = {"d1": {"complaints": {"service": {"received": 2, "handling_due": 4, "handling_missed": 1, "closed": 2,
-                                             "timed": 2, "days_to_close": 5.5}}}}
-    body = care_rules.complaints(days)
+    days = {"d1": {"complaints": {"service": {"received": 2, "closed": 2, "timed": 2, "days_to_close": 5.5}}}}
+    lines = [_deadline("K1", missed=True), _deadline("K2"), _deadline("K3"), _deadline("K4"), _deadline("K1", "report")]
+    body = care_rules.complaints(days, lines)
     service = [i for i in body["items"] if i["category"] == "service"][0]
+    assert (service["handling_due"], service["handling_missed"], service["report_due"]) == (4, 1, 1)
     assert (service["overdue_rate"], service["avg_days_to_close"]) == (0.25, 2.8)
     assert [i["category"] for i in body["items"]] == list(care_rules.COMPLAINT_CATEGORIES)
+
+
+def test_a_complaint_counts_once_in_the_overdue_rate_however_often_reopened():
+    """Deadlines of one complaint on several dates (reopened): due once, overdue once if any was missed."""
+    lines = [_deadline("K1", missed=True), _deadline("K1", missed=True), _deadline("K1", "report", missed=True),
+             _deadline("K1", "report", missed=True), _deadline("K2", category="quality"),
+             _deadline("K2", missed=True, category="quality"), _deadline("K2", category="quality")]
+    body = care_rules.complaints({}, lines)
+    rows = {i["category"]: i for i in body["items"]}
+    assert (rows["service"]["handling_due"], rows["service"]["handling_missed"], rows["service"]["overdue_rate"]) == (1, 1, 1.0)
+    assert (rows["service"]["report_due"], rows["service"]["report_missed"]) == (1, 1)
+    assert (rows["quality"]["handling_due"], rows["quality"]["handling_missed"], rows["quality"]["overdue_rate"]) == (1, 1, 1.0)
+    total = body["total"]
+    assert (total["handling_due"], total["handling_missed"], total["overdue_rate"], total["report_due"]) == (2, 2, 1.0, 1)
 
 
 @pytest.mark.parametrize("value,ok", [("sz-bay", True), ("sz-bay,gz-tianhe", True), ("*", True), ("sz-bay,", False),

@@ -40,8 +40,9 @@ DESCRIPTIONS = {
     "payouts": "结佣与全民营销奖励: per kind (commission, referral_reward) and beneficiary, the payouts and amounts that "
                "reached each status in the period (pending, due, approved, paid, void, clawback).",
     "complaints": "客户投诉: per category (every category listed): received, major, closed on time or late, average days "
-                  "from receipt to close, handling deadlines falling in the period and missed (`overdue_rate`), "
-                  "investigation reports due and late, responses, reopened, improvement actions done.",
+                  "from receipt to close, complaints with a handling deadline in the period and those that missed one "
+                  "(each complaint once, however often reopened; `overdue_rate` = missed / due, never above 1), "
+                  "investigation reports due and late alike, responses, reopened, improvement actions done.",
     "revisits": "回访执行: per account manager: revisits due in the period (by due date), done on time or late, tasks "
                 "that went overdue, revisits logged, average satisfaction, `revisit_rate` = on time / due.",
     "customers": "顾客档案: per tier (核心/重点/一般): archives as they stand now by category, frozen, latest evaluation "

@@ -51,7 +51,8 @@ DESCRIPTIONS = {
                             "missed-count and age buckets (days past due), `compliance_rate` = follow-ups / (follow-ups + overdue).",
     "lost-reasons": "流失分析: lost leads by reason with `share`, and by stage (status before closing).",
     "partners": "Per channel partner (with its registered `name`): reports -> accepted -> confirmed visits -> deals, "
-                "rates, rejection reasons.",
+                "rates, rejection reasons. `deals`/`amount` follow a credit moved after signing (a dispute decided "
+                "late) on the move's date, as the sales report by partner does; `credit_moved` = that net +-1.",
     "receptions": "Business receptions by class A-D on their arrival date: requested/approved/rejected/completed, "
                   "budget (per head x guests) against spend, over-budget count, feedback on time.",
 }

@@ -1,11 +1,12 @@
 """Complaints (客户投诉), revisits (回访), archives (顾客档案) and evaluations (客户关系评估) from customers' events.
 
 Counters on day documents, each guarded by a token so a repeat never counts twice:
-- `complaints.<category>.*`: received (and major) on the day received; a deadline counted once per
-  complaint on the day it falls (`handling_due`/`report_due` from the receipt, `handling_missed`/
-  `report_missed` from the overdue event), so the overdue rate of a period is missed / due of the
-  deadlines in it; closed, closed on time or late, days to close, the customer's response, reopened and
-  improvement actions done on their day.
+- `complaints.<category>.*`: received (and major) on the day received; closed, closed on time or late,
+  days to close, the customer's response, reopened and improvement actions done on their day.
+- Complaint deadlines are lines, not counters (crm_reports.projections.records.put_deadline): each
+  deadline a receipt or a reopening sets, on the date it falls, marked `missed` by its overdue event, so
+  a period counts each complaint once however often it was reopened (the overdue rate,
+  crm_reports.queries.care_rules).
 - `revisits.<assignee>.*`: tasks due on their due date (`due`, `overdue_tasks`, `done_on_time`,
   `done_late`, once per task), revisits logged (`done`, satisfaction) and overdue notices on their day.
 - `archives.<tier>.*`: opened, tier moves, reviews, freezes on their day; evaluations by the archive's
@@ -22,13 +23,15 @@ from crm_reports.projections import records
 from crm_reports.projections.buckets import key
 from crm_shared.events import Envelope
 from crm_shared.events.customers import (
-    ArchiveTierChanged, ComplaintClosed, ComplaintOverdue, ComplaintReceived, EvaluationSubmitted, RevisitLogged,
+    ArchiveTierChanged, ComplaintClosed, ComplaintOverdue, ComplaintReceived, ComplaintReopened, EvaluationSubmitted,
+    RevisitLogged,
 )
 
 if TYPE_CHECKING:
     from crm_reports.projections.window import Window
 
 DAY_SECONDS = 86_400
+DUE_AT = {"report": "report_due_at", "handling": "due_at"}  # a complaint's deadlines, as its events carry them
 
 
 def _on(w: Window, env: Envelope, at: datetime | None, token: str, inc: dict[str, float]) -> None:
@@ -49,23 +52,26 @@ def close_counters(data: ComplaintClosed, closed_at: datetime) -> dict[str, floa
     return inc
 
 
+async def _deadline(w: Window, env: Envelope, data: Any, deadline: str, due_at: datetime | None,
+                    missed: bool = False) -> None:
+    if due_at is not None:
+        await records.put_deadline(w.g, env.branch_id, w.local_day(env.branch_id, due_at), data.complaint_id, deadline,
+                                   due_at, {"category": data.category, **({"missed": True} if missed else {})})
+
+
 async def on_complaint(w: Window, env: Envelope, data: Any) -> None:
     c, cid = f"complaints.{key(data.category)}", data.complaint_id
+    if isinstance(data, ComplaintReceived | ComplaintReopened):  # both set the report and handling deadlines
+        for deadline, field in DUE_AT.items():
+            await _deadline(w, env, data, deadline, getattr(data, field))
     if isinstance(data, ComplaintReceived):
         _on(w, env, None, f"c:{cid}:received", {f"{c}.received": 1, **({f"{c}.major": 1} if data.severity == "major" else {})})
-        if data.due_at:
-            _on(w, env, data.due_at, f"c:{cid}:due:{data.due_at.isoformat()}", {f"{c}.handling_due": 1})
-        if data.report_due_at:
-            _on(w, env, data.report_due_at, f"c:{cid}:report_due", {f"{c}.report_due": 1})
-    elif isinstance(data, ComplaintOverdue):
-        if data.deadline == "handling" and data.due_at:
-            _on(w, env, data.due_at, f"c:{cid}:missed:{data.due_at.isoformat()}", {f"{c}.handling_missed": 1})
-        elif data.deadline == "report" and data.report_due_at:
-            _on(w, env, data.report_due_at, f"c:{cid}:report_missed", {f"{c}.report_missed": 1})
+    elif isinstance(data, ComplaintOverdue):  # the deadline that passed (`missed_at`), due that day too
+        await _deadline(w, env, data, data.deadline, data.missed_at or getattr(data, DUE_AT[data.deadline]), missed=True)
     elif isinstance(data, ComplaintClosed):
         closed_at = data.closed_at or env.time
         _on(w, env, closed_at, f"c:{cid}:closed:{env.id}", close_counters(data, closed_at))
-    elif env.type == "complaint.reopened":
+    elif isinstance(data, ComplaintReopened):
         _on(w, env, None, f"c:{cid}:reopened:{env.id}", {f"{c}.reopened": 1})
     elif env.type == "complaint.action_done":
         _on(w, env, None, f"c:{cid}:action:{data.action_id}", {f"{c}.actions_done": 1})

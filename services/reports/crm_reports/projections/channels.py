@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from crm_reports.projections.buckets import key, text_key
+from crm_reports.projections.sales import SOLD
 from crm_shared.branches import add_working_days
 from crm_shared.events import Envelope
+from crm_shared.events.deals import DealAttributionChanged
 
 if TYPE_CHECKING:
     from crm_reports.projections.window import Window
@@ -33,6 +35,29 @@ def partner_won_counters(first: dict[str, Any]) -> dict[str, float]:
         return {}
     partner = f"partners.{key(first['partner'])}"
     return {f"{partner}.deals": 1, f"{partner}.amount": first["amount"]}
+
+
+async def on_credit_moved(w: Window, env: Envelope, data: DealAttributionChanged) -> None:
+    """A credit moved after signing (a dispute decided late) is a fact of the deal's lead: the funnel's lead
+    documents move the lead's partner deal with it once its first win is known (`credit_moved_counters`)."""
+    if data.status in SOLD:
+        move = {"deal_id": data.deal_id, "branch_id": env.branch_id, "day": w.local_day(env.branch_id, env.time).isoformat(),
+                "from": data.previous_attribution.partner_id, "to": data.attribution.partner_id}
+        w.cohorts.record(data.lead_id, {"credit_moves": {env.id: move}}, w.changes)
+
+
+def credit_moved_counters(first: dict[str, Any], move: dict[str, Any]) -> dict[str, float]:
+    """The lead's partner deal, as its first win counted it, out of the partner credited before and into the one
+    credited now (as the sales report moves the deal, crm_reports.projections.sales.move_counters). Only a move of
+    the deal that won the lead counts: a later deal of the lead (its first cancelled) was never counted here."""
+    if move["deal_id"] != first.get("deal_id") or move["from"] == move["to"]:
+        return {}
+    inc: dict[str, float] = {}
+    for partner, sign in ((move["from"], -1), (move["to"], 1)):
+        if partner:
+            p = f"partners.{key(partner)}"
+            inc |= {f"{p}.deals": sign, f"{p}.amount": sign * first["amount"], f"{p}.credit_moved": sign}
+    return inc
 
 
 async def on_dispute(w: Window, env: Envelope, data) -> None:

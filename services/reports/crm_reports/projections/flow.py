@@ -81,7 +81,7 @@ PROJECTIONS: dict[type[EventData], tuple[Projection, ...]] = {
     DealPaid: (funnel.on_deal_stage,),
     DealCancelled: (sales.on_cancelled,),
     DealUnitChanged: (sales.on_unit_changed,),
-    DealAttributionChanged: (sales.on_attribution_changed,),
+    DealAttributionChanged: (sales.on_attribution_changed, channels.on_credit_moved),  # both reports move the deal
     PayoutPending: (sales.on_payout,),
     PayoutDue: (sales.on_payout,),
     PayoutApproved: (sales.on_payout,),

@@ -15,7 +15,10 @@ into a generation being rebuilt) reads the lead again and merges this window's f
 
 The lead's first win (`won_first`, from its first `lead.won`: day, consultant, amount, partner) is
 a fact no later event replaces; it counts the daily `deals` and the partner's deals once per lead
-(tokens `o:<lead>:won` and `p:<lead>:won`, then `won_counted`), whatever the registration.
+(tokens `o:<lead>:won` and `p:<lead>:won`, then `won_counted`), whatever the registration. A credit
+moved after signing (`deal.attribution_changed`, kept per event in `credit_moves`) moves that partner
+deal on the move's date once the first win is known, each move once (`p:<lead>:credit:<event>`, then
+`credit_moves_counted`), in whichever order the move and the win arrive.
 """
 
 from __future__ import annotations
@@ -48,11 +51,17 @@ DEAL_EVENTS = (DealSubscribed, DealPriceApproved, DealPriceRejected, DealSigned,
                DealCancelled, DealUnitChanged, DealAttributionChanged)  # their lead is read: its channel, its stages
 GROUPS = ("channel", "consultant")
 FIRST_ONLY = ("won_first",)  # facts the first event sets and no later one replaces
+BY_EVENT = ("credit_moves",)  # facts kept per event (event id -> fact), gathered from every event
 WON_FIRST, WON_COUNTED = "won_first", "won_counted"
+CREDIT_MOVES, MOVES_COUNTED = "credit_moves", "credit_moves_counted"
 
 
 def merge_facts(doc: dict[str, Any], fields: dict[str, Any]) -> None:
-    doc.update({k: v for k, v in fields.items() if k not in FIRST_ONLY or doc.get(k) is None})
+    for k, v in fields.items():
+        if k in BY_EVENT:
+            doc[k] = {**(doc.get(k) or {}), **v}
+        elif k not in FIRST_ONLY or doc.get(k) is None:
+            doc[k] = v
 
 
 def stages_reached(lead: dict[str, Any]) -> list[str]:
@@ -164,6 +173,19 @@ def _count(lead: dict[str, Any], changes: DayChanges) -> None:
         if partner := channels.partner_won_counters(first):
             changes.add(first["branch_id"], day, f"p:{lead['_id']}:won", partner)
         lead[WON_COUNTED] = True
+    if first:
+        _count_moves(lead, first, changes)
+
+
+def _count_moves(lead: dict[str, Any], first: dict[str, Any], changes: DayChanges) -> None:
+    """Credits moved after signing, each once on its own date, whether it arrived before the first win or after."""
+    done = lead.get(MOVES_COUNTED) or []
+    todo = [(i, m) for i, m in (lead.get(CREDIT_MOVES) or {}).items() if i not in done]
+    for event_id, move in todo:
+        if inc := channels.credit_moved_counters(first, move):
+            changes.add(move["branch_id"], date.fromisoformat(move["day"]), f"p:{lead['_id']}:credit:{event_id}", inc)
+    if todo:
+        lead[MOVES_COUNTED] = done + [i for i, _ in todo]
 
 
 async def on_lead_registered(w: Window, env: Envelope, data: LeadRegistered) -> None:

@@ -2,7 +2,9 @@
 
 - **Rows** (`<gen>_rows`): one document per listed event (a cancellation, a unit change, an
   approved price), `_id = "<branch>:<YYYY-MM-DD>:<kind>:<event id>"` on the branch-local date, so a
-  redelivery writes the same document again and a report reads one branch's dates as an `_id` range.
+  redelivery writes the same document again and a report reads one branch's dates as an `_id` range;
+  and one per complaint deadline (`deadline`: `<complaint>:<report|handling>` on the date it falls,
+  `missed` once overdue), so a period's complaints due and overdue are counted once each.
 - **Facts** (`<gen>_facts`): the latest state of an archive (tier, category, frozen) and its latest
   evaluation grade, by "newer event wins" (crm_shared.directory.newer_wins), in any order of arrival.
 - **Units** in `<gen>_names` (`unit:<id>`: project, building, unit number, product type, list price),
@@ -42,6 +44,15 @@ async def put_row(g: Generation, env: Envelope, day: date, kind: str, fields: di
     fields = await scrubbed(g.db, fields)  # an erased customer's name never comes back (crm_reports.privacy)
     await upsert(g.col("rows"), row_id(env.branch_id, day, kind, env.id),
                  {"branch_id": env.branch_id, "date": day.isoformat(), "kind": kind, "at": env.time, **fields})
+
+
+async def put_deadline(g: Generation, branch_id: str, day: date, complaint_id: str, deadline: str, due_at: Any,
+                       fields: dict[str, Any]) -> None:
+    """A complaint's deadline on the branch-local date it falls: one line per complaint, deadline kind and date, however
+    many events name it (`missed` is only ever set, so any order of arrival gives the same line)."""
+    await upsert(g.col("rows"), row_id(branch_id, day, "deadline", f"{complaint_id}:{deadline}"),
+                 {"branch_id": branch_id, "date": day.isoformat(), "kind": "deadline", "at": due_at,
+                  "complaint_id": complaint_id, "deadline": deadline, **fields})
 
 
 async def rows_between(g: Generation, branch_id: str, start: date, end: date, kind: str) -> list[dict[str, Any]]:

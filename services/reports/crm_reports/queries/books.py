@@ -105,7 +105,7 @@ async def build_book(g: Generation, name: str, q: ScopeQuery, branches: list[str
         elif name == "payouts":
             result = deal_rules.payouts(days, payee_names(names))
         elif name == "complaints":
-            result = care_rules.complaints(days)
+            result = care_rules.complaints(days, await rows(g, branches, q, "deadline"))
         else:
             result = care_rules.revisits(days, names.staff)
     return {"branches": [{"id": b, "name": names.branches.get(b, b)} for b in branches],

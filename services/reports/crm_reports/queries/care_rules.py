@@ -1,7 +1,7 @@
 """The customers reports as pure functions: complaints, revisit compliance, archive tiers and grades.
 
-Inputs are day counters (one branch or several) and, for the standing tier and grade mix, the latest
-state of each archive (crm_reports.projections.records facts).
+Inputs are day counters (one branch or several), the complaints' deadline lines of the period, and, for
+the standing tier and grade mix, the latest state of each archive (crm_reports.projections.records).
 """
 
 from __future__ import annotations
@@ -11,33 +11,53 @@ from typing import Any
 from crm_reports.queries.tally import merge, num, rate, sub
 
 COMPLAINT_CATEGORIES = ("quality", "service", "delivery", "sales_promise", "other")
-COMPLAINT_FIELDS = ("received", "major", "closed", "closed_on_time", "closed_late", "handling_due", "handling_missed",
-                    "report_due", "report_missed", "satisfied", "unsatisfied", "reopened", "actions_done")
+COMPLAINT_FIELDS = ("received", "major", "closed", "closed_on_time", "closed_late", "satisfied", "unsatisfied",
+                    "reopened", "actions_done")
+DEADLINE_FIELDS = {"handling": ("handling_due", "handling_missed"), "report": ("report_due", "report_missed")}
+TOTAL = ""  # the key of the total among the categories' deadline counts
 TIERS = ("core", "key", "general")
 ARCHIVE_CATEGORIES = ("owner", "prospect", "member")
 GRADES = ("A", "B", "C", "D")
 RECOMMENDATIONS = ("improve", "maintain", "end")
 
 
-def _complaint_row(c: dict[str, Any]) -> dict[str, Any]:
+def deadline_counts(lines: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per category (and `TOTAL`): complaints with a deadline of each kind falling in the period (`*_due`) and, of
+    them, those that missed one there (`*_missed`), each complaint once however many deadlines it had (reopened)."""
+    seen: dict[str, dict[str, set[str]]] = {}
+    for line in lines:
+        due, missed = DEADLINE_FIELDS[line["deadline"]]
+        for cat in (line.get("category") or "other", TOTAL):
+            fields = seen.setdefault(cat, {})
+            fields.setdefault(due, set()).add(line["complaint_id"])
+            if line.get("missed"):
+                fields.setdefault(missed, set()).add(line["complaint_id"])
+    return {cat: {f: len(ids) for f, ids in fields.items()} for cat, fields in seen.items()}
+
+
+def _complaint_row(c: dict[str, Any], deadlines: dict[str, int]) -> dict[str, Any]:
     row = {f: int(num(c.get(f, 0))) for f in COMPLAINT_FIELDS}
     timed = num(c.get("timed", 0))
     row["avg_days_to_close"] = round(num(c.get("days_to_close", 0)) / timed, 1) if timed else None
+    row |= {f: deadlines.get(f, 0) for pair in DEADLINE_FIELDS.values() for f in pair}
     row["overdue_rate"] = rate(row["handling_missed"], row["handling_due"])
     return row
 
 
-def complaints(days: dict[str, dict]) -> dict[str, Any]:
-    """Per category (every category listed): received, closed on time or late, average days from receipt
-    to close, and the overdue rate = handling deadlines missed / handling deadlines falling in the period."""
+def complaints(days: dict[str, dict], deadlines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per category (every category listed): received, closed on time or late, average days from receipt to close,
+    and 超时率 `overdue_rate` = the share of complaints with a handling deadline in the period that missed one there
+    (`handling_missed` / `handling_due`, complaints counted once each: never above 1); investigation reports alike."""
     merged = merge(sub(days, "complaints"))
-    cats = list(COMPLAINT_CATEGORIES) + sorted(k for k in merged if k not in COMPLAINT_CATEGORIES)
-    items = [{"category": cat, **_complaint_row(merged.get(cat, {}))} for cat in cats]
+    counted = deadline_counts(deadlines)
+    cats = list(COMPLAINT_CATEGORIES) + sorted(k for k in (merged.keys() | counted.keys()) - {TOTAL}
+                                               if k not in COMPLAINT_CATEGORIES)
+    items = [{"category": cat, **_complaint_row(merged.get(cat, {}), counted.get(cat, {}))} for cat in cats]
     total = {"timed": 0, "days_to_close": 0}
     for c in merged.values():
         for k, v in c.items():
             total[k] = total.get(k, 0) + num(v)
-    return {"items": items, "total": _complaint_row(total)}
+    return {"items": items, "total": _complaint_row(total, counted.get(TOTAL, {}))}
 
 
 def revisits(days: dict[str, dict], names: dict[str, str] | None = None) -> dict[str, Any]:

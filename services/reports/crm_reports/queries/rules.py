@@ -119,6 +119,8 @@ def lost_reasons(days: dict[str, dict]) -> dict[str, Any]:
 
 
 def partners(days: dict[str, dict], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Per partner: reports -> accepted -> confirmed -> deals (the leads' first wins credited to it, net of credits
+    moved after signing on their dates: `credit_moved` ±1, as the sales report's `moved`)."""
     items = []
     for pid, p in merge(sub(days, "partners")).items():
         accepted, rejected = num(p.get("accepted", 0)), num(p.get("rejected", 0))
@@ -126,6 +128,7 @@ def partners(days: dict[str, dict], names: dict[str, str] | None = None) -> dict
         items.append({
             "partner_id": pid, "name": (names or {}).get(pid), "reports": accepted + rejected, "accepted": accepted, "rejected": rejected,
             "confirmed": confirmed, "expired": num(p.get("expired", 0)), "deals": deals, "amount": money(p.get("amount")),
+            "credit_moved": num(p.get("credit_moved", 0)),
             "accept_rate": rate(accepted, accepted + rejected), "visit_rate": rate(confirmed, accepted),
             "deal_rate": rate(deals, confirmed), "rejection_reasons": counts(p.get("reasons"), stored=False),
         })
