@@ -32,7 +32,7 @@ from pymongo import AsyncMongoClient
 
 from crm_shared import asyncapi, erasure, sealing
 from crm_shared.bus import consumers
-from crm_shared.bus.connection import broker_options, connect_options, split_url
+from crm_shared.bus.connection import broker_options, connect_options, drain, split_url
 from crm_shared.bus.outbox import OutboxRelay
 from crm_shared.bus.streams import ensure_streams
 from crm_shared.config import ServiceSettings, Settings, get_settings, service_settings
@@ -191,25 +191,26 @@ async def _reach(what: str, where: str, attempt: Callable[[], Awaitable[Any]], w
             return result
 
 
-async def _connect_nats(settings: Settings, name: str = "crm-platform") -> Any:
+async def _connect_nats(settings: Settings, name: str, what: str, where: str) -> Any:
     """One attempt: the server's port first (a refused port fails at once, without nats.py's own
     endless initial retries), then the connection with the services' credentials. Once connected,
-    nats.py reconnects by itself; its errors are one log line each, never a traceback."""
+    nats.py reconnects by itself; its errors are one log line each (`what` `where` ...), never a traceback."""
     await _any_port_open(_nats_servers(settings))
     last: list[BaseException] = []
     connected = False
 
     async def error(exc: Exception) -> None:
         if connected:
-            log.warning("NATS connection error (%s)", _reason(exc))
+            log.warning("%s %s connection error (%s)", what, where, _reason(exc))
         else:
             last.append(exc)
 
     async def disconnected() -> None:
-        log.warning("NATS connection lost; reconnecting")
+        if not nc.is_closed:  # closed: a stop on request, nothing lost
+            log.warning("%s %s connection lost; reconnecting", what, where)
 
     async def reconnected() -> None:
-        log.info("NATS reconnected")
+        log.info("%s %s reconnected", what, where)
 
     nc = nats.NATS()
     try:
@@ -230,8 +231,9 @@ async def reach_nats(settings: Settings, name: str = "crm-platform", waiting: di
                      what: str = "NATS") -> Any:
     """A NATS connection with the services' credentials, once the server answers (retried with backoff,
     one log line per failure, starting with `what`)."""
-    return await _reach(what, split_url(settings.nats_url)[0].split("://", 1)[-1],
-                        lambda: _connect_nats(settings, name), {} if waiting is None else waiting, "nats", settings)
+    where = split_url(settings.nats_url)[0].split("://", 1)[-1]
+    return await _reach(what, where, lambda: _connect_nats(settings, name, what, where),
+                        {} if waiting is None else waiting, "nats", settings)
 
 
 async def _any_port_open(servers: list[tuple[str, int]]) -> None:
@@ -366,11 +368,7 @@ def create_app(plugins: list[ServicePlugin] | None = None, settings: Settings | 
             except Exception as exc:  # noqa: BLE001 -- the other services still stop
                 log.warning("service shutdown failed", extra={"service": plugin.name, "error": repr(exc)})
         if run.nc is not None:
-            try:
-                await asyncio.wait_for(run.nc.drain(), 5)
-            except Exception:  # noqa: BLE001 -- closed or unreachable: close without draining
-                with contextlib.suppress(Exception):
-                    await run.nc.close()
+            await drain(run.nc)
         if run.mongo is not None:
             await run.mongo.close()
         log.info("stopped", extra={"services": [p.name for p in plugins]})

@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -16,6 +16,9 @@ from crm_shared.config import Settings
 from crm_shared.observability import configure_logging
 from crm_shared.plugins import PluginError, discover
 from crm_shared.stack import Stack, StackError, stack_from_env
+
+if TYPE_CHECKING:
+    from crm_shared.nats_auth.callout import AuthCallout
 
 cli = typer.Typer(help="Multi-branch sales CRM.", no_args_is_help=True, add_completion=False)
 
@@ -39,6 +42,18 @@ def _start_stack(data: Path, nats_port: int, store_port: int, devstore: Path) ->
         raise typer.Exit(1) from None
 
 
+def _callout(settings: Settings) -> AuthCallout:
+    """The auth callout of these settings (its issuer seed checked, before any connection), or a
+    one-line message naming what is wrong and exit 2."""
+    from crm_shared.nats_auth.callout import AuthCallout
+
+    try:
+        return AuthCallout(settings)
+    except ValueError as exc:
+        typer.secho(f"crm: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+
+
 def _start_callout(settings: Settings) -> None:
     """With CRM_NATS_AUTH_ISSUER_SEED set, `crm serve` also answers NATS's auth callout (a thread of
     its own, so it serves with any number of workers)."""
@@ -46,19 +61,11 @@ def _start_callout(settings: Settings) -> None:
         return
     import asyncio
 
-    from crm_shared.nats_auth.callout import AuthCallout
-
-    try:
-        callout = AuthCallout(settings)
-    except ValueError as exc:
-        typer.secho(f"crm: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+    callout = _callout(settings)
 
     def run() -> None:
         async def forever() -> None:
-            from crm_shared.app import reach_nats
-
-            await callout.start(await reach_nats(settings, "crm-nats-auth", what="auth callout: NATS"))  # retried quietly while NATS is down
+            await callout.start()  # retried quietly while NATS is down
             await asyncio.Event().wait()
 
         asyncio.run(forever())
@@ -353,20 +360,29 @@ def asyncapi(
 
 
 @cli.command("nats-auth")
-def nats_auth() -> None:
+def nats_auth(
+    ready_file: Annotated[Path | None, typer.Option(help="Written with the issuer's public key once the callout "
+                                                    "listens (the local stack waits for it)")] = None,
+) -> None:
     """Run only the NATS auth callout (CRM_NATS_AUTH_ISSUER_SEED, the services' CRM_NATS_* credentials,
-    and the same CRM_JWT_* settings as the API): integrators' tokens become NATS users."""
+    and the same CRM_JWT_* settings as the API): integrators' tokens become NATS users. Like `crm serve`:
+    settings checked before any connection (exit 2), NATS waited for with one line per attempt, SIGTERM or
+    SIGINT at any stage drains and exits 0."""
     import asyncio
+    import logging
 
-    from crm_shared.nats_auth.callout import run_forever
+    from crm_shared.nats_auth.callout import serve as serve_callout
 
+    for sig in (signal.SIGINT, signal.SIGTERM):  # until the callout's loop takes them over
+        signal.signal(sig, _stopped)
     settings = _root_settings()
+    callout = _callout(settings)
     configure_logging(settings.log_level, settings.log_json)
     try:
-        asyncio.run(run_forever(settings))
-    except ValueError as exc:
-        typer.secho(f"crm: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+        asyncio.run(serve_callout(callout, str(ready_file) if ready_file else None))
+    except Exception:  # an error once NATS is reached: a failed start, as `crm serve` reports it
+        logging.getLogger("crm.nats_auth").critical("auth callout failed; stopping", exc_info=True)
+        raise typer.Exit(3) from None
 
 
 def main() -> None:

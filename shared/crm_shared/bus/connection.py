@@ -12,8 +12,9 @@ in (an integrator's CRM token, the services' credentials): `crm_shared.asyncapi`
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
-
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from faststream.nats.security import NatsCredentials, NatsNKey, NatsToken, NatsUserPassword
@@ -57,6 +58,16 @@ async def connect(settings: Settings, **kwargs: Any):
     import nats
 
     return await nats.connect(**{**connect_options(settings), **kwargs})
+
+
+async def drain(nc: Any, timeout: float = 5) -> None:
+    """Drain `nc` (unsubscribe, finish the messages in hand, close) within `timeout`; a connection that is
+    closed, or lost and reconnecting, is closed without draining."""
+    try:
+        await asyncio.wait_for(nc.drain(), timeout)
+    except Exception:  # noqa: BLE001 -- closed or unreachable: close without draining
+        with contextlib.suppress(Exception):
+            await nc.close()
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:

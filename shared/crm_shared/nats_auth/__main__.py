@@ -1,15 +1,7 @@
-"""`python -m crm_shared.nats_auth [--ready-file PATH]`: the auth callout alone (the local stack starts it so)."""
+"""`python -m crm_shared.nats_auth [--ready-file PATH]`: `crm nats-auth` (the local stack starts it so)."""
 
-import argparse
-import asyncio
+import sys
 
-from crm_shared.config import Settings
-from crm_shared.nats_auth.callout import run_forever
-from crm_shared.observability import configure_logging
+from crm_shared.cli import cli
 
-parser = argparse.ArgumentParser(prog="python -m crm_shared.nats_auth")
-parser.add_argument("--ready-file", help="written with the issuer's public key once the callout listens")
-args = parser.parse_args()
-settings = Settings()
-configure_logging(settings.log_level, settings.log_json)
-asyncio.run(run_forever(settings, args.ready_file))
+cli(["nats-auth", *sys.argv[1:]], prog_name="python -m crm_shared")

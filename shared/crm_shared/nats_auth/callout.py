@@ -13,16 +13,16 @@ user expires with the token, so the server closes the connection when the token 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import signal
 import time
+from pathlib import Path
 
 import jwt as pyjwt
-import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from crm_shared.bus.connection import connect_options
+from crm_shared.bus.connection import drain
 from crm_shared.config import Settings
 from crm_shared.http.problems import Problem
 from crm_shared.nats_auth import nkeys_jwt
@@ -30,6 +30,7 @@ from crm_shared.nats_auth.permissions import NotAllowed, decide
 
 AUTH_SUBJECT = "$SYS.REQ.USER.AUTH"
 QUEUE = "crm-nats-auth"
+CONNECTION_NAME = "crm-nats-auth"  # what deploy/compose.yaml's healthcheck looks for in the server's connz
 log = logging.getLogger("crm.nats_auth")
 
 
@@ -41,7 +42,11 @@ class AuthCallout:
         seed = issuer_seed or settings.nats_auth_issuer_seed
         if not seed:
             raise ValueError("CRM_NATS_AUTH_ISSUER_SEED is not set: the auth callout needs the account nkey seed it signs with")
-        if nkeys_jwt.seed_kind(seed) != "account":
+        try:
+            kind = nkeys_jwt.seed_kind(seed)
+        except nkeys_jwt.NatsJwtError:
+            kind = "none"
+        if kind != "account":
             raise ValueError("CRM_NATS_AUTH_ISSUER_SEED must be an account nkey seed (SA...)")
         self.settings = settings
         self.issuer = nkeys_jwt.keypair(seed)
@@ -55,9 +60,14 @@ class AuthCallout:
         return self.issuer.public_key.decode()
 
     async def start(self, nc: Client | None = None) -> None:
-        """Subscribe (on `nc`, or on a connection of its own with the services' credentials)."""
+        """Subscribe (on `nc`, or on a connection of its own with the services' credentials, named
+        CONNECTION_NAME), reached as `crm serve` reaches NATS (`crm_shared.app.reach_nats`): while the
+        server is down, one line per attempt with growing pauses; once connected, nats.py reconnects and
+        subscribes again by itself."""
         if nc is None:
-            nc = await nats.connect(name="crm-nats-auth", max_reconnect_attempts=-1, **connect_options(self.settings))
+            from crm_shared.app import reach_nats  # the platform's app module: only when connecting on our own
+
+            nc = await reach_nats(self.settings, CONNECTION_NAME, what="auth callout: NATS")
             self._own_connection = True
         self.nc = nc
         await nc.subscribe(AUTH_SUBJECT, queue=QUEUE, cb=self._handle)
@@ -65,9 +75,9 @@ class AuthCallout:
         log.info("auth callout ready", extra={"issuer": self.issuer_public_key, "account": self.account})
 
     async def stop(self) -> None:
+        """Drain the subscription (requests in hand are answered) and close the connection of its own."""
         if self.nc is not None and self._own_connection:
-            with contextlib.suppress(Exception):
-                await self.nc.drain()
+            await drain(self.nc)
         self.nc = None
 
     async def _handle(self, msg: Msg) -> None:
@@ -130,18 +140,27 @@ class AuthCallout:
         return nkeys_jwt.encode({"sub": user_nkey, "aud": server_id, "nats": nats_part}, self.issuer).encode()
 
 
-async def run_forever(settings: Settings, ready_file: str | None = None) -> None:
-    """`crm nats-auth`: the callout alone, until SIGTERM/SIGINT."""
-    import signal
-    from pathlib import Path
-
-    callout = AuthCallout(settings)
-    await callout.start()
-    if ready_file:
-        Path(ready_file).write_text(callout.issuer_public_key)
+async def serve(callout: AuthCallout, ready_file: str | None = None) -> None:
+    """`crm nats-auth`: start `callout` on a connection of its own and answer until SIGTERM or SIGINT,
+    which drain the subscription; a signal while NATS is still being reached stops at once. `ready_file`
+    gets the issuer's public key once the subscription is in place (the local stack waits for it). An error
+    once NATS is reached (not a retried connection failure) propagates."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await callout.stop()
+    starting = asyncio.create_task(callout.start(), name="nats-auth:start")
+    stopping = asyncio.create_task(stop.wait(), name="nats-auth:signal")
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()
+            if ready_file:
+                Path(ready_file).write_text(callout.issuer_public_key)
+            await stopping
+        log.info("auth callout stopping")
+    finally:
+        for task in (starting, stopping):
+            task.cancel()
+        await asyncio.gather(starting, stopping, return_exceptions=True)
+        await callout.stop()
