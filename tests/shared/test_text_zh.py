@@ -282,7 +282,7 @@ async def test_every_report_export_reads_as_chinese_with_names(office_day):
                     problems[f"{path} {params.get('group_by', '')} {fmt}: {cell}"] = bad
     assert not problems, problems
     text = "\n".join(everything)
-    for expected in ("新增客户按顾问：李娜", "接待到访按顾问：周强", "新增客户按渠道：电话", "价格", "离得太远", "流失阶段：已到访",
+    for expected in ("新增客户按顾问：李娜", "接待到访按顾问：周强", "新增客户按渠道：来电", "价格", "离得太远", "流失阶段：已到访",
                      "驳回原因：已有在跟客户", "链家深圳湾店", "A类", "A级", "跟进及时率", "周看板"):
         assert expected in text, expected
 

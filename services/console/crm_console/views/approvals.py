@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Request, Response
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.deal_card import readable
-from crm_console.views.deals_common import (customer_name, if_match, percent, staff_names, total, unit_label,
+from crm_console.views.deals_common import (customer_name, percent, staff_names, total, unit_label,
                                             units_by_id, yuan)
-from crm_console.views.floor import error_status, q
+from crm_console.views.floor import error_status, if_match, q
 from crm_console.views.manager_common import board, page
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 

@@ -7,6 +7,7 @@ branch's list, an admin either), and the account manager's request form; a manag
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -16,8 +17,9 @@ from crm_console.api import ApiError
 from crm_console.views.customers_common import (ARCHIVE_ROLES, CARD_FIELDS, MANAGERS, RECOMMENDATIONS, REVISIT_KINDS,
                                                 LEVELS, TIERS, anniversaries, archive_link, branch_screen,
                                                 customer_deals, customer_of, elsewhere, key_account, may_decide, names,
-                                                readable, staff_list, word)
-from crm_console.views.floor import error_status, int_in, q
+                                                readable, word)
+from crm_console.views.floor import error_status, if_match, int_in, q, staff_of
+from crm_console.views.reveal import reveal_phone
 from crm_console.web import PREFIX, ConsoleRoute, Screen, env
 
 router = APIRouter(prefix=f"{PREFIX}/archives", route_class=ConsoleRoute, include_in_schema=False)
@@ -26,9 +28,6 @@ DEAL_STATUSES = ("subscribed", "signed", "paid", "cancelled")
 i18n.register({
     "card.title": {"zh-CN": "顾客档案卡", "en": "Archive card"},
     "card.relationship": {"zh-CN": "客户关系卡", "en": "Relationship card"},
-    "card.reveal": {"zh-CN": "查看完整号码", "en": "Show full number"},
-    "card.reveal_audited": {"zh-CN": "查看完整号码会被记录审计（谁、何时、原因）。", "en": "Showing the full number is audited (who, when, why)."},
-    "card.reveal_reason": {"zh-CN": "查看原因", "en": "Reason"},
     "card.need_reason": {"zh-CN": "请填写原因。", "en": "Give a reason."},
     "card.revisits": {"zh-CN": "回访记录", "en": "Revisit log"},
     "card.open_tasks": {"zh-CN": "待回访", "en": "Revisits due"},
@@ -167,7 +166,7 @@ async def _card(s: Screen, archive_id: str, status_code: int = 200, **extra) -> 
     role, me = s.user.role, s.user.id
     is_manager = role in MANAGERS
     manages = is_manager or (role == "consultant" and archive.get("account_manager_id") == me)
-    staff = await staff_list(s)
+    staff = await staff_of(s)
     tasks = [t for t in await _try_items(s, "/v1/revisits", branch_id=branch_id, archive_id=archive["id"])
              if t.get("archive_id") == archive["id"] and t.get("status") in ("due", "overdue")]
     evaluations = [e for e in await _try_items(s, "/v1/evaluations", branch_id=branch_id, archive_id=archive["id"])
@@ -199,10 +198,6 @@ async def _card(s: Screen, archive_id: str, status_code: int = 200, **extra) -> 
         chosen_task=extra.pop("chosen_task", "") or s.request.query_params.get("task", "")[:64], **extra)
 
 
-def _if_match(version: str) -> dict:
-    return {"If-Match": version.strip()} if version.strip().isdigit() else {}
-
-
 @router.get("/{archive_id}")
 async def archive_card(request: Request, archive_id: str) -> Response:
     s = await branch_screen(request, *ARCHIVE_ROLES)
@@ -211,16 +206,10 @@ async def archive_card(request: Request, archive_id: str) -> Response:
 
 @router.post("/{archive_id}/reveal")
 async def reveal(request: Request, archive_id: str, reason: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """The full number on this response only (never in a URL or a cookie); the API audits the reveal."""
+    """The full number, once, audited (views.reveal)."""
     s = await branch_screen(request, *ARCHIVE_ROLES)
     archive_id = archive_id[:64]
-    if not reason.strip():
-        return await _card(s, archive_id, 422, reveal_error=s.t("card.need_reason"))
-    try:
-        shown = await s.api.get(f"/v1/archives/{q(archive_id)}/phone", reason=reason.strip())
-    except ApiError as exc:
-        return await _card(s, archive_id, error_status(exc), reveal_error=exc.message, form={"reveal": {"reason": reason}})
-    return await _card(s, archive_id, phone=shown.get("phone") or shown.get("e164") or "")
+    return await reveal_phone(s, partial(_card, s, archive_id), f"/v1/archives/{q(archive_id)}/phone", reason)
 
 
 @router.post("/{archive_id}/revisits")
@@ -293,7 +282,7 @@ async def review(request: Request, archive_id: str, version: Annotated[str, Form
         return await _card(s, archive_id, 422, review_error=s.t("card.need_return_note"), form={"review": {"note": note}})
     try:
         await s.api.post(f"/v1/archives/{q(archive_id)}/review",
-                         {"decision": decision} | ({"note": note.strip()} if note.strip() else {}), headers=_if_match(version))
+                         {"decision": decision} | ({"note": note.strip()} if note.strip() else {}), headers=if_match(version))
     except ApiError as exc:
         return await _card(s, archive_id, error_status(exc), review_error=exc.message, form={"review": {"note": note}})
     return s.redirect(archive_link(archive_id), flash=s.t("card.reviewed"))
@@ -352,7 +341,7 @@ async def freeze(request: Request, archive_id: str, action: str, version: Annota
     if not reason.strip():
         return await _card(s, archive_id, 422, freeze_error=s.t("card.need_reason"))
     try:
-        await s.api.post(f"/v1/archives/{q(archive_id)}/{action}", {"reason": reason.strip()}, headers=_if_match(version))
+        await s.api.post(f"/v1/archives/{q(archive_id)}/{action}", {"reason": reason.strip()}, headers=if_match(version))
     except ApiError as exc:
         return await _card(s, archive_id, error_status(exc), freeze_error=exc.message, form={"freeze": {"reason": reason}})
     return s.redirect(archive_link(archive_id), flash=s.t("card.frozen_done" if action == "freeze" else "card.unfrozen_done"))
@@ -377,7 +366,7 @@ async def edit(request: Request, archive_id: str) -> Response:
     if not body:
         return s.redirect(archive_link(archive_id), flash=s.t("card.saved"))
     try:
-        await s.api.patch(f"/v1/archives/{q(archive_id)}", body, headers=_if_match(typed["version"]))
+        await s.api.patch(f"/v1/archives/{q(archive_id)}", body, headers=if_match(typed["version"]))
     except ApiError as exc:
         return await _card(s, archive_id, error_status(exc), edit_error=exc.message, form={"edit": typed})
     return s.redirect(archive_link(archive_id), flash=s.t("card.saved"))

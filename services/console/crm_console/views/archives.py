@@ -13,7 +13,8 @@ from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.customers_common import (ARCHIVE_ROLES, ARCHIVE_STATUSES, CARD_FIELDS, CATEGORIES, KEY_TIERS,
                                                 LEVELS, MANAGERS, TIERS, archive_link, branch_screen, customer_of,
-                                                names, staff_list)
+                                                names)
+from crm_console.views.floor import staff_of
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
 router = APIRouter(prefix=f"{PREFIX}/archives", route_class=ConsoleRoute, include_in_schema=False)
@@ -73,7 +74,7 @@ async def _page(s: Screen, filters: dict, cursor: str = "", status_code: int = 2
         archives, next_cursor = page.get("items", []), page.get("next_cursor")
     except ApiError as exc:
         list_error = exc.message
-    staff = await staff_list(s)
+    staff = await staff_of(s)
     managers = [p for p in staff if p.get("role") in ("consultant", "manager") and p.get("active", True)]
     extra.setdefault("form", {})
     extra.setdefault("key", uuid.uuid4().hex)
@@ -108,7 +109,7 @@ async def key_accounts(request: Request, level: str = "", tier: str = "") -> Res
             branches = {}
     order = {t: i for i, t in enumerate(TIERS)}
     accounts.sort(key=lambda a: (order.get(a.get("tier"), 9), a.get("level") != "group", a.get("customer_name") or ""))
-    staff = await staff_list(s)
+    staff = await staff_of(s)
     return s.render("key_accounts.html", accounts=accounts, pending=pending, names=names(staff), branches=branches,
                     filters={"level": level, "tier": tier}, levels=LEVELS, tiers=KEY_TIERS, list_error=list_error,
                     whole_group=whole_group)

@@ -7,6 +7,7 @@ board), where the rest of the work is done."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from typing import Annotated
 
@@ -14,10 +15,10 @@ from fastapi import APIRouter, Form, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.views.complaints import action_body, action_owners
-from crm_console.views.customers_common import (DAY_ROLES, customer_of, is_today, names, readable, staff_list, when,
+from crm_console.views.complaints import action_done_from, action_owners, add_action_from
+from crm_console.views.customers_common import (DAY_ROLES, customer_of, is_today, names, readable, when,
                                                 word, anniversaries)
-from crm_console.views.floor import error_status, q, today_bounds
+from crm_console.views.floor import error_status, q, staff_of, today_bounds
 from crm_console.web import PREFIX, ConsoleRoute, Screen, screen
 
 router = APIRouter(prefix=f"{PREFIX}/care", route_class=ConsoleRoute, include_in_schema=False)
@@ -129,7 +130,7 @@ async def _page(s: Screen, status_code: int = 200, **extra) -> Response:
                            "late": bool(c.get("overdue")) or any(d < now for _, d in deadlines if d)})
     complaints.sort(key=lambda x: min((d for _, d, _ in x["deadlines"]), default=now))
     greetings = await _greetings(s, mine, today)
-    staff = await staff_list(s)
+    staff = await staff_of(s)
     extra.setdefault("errors", {})
     extra.setdefault("form", {})
     return s.render("care_day.html", status_code=status_code, **extra, today=today, overdue=overdue, due=due, reviews=reviews, complaints=complaints,
@@ -165,16 +166,7 @@ async def add_action(request: Request, complaint_id: str, what: Annotated[str, F
                      owner_id: Annotated[str, Form(max_length=64)] = "", due: Annotated[str, Form(max_length=10)] = "") -> Response:
     """The assignee adds an improvement action (整改措施): what, the owner from the branch's staff, the due date."""
     s = await screen(request, *DAY_ROLES)
-    complaint_id = complaint_id[:64]
-    typed = {"what": what, "owner_id": owner_id, "due": due, "which": "action"}
-    body = action_body(what, owner_id, due)
-    if body is None:
-        return await _page(s, 422, errors={complaint_id: s.t("cmpl.need_action")}, form={complaint_id: typed})
-    try:
-        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions", body)
-    except ApiError as exc:
-        return await _page(s, error_status(exc), errors={complaint_id: readable(s, exc)}, form={complaint_id: typed})
-    return s.redirect(f"{PREFIX}/care#c-{complaint_id}", flash=s.t("cmpl.action_added").replace("{number}", c.get("number") or ""))
+    return await add_action_from(s, partial(_page, s), f"{PREFIX}/care", complaint_id[:64], what, owner_id, due)
 
 
 @router.post("/complaints/{complaint_id}/actions/{action_id}/done")
@@ -182,10 +174,4 @@ async def action_done(request: Request, complaint_id: str, action_id: str,
                       note: Annotated[str, Form(max_length=1000)] = "") -> Response:
     """The assignee marks an action done, also after the complaint was closed."""
     s = await screen(request, *DAY_ROLES)
-    complaint_id = complaint_id[:64]
-    try:
-        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions/{q(action_id[:64])}/done",
-                             {"note": note.strip()} if note.strip() else {})
-    except ApiError as exc:
-        return await _page(s, error_status(exc), errors={complaint_id: readable(s, exc)})
-    return s.redirect(f"{PREFIX}/care#c-{complaint_id}", flash=s.t("cmpl.action_marked").replace("{number}", c.get("number") or ""))
+    return await action_done_from(s, partial(_page, s), f"{PREFIX}/care", complaint_id[:64], action_id, note)

@@ -7,7 +7,9 @@ deals) and reopen. Status words are the customers service's own (已受理 调�
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -16,9 +18,8 @@ from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.customers_common import (BOARD_ROLES, CHANNELS, COMPLAINT_CATEGORIES, COMPLAINT_STATUSES,
                                                 INTAKE_ROLES, RESOLUTIONS, RESOLUTIONS_WITH_DEAL, RESPONSES, SEVERITIES, branch_screen, customer_deals,
-                                                customer_of, names, readable, staff_list, when)
-from crm_console.views.floor import today_bounds
-from crm_console.views.floor import error_status, q
+                                                customer_of, names, readable, when)
+from crm_console.views.floor import error_status, q, staff_of, today_bounds
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
 router = APIRouter(prefix=f"{PREFIX}/complaints", route_class=ConsoleRoute, include_in_schema=False)
@@ -95,6 +96,35 @@ def action_body(what: str, owner_id: str, due: str) -> dict | None:
     return {"what": what.strip(), "owner_id": owner_id.strip(), "due": day.isoformat()}
 
 
+Redraw = Callable[..., Awaitable[Response]]
+"""The screen a complaint's form was on, drawn again: `redraw(status_code=..., errors=..., form=...)`."""
+
+
+async def add_action_from(s: Screen, redraw: Redraw, back: str, complaint_id: str, what: str, owner_id: str,
+                          due: str) -> Response:
+    """An improvement action posted from the board or the assignee's day; back to the complaint on that screen."""
+    typed = {"what": what, "owner_id": owner_id, "due": due, "which": "action"}
+    body = action_body(what, owner_id, due)
+    if body is None:
+        return await redraw(status_code=422, errors={complaint_id: s.t("cmpl.need_action")}, form={complaint_id: typed})
+    try:
+        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions", body)
+    except ApiError as exc:
+        return await redraw(status_code=error_status(exc), errors={complaint_id: readable(s, exc)},
+                            form={complaint_id: typed})
+    return s.redirect(f"{back}#c-{complaint_id}", flash=s.t("cmpl.action_added").replace("{number}", c.get("number") or ""))
+
+
+async def action_done_from(s: Screen, redraw: Redraw, back: str, complaint_id: str, action_id: str, note: str) -> Response:
+    """An action marked done (also after the complaint was closed) from the board or the assignee's day."""
+    try:
+        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions/{q(action_id[:64])}/done",
+                             {"note": note.strip()} if note.strip() else {})
+    except ApiError as exc:
+        return await redraw(status_code=error_status(exc), errors={complaint_id: readable(s, exc)})
+    return s.redirect(f"{back}#c-{complaint_id}", flash=s.t("cmpl.action_marked").replace("{number}", c.get("number") or ""))
+
+
 def action_owners(staff: list[dict]) -> list[dict]:
     """Who may carry out an action: the branch's active staff, by name."""
     return [p for p in staff if p.get("active", True) and p.get("role") != "partner"]
@@ -137,7 +167,7 @@ async def _board(s: Screen, status: str = "", category: str = "", overdue: bool 
     lines.sort(key=lambda x: (not x["late"], x["next"] or far, x["c"].get("number") or ""))
     groups = [(st, [x for x in lines if x["c"].get("status") == st]) for st in COMPLAINT_STATUSES
               if not params["status"] or st == params["status"]]
-    staff = await staff_list(s)
+    staff = await staff_of(s)
     handlers = [p for p in staff if p.get("active", True) and p.get("role") in ("consultant", "manager", "reception")]
     extra.setdefault("errors", {})
     extra.setdefault("form", {})
@@ -239,7 +269,7 @@ async def assign(request: Request, complaint_id: str, assignee_id: Annotated[str
     complaint_id = complaint_id[:64]
     if not assignee_id:
         return await _board(s, status_code=422, errors={complaint_id: s.t("cmpl.pick_assignee")})
-    name = names(await staff_list(s)).get(assignee_id, "")
+    name = names(await staff_of(s)).get(assignee_id, "")
     return await _act(s, complaint_id, "/assign", {"assignee_id": assignee_id}, "assign",
                       s.t("cmpl.assigned").replace("{name}", name))
 
@@ -287,17 +317,7 @@ async def add_action(request: Request, complaint_id: str, what: Annotated[str, F
                      owner_id: Annotated[str, Form(max_length=64)] = "", due: Annotated[str, Form(max_length=10)] = "") -> Response:
     """An improvement action (整改措施): what, the owner from the branch's staff, the due date."""
     s = await branch_screen(request, *BOARD_ROLES)
-    complaint_id = complaint_id[:64]
-    typed = {"what": what, "owner_id": owner_id, "due": due, "which": "action"}
-    body = action_body(what, owner_id, due)
-    if body is None:
-        return await _board(s, status_code=422, errors={complaint_id: s.t("cmpl.need_action")}, form={complaint_id: typed})
-    try:
-        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions", body)
-    except ApiError as exc:
-        return await _board(s, status_code=error_status(exc), errors={complaint_id: readable(s, exc)},
-                            form={complaint_id: typed})
-    return s.redirect(f"{BOARD}#c-{complaint_id}", flash=s.t("cmpl.action_added").replace("{number}", c.get("number") or ""))
+    return await add_action_from(s, partial(_board, s), BOARD, complaint_id[:64], what, owner_id, due)
 
 
 @router.post("/{complaint_id}/actions/{action_id}/done")
@@ -305,10 +325,4 @@ async def action_done(request: Request, complaint_id: str, action_id: str,
                       note: Annotated[str, Form(max_length=1000)] = "") -> Response:
     """An action marked done, also after the complaint was closed."""
     s = await branch_screen(request, *BOARD_ROLES)
-    complaint_id = complaint_id[:64]
-    try:
-        c = await s.api.post(f"/v1/complaints/{q(complaint_id)}/actions/{q(action_id[:64])}/done",
-                             {"note": note.strip()} if note.strip() else {})
-    except ApiError as exc:
-        return await _board(s, status_code=error_status(exc), errors={complaint_id: readable(s, exc)})
-    return s.redirect(f"{BOARD}#c-{complaint_id}", flash=s.t("cmpl.action_marked").replace("{number}", c.get("number") or ""))
+    return await action_done_from(s, partial(_board, s), BOARD, complaint_id[:64], action_id, note)

@@ -11,7 +11,7 @@ from fastapi import Request
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.views.floor import q
+from crm_console.views.floor import failure, q
 from crm_console.web import Answer, Screen, render, screen
 
 ARCHIVE_ROLES = ("consultant", "manager", "admin")  # archives: a consultant sees those it manages
@@ -170,16 +170,6 @@ def names(staff: list[dict]) -> dict[str, str]:
     return {p["id"]: p.get("name") or "" for p in staff}
 
 
-async def staff_list(s: Screen) -> list[dict]:
-    if not s.user.branch_id:
-        return []
-    try:
-        people = await s.api.items("/v1/staff", branch_id=s.user.branch_id)
-    except ApiError:
-        return []
-    return sorted(people, key=lambda p: (not p.get("active", True), p.get("name", "")))
-
-
 async def branch_screen(request: Request, *roles: str) -> Screen:
     """The signed-in user on a screen of the branch; an admin of several branches picks one first."""
     s = await screen(request, *roles)
@@ -251,12 +241,7 @@ def readable(s: Screen, exc: ApiError) -> str:
     key = f"cust.err.{exc.kind}"
     if exc.kind and s.t(key) != key:
         return s.t(key)
-    if exc.status == 403:
-        return s.t("error.forbidden")
-    if exc.status == 404:
-        return s.t("error.not_found")
-    prefix = s.t("error.bad_input") if exc.status == 422 else s.t("common.error")
-    return f"{prefix}：{exc.message}" if exc.message else prefix
+    return failure(s, exc)
 
 
 def may_decide(role: str, level: str | None) -> bool:

@@ -16,10 +16,10 @@ from crm_shared.branches import local_date
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.deals_common import (DEAL_READERS, DEAL_STATUSES, MANAGERS, PAYERS, PAYMENT_METHODS,
-                                            attribution_names, cancel_reasons, customer_name, failure, if_match, minus,
+                                            attribution_names, cancel_reasons, customer_name, minus,
                                             parse_money, percent, stage_of, staff_names, unit_label, unit_of,
                                             units_by_id, yuan)
-from crm_console.views.floor import error_status, local_to_utc, q
+from crm_console.views.floor import error_status, failure, if_match, local_to_utc, q
 from crm_console.web import PREFIX, ConsoleRoute, Screen, screen
 
 router = APIRouter(prefix=f"{PREFIX}/deals", route_class=ConsoleRoute, include_in_schema=False)

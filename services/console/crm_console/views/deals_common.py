@@ -317,17 +317,3 @@ def stage_of(deal: dict) -> str:
     if status == "signed" and (_decimal(deal.get("paid_total")) or 0) > 0:
         return "paying"
     return status if status in DEAL_STATUSES else "subscribed"
-
-
-def failure(s: Screen, exc: ApiError) -> str:
-    """An API refusal as one line in the reader's language."""
-    if exc.status == 403:
-        return s.t("error.forbidden")
-    if exc.status == 404:
-        return s.t("error.not_found")
-    prefix = s.t("error.bad_input") if exc.status == 422 else s.t("common.error")
-    return f"{prefix}：{exc.message}" if exc.message else prefix
-
-
-def if_match(version: str) -> dict:
-    return {"If-Match": version.strip()} if version.strip().isdigit() else {}

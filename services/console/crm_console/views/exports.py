@@ -13,8 +13,8 @@ from fastapi import APIRouter, Form, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.views.customers_common import ARCHIVE_STATUSES, CATEGORIES, TIERS, branch_screen, names, staff_list
-from crm_console.views.floor import GRADES, STATUSES, q
+from crm_console.views.customers_common import ARCHIVE_STATUSES, CATEGORIES, TIERS, branch_screen, names
+from crm_console.views.floor import GRADES, STATUSES, q, staff_of
 from crm_console.views.leads import CHANNELS
 from crm_console.views.manager_common import page
 from crm_console.web import PREFIX, ConsoleRoute, Screen
@@ -206,7 +206,7 @@ async def _screen(request: Request) -> Screen:
 
 async def _page(s: Screen, status_code: int = 200, **context: Any) -> Response:
     exports, list_error = await _exports(s)
-    staff = await staff_list(s)
+    staff = await staff_of(s)
     people = names(staff)
     rows = []
     for e in exports:

@@ -33,6 +33,11 @@ async def staff_of(s: Screen) -> list[dict]:
     return sorted(people, key=lambda p: (not p.get("active", True), p.get("name", "")))
 
 
+def if_match(version: str) -> dict:
+    """The form's hidden `version` as an If-Match header, none when it is not a number."""
+    return {"If-Match": version.strip()} if version.strip().isdigit() else {}
+
+
 def names_of(staff: list[dict]) -> dict[str, str]:
     return {p["id"]: p.get("name") or p["id"] for p in staff}
 
@@ -68,3 +73,13 @@ def local_to_utc(day: str, clock: str, tz: str) -> datetime | None:
 
 def error_status(exc: ApiError) -> int:
     return exc.status if 400 <= exc.status < 500 else 502
+
+
+def failure(s: Screen, exc: ApiError) -> str:
+    """An API refusal as one line in the reader's language."""
+    if exc.status == 403:
+        return s.t("error.forbidden")
+    if exc.status == 404:
+        return s.t("error.not_found")
+    prefix = s.t("error.bad_input") if exc.status == 422 else s.t("common.error")
+    return f"{prefix}：{exc.message}" if exc.message else prefix

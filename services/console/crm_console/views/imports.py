@@ -12,6 +12,8 @@ from urllib.parse import quote
 import httpx
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
+from crm_shared.words import CHANNELS as CHANNEL_WORDS
+
 from crm_console import i18n
 from crm_console.api import ApiError, _client
 from crm_console.views.manager_common import staff_names
@@ -21,7 +23,7 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 ROLES = ("reception", "manager", "admin")
 SHOWN = 300  # rows on the page; the download has them all
 FILTERS = ("problems", "invalid", "duplicate", "created", "all")
-CHANNELS = ("import", "walk_in", "phone", "partner", "referral", "online", "event")
+CHANNELS = ("import", "walk_in", "phone", "partner", "referral", "online", "event")  # a sheet's own come after `import`
 UPLOAD_TIMEOUT = httpx.Timeout(120.0)
 
 i18n.register({
@@ -31,7 +33,7 @@ i18n.register({
     "imp.channel": {"zh-CN": "未填来源渠道的客户记为", "en": "Channel for rows without one"},
     "imp.upload": {"zh-CN": "上传并导入", "en": "Upload and import"},
     "imp.help": {"zh-CN": "表头可用中文或英文，例如：客户姓名、手机号码、性别、意向等级（O/A/B/C）、置业顾问（填姓名）、"
-                          "来源渠道（来电、自然到访、渠道、老带新、网络、活动）、登记日期、备注。表头上方可以有标题行。"
+                          f"来源渠道（{'、'.join(CHANNEL_WORDS['zh-CN'][c] for c in CHANNELS[1:])}）、登记日期、备注。表头上方可以有标题行。"
                           "每位客户按原登记日期计入报表；导入不会给顾问逐条发短信，完成后经理会收到一条汇总。",
                  "en": "Headers in Chinese or English, e.g. name, phone, gender, grade (O/A/B/C), owner (a colleague's name), "
                        "channel, date, notes; a title row above the header is fine. Each customer counts in the reports on "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -13,9 +14,10 @@ from fastapi import APIRouter, Form, Request, Response
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views import lead_channel
-from crm_console.views.floor import (APPOINTMENT_KINDS, FOLLOW_UP_KINDS, GRADES, error_status, int_in, local_to_utc,
-                                     names_of, q, staff_of)
+from crm_console.views.floor import (APPOINTMENT_KINDS, FOLLOW_UP_KINDS, GRADES, error_status, if_match, int_in,
+                                     local_to_utc, names_of, q, staff_of)
 from crm_console.views.leads import ASSIGNERS, ROLES
+from crm_console.views.reveal import reveal_phone
 from crm_console.web import PREFIX, ConsoleRoute, Screen, screen
 
 router = APIRouter(prefix=f"{PREFIX}/leads", route_class=ConsoleRoute, include_in_schema=False)
@@ -27,10 +29,6 @@ TEMPLATES = ("appointment_confirmation", "appointment_reminder", "appointment_re
 i18n.register({
     "lead.interest": {"zh-CN": "意向", "en": "Interest"},
     "lead.lost_reason": {"zh-CN": "流失原因", "en": "Lost reason"},
-    "lead.reveal": {"zh-CN": "查看完整号码", "en": "Show full number"},
-    "lead.reveal_audited": {"zh-CN": "查看完整号码会被记录审计（谁、何时、原因）。", "en": "Showing the full number is audited (who, when, why)."},
-    "lead.reveal_reason": {"zh-CN": "查看原因", "en": "Reason"},
-    "lead.reveal_need_reason": {"zh-CN": "请填写查看原因", "en": "Give a reason"},
     "lead.timeline": {"zh-CN": "客户动态", "en": "Timeline"},
     "lead.tl.follow_up": {"zh-CN": "跟进", "en": "Follow-up"},
     "lead.tl.visit": {"zh-CN": "到访", "en": "Visit"},
@@ -138,10 +136,6 @@ async def _card(s: Screen, lead_id: str, status_code: int = 200, **extra) -> Res
                     channel=await lead_channel.of(s, lead), **extra)
 
 
-def _if_match(version: str) -> dict:
-    return {"If-Match": version.strip()} if version.strip().isdigit() else {}
-
-
 def _back(lead_id: str) -> str:
     return f"{PREFIX}/leads/{q(lead_id)}"
 
@@ -154,16 +148,10 @@ async def lead_card(request: Request, lead_id: str) -> Response:
 
 @router.post("/{lead_id}/reveal")
 async def reveal(request: Request, lead_id: str, reason: Annotated[str, Form(max_length=200)] = "") -> Response:
-    """The full number, shown once on this response (never put in a URL or cookie); the API audits it."""
+    """The full number, once, audited (views.reveal)."""
     s = await screen(request, *ROLES)
     lead_id = lead_id[:64]
-    if not reason.strip():
-        return await _card(s, lead_id, 422, reveal_error=s.t("lead.reveal_need_reason"))
-    try:
-        shown = await s.api.get(f"/v1/leads/{q(lead_id)}/phone", reason=reason.strip())
-    except ApiError as exc:
-        return await _card(s, lead_id, error_status(exc), reveal_error=exc.message, form={"reveal": {"reason": reason}})
-    return await _card(s, lead_id, phone=shown["phone"])
+    return await reveal_phone(s, partial(_card, s, lead_id), f"/v1/leads/{q(lead_id)}/phone", reason)
 
 
 @router.post("/{lead_id}/follow-up")
@@ -182,7 +170,7 @@ async def follow_up(request: Request, lead_id: str, version: Annotated[str, Form
             return await _card(s, lead_id, 422, followup_error=s.t("lead.bad_time"), form=form)
         body["next_follow_up_at"] = due.isoformat()
     try:
-        await s.api.post(f"/v1/leads/{q(lead_id)}/follow-ups", body, headers=_if_match(version))
+        await s.api.post(f"/v1/leads/{q(lead_id)}/follow-ups", body, headers=if_match(version))
     except ApiError as exc:
         return await _card(s, lead_id, error_status(exc), followup_error=exc.message, form=form)
     return s.redirect(_back(lead_id), flash=s.t("lead.saved"))
@@ -196,7 +184,7 @@ async def update(request: Request, lead_id: str, version: Annotated[str, Form(ma
     body = {k: v for k, v in (("grade", grade), ("status", status)) if v}
     if body:
         try:
-            await s.api.patch(f"/v1/leads/{q(lead_id)}", body, headers=_if_match(version))
+            await s.api.patch(f"/v1/leads/{q(lead_id)}", body, headers=if_match(version))
         except ApiError as exc:
             return await _card(s, lead_id, error_status(exc), update_error=exc.message,
                                form={"update": {"grade": grade, "status": status}})
@@ -212,7 +200,7 @@ async def assign(request: Request, lead_id: str, version: Annotated[str, Form(ma
         return await _card(s, lead_id, 422, assign_error=s.t("lead.bulk_owner"), form=form)
     body = {"owner_id": owner_id} | ({"reason": reason.strip()} if reason.strip() else {})
     try:
-        await s.api.post(f"/v1/leads/{q(lead_id)}/assign", body, headers=_if_match(version))
+        await s.api.post(f"/v1/leads/{q(lead_id)}/assign", body, headers=if_match(version))
     except ApiError as exc:
         return await _card(s, lead_id, error_status(exc), assign_error=exc.message, form=form)
     name = names_of(await staff_of(s)).get(owner_id, "")
@@ -282,7 +270,7 @@ async def close(request: Request, lead_id: str, version: Annotated[str, Form(max
         if not math.isfinite(body["amount"]):
             return await _card(s, lead_id, 422, close_error=s.t("lead.bad_amount"), form=form)
     try:
-        await s.api.post(f"/v1/leads/{q(lead_id)}/close", body, headers=_if_match(version))
+        await s.api.post(f"/v1/leads/{q(lead_id)}/close", body, headers=if_match(version))
     except ApiError as exc:
         return await _card(s, lead_id, error_status(exc), close_error=exc.message, form=form)
     return s.redirect(_back(lead_id), flash=s.t("lead.closed"))

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 
+from crm_shared.words import CHANNELS as CHANNEL_WORDS
+
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.floor import GRADES, STATUSES, names_of, staff_of
@@ -53,13 +55,6 @@ i18n.register({
     "lead.status.negotiating": {"zh-CN": "洽谈中", "en": "Negotiating"},
     "lead.status.won": {"zh-CN": "已成交", "en": "Won"},
     "lead.status.lost": {"zh-CN": "已流失", "en": "Lost"},
-    "src.walk_in": {"zh-CN": "自然来访", "en": "Walk-in"},
-    "src.phone": {"zh-CN": "来电", "en": "Phone call"},
-    "src.partner": {"zh-CN": "渠道报备", "en": "Partner"},
-    "src.referral": {"zh-CN": "老带新", "en": "Referral"},
-    "src.online": {"zh-CN": "线上", "en": "Online"},
-    "src.import": {"zh-CN": "导入", "en": "Import"},
-    "src.event": {"zh-CN": "活动", "en": "Event"},
     "gender.male": {"zh-CN": "男", "en": "Male"},
     "gender.female": {"zh-CN": "女", "en": "Female"},
     "gender.other": {"zh-CN": "其他", "en": "Other"},
@@ -82,6 +77,7 @@ i18n.register({
     "msg.tpl.holiday_greeting": {"zh-CN": "节日问候", "en": "Holiday greeting"},
     "msg.tpl.other": {"zh-CN": "消息", "en": "Message"},
 })
+i18n.register({f"src.{c}": {lang: CHANNEL_WORDS[lang][c] for lang in i18n.LOCALES} for c in CHANNELS})
 
 
 def _filters(s: Screen, request: Request) -> dict:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 
+from crm_shared.words import CHANNELS as CHANNEL_WORDS
+
 from crm_console import i18n
 from crm_console.api import ApiError
 from crm_console.views.lead_card import lost_reasons
@@ -44,17 +46,17 @@ _COLUMNS = {
     "compliance_rate": ("跟进及时率", "Compliance"), "reason": ("流失原因", "Reason"), "count": ("数量", "Count"),
     "by_stage": ("阶段", "Stage"), "partner_id": ("渠道商", "Partner"), "reports": ("报备", "Reports"),
     "accepted": ("有效报备", "Accepted"), "rejected": ("驳回", "Rejected"), "confirmed": ("确认到访", "Confirmed"),
-    "expired": ("过期", "Expired"), "amount": ("成交金额", "Amount"), "accept_rate": ("有效率", "Accept rate"),
+    "expired": ("过期", "Expired"), "amount": ("成交金额", "Amount"), "credit_moved": ("归属变更", "Credit moved"),
+    "accept_rate": ("有效率", "Accept rate"),
     "deal_rate": ("成交率", "Deal rate"), "rejection_reasons": ("驳回原因", "Rejection reasons"),
     "class": ("接待级别", "Class"), "requested": ("申请", "Requested"), "approved": ("批准", "Approved"),
     "completed": ("完成", "Completed"), "budget": ("预算", "Budget"), "spent": ("实际花费", "Spent"),
     "spend_ratio": ("预算执行率", "Spend ratio"), "over_budget": ("超预算", "Over budget"),
     "feedback_on_time": ("按时反馈", "Feedback on time"), "feedback_late": ("逾期反馈", "Feedback late"),
-    "on_time_rate": ("反馈及时率", "On-time rate"), "walk_in": ("到访", "Walk-in"), "phone": ("电话", "Phone"),
-    "partner": ("渠道", "Partner"), "referral": ("转介绍", "Referral"), "online": ("线上", "Online"),
-    "import": ("导入", "Import"), "event": ("活动", "Event"), "unassigned": ("未分配", "Unassigned"),
+    "on_time_rate": ("反馈及时率", "On-time rate"), "unassigned": ("未分配", "Unassigned"),
     "new": ("新客户", "New"), "contacted": ("已联系", "Contacted"), "negotiating": ("谈判中", "Negotiating"),
 }
+_COLUMNS |= {c: (CHANNEL_WORDS["zh-CN"][c], CHANNEL_WORDS["en"][c]) for c in CHANNEL_WORDS["zh-CN"]}  # a channel key
 i18n.register({f"mgr.col.{k}": {"zh-CN": zh, "en": en} for k, (zh, en) in _COLUMNS.items()})
 i18n.register({
     "mgr.report.daily-traffic": {"zh-CN": "客流量统计", "en": "Daily traffic"},

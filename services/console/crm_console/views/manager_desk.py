@@ -4,12 +4,12 @@ and the audit log of full-phone reveals (客户信息保密)."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
+from crm_console.views.floor import if_match, q
 from crm_console.views.manager_common import board, failure, page, staff_names
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
@@ -107,11 +107,11 @@ async def decide(request: Request, dispute_id: str, winner: Annotated[str, Form(
     s = await board(request)
     try:
         if not winner:  # the form preselects nobody: a choice is required (a missing dispute is still 404)
-            await s.api.get(f"/v1/attribution-disputes/{quote(dispute_id, safe='')}")
+            await s.api.get(f"/v1/attribution-disputes/{q(dispute_id)}")
             raise ApiError(422, "validation", s.t("mgr.err.winner"))
         if not reason.strip():
             raise ApiError(422, "validation", s.t("mgr.err.reason"))
-        await s.api.post(f"/v1/attribution-disputes/{quote(dispute_id, safe='')}/decision",
+        await s.api.post(f"/v1/attribution-disputes/{q(dispute_id)}/decision",
                          {"winner": None if winner == "nobody" else winner, "reason": reason.strip()})
     except ApiError as exc:
         message = (s.t("mgr.err.winner") if not winner and exc.status == 422 else
@@ -148,13 +148,12 @@ async def approve_or_reject(request: Request, reception_id: str, action: str,
     s = await board(request)
     if action not in ("approve", "reject"):
         return s.render("error.html", status_code=404, message=s.t("error.not_found"))
-    headers = {"If-Match": version} if version.isdigit() else None
-    path = f"/v1/receptions/{quote(reception_id, safe='')}/{action}"
+    path = f"/v1/receptions/{q(reception_id)}/{action}"
     try:
         if action == "reject" and not note.strip():
             raise ApiError(422, "validation", s.t("mgr.err.reason"))
         body = {"reason": note.strip()} if action == "reject" else ({"note": note.strip()} if note.strip() else {})
-        await s.api.post(path, body, headers=headers)
+        await s.api.post(path, body, headers=if_match(version))
     except ApiError as exc:
         message = s.t("mgr.err.reason") if action == "reject" and not note.strip() else readable(s, exc)
         return await _receptions_page(s, status_code=exc.status if exc.status < 500 else 502,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.views.floor import q
+from crm_console.views.floor import if_match, q
 from crm_console.views.manager_common import board, failure, page
 from crm_console.web import PREFIX, ConsoleRoute, Screen
 
@@ -131,9 +131,8 @@ async def save(request: Request, staff_id: str, version: Annotated[str, Form(max
     form = {"name": name, "role": role, "phone": phone, "email": email, "wecom_user_id": wecom_user_id}
     if not name.strip():
         return await _edit_page(s, staff_id, 422, edit_error=s.t("staff.err.name"), form=form)
-    headers = {"If-Match": version} if version.isdigit() else None
     try:
-        await s.api.patch(f"/v1/staff/{q(staff_id)}", _body(name, role, phone, email, wecom_user_id), headers=headers)
+        await s.api.patch(f"/v1/staff/{q(staff_id)}", _body(name, role, phone, email, wecom_user_id), headers=if_match(version))
     except ApiError as exc:
         return await _edit_page(s, staff_id, exc.status if exc.status < 500 else 502, edit_error=_form_error(s, exc),
                                 form=form)

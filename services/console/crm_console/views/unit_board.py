@@ -11,9 +11,9 @@ from fastapi import APIRouter, Form, Request, Response
 
 from crm_console import i18n
 from crm_console.api import ApiError
-from crm_console.views.deals_common import (MANAGERS, PRODUCT_TYPES, SALES, UNIT_STATUSES, customer_name, failure,
-                                            if_match, unit_label)
-from crm_console.views.floor import error_status, q
+from crm_console.views.deals_common import (MANAGERS, PRODUCT_TYPES, SALES, UNIT_STATUSES, customer_name,
+                                            unit_label)
+from crm_console.views.floor import error_status, failure, if_match, q
 from crm_console.web import PREFIX, ConsoleRoute, Screen, screen
 
 router = APIRouter(prefix=f"{PREFIX}/units", route_class=ConsoleRoute, include_in_schema=False)

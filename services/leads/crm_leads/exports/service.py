@@ -15,10 +15,10 @@ from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow
 from crm_shared.phones import national_digits
 from crm_shared.plugins import ServiceContext
+from crm_shared.words import CHANNELS
 
 from crm_leads.context import MANAGERS, OPEN_STATUSES, load_branch
 from crm_leads.exports.models import LeadExportIn
-from crm_leads.imports.columns import CHANNELS
 from crm_leads.leads import search
 from crm_leads.staff import service as staff
 
@@ -114,7 +114,7 @@ async def rows(ctx: ServiceContext, doc: dict, tz: str) -> list[list]:
         channel = (lead.get("source") or {}).get("channel")
         out.append([c.get("name"), _phone(c, full), GENDER_NAMES.get(c.get("gender") or "", ""), lead.get("grade") or "",
                     STATUS_NAMES.get(lead.get("status"), lead.get("status")),
-                    names.get(owner) or "" if owner else POOL, CHANNELS.get(channel, (channel or "",))[0],
+                    names.get(owner) or "" if owner else POOL, CHANNELS["zh-CN"].get(channel, channel or ""),
                     _local(lead.get("next_follow_up_at"), zone), _local(lead.get("created_at"), zone),
                     lead.get("interest") or ""])
     return out

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_shared.words import CHANNELS_INLINE
+
 LOCALES = ("zh-CN", "en")
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -62,13 +64,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "field.referrer": ("推荐人", "referrer"),
     "field.date": ("登记日期", "registration date"),
     "field.interest": ("备注", "notes"),
-    "channel.walk_in": ("自然到访", "walk-in"),
-    "channel.phone": ("来电", "phone"),
-    "channel.partner": ("渠道", "partner"),
-    "channel.referral": ("老带新", "referral"),
-    "channel.online": ("网络", "online"),
-    "channel.import": ("导入", "import"),
-    "channel.event": ("活动", "event"),
     "head.row": ("行号", "Row"),
     "head.status": ("结果", "Result"),
     "head.name": ("客户姓名", "Customer"),
@@ -79,6 +74,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "head.reason": ("说明", "Notes"),
     "sheet.title": ("导入结果", "Import result"),
 }
+TEXT |= {f"channel.{c}": (zh, CHANNELS_INLINE["en"][c]) for c, zh in CHANNELS_INLINE["zh-CN"].items()}
+"""A channel says what it says in every service (crm_shared.words)."""
 
 
 def word(key: str, locale: str) -> str:

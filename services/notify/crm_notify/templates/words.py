@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_shared import words as shared_words
+
 KINDS = {"zh-CN": {"showing": "看房", "office_visit": "到访售楼处", "signing": "签约"},
          "en": {"showing": "showing", "office_visit": "office visit", "signing": "signing"}}
 
@@ -22,12 +24,8 @@ ASSIGN_REASONS = {
 
 CUSTOMER = {"zh-CN": ("客户{name}", "（{phone}）", "一位客户"), "en": ("customer {name}", " ({phone})", "a customer")}
 
-CHANNELS = {
-    "zh-CN": {"walk_in": "自然到访", "phone": "来电", "partner": "渠道", "referral": "转介绍", "online": "线上",
-              "import": "导入", "event": "活动", "unassigned": "未分配"},
-    "en": {"walk_in": "walk-in", "phone": "phone", "partner": "partner", "referral": "referral", "online": "online",
-           "import": "import", "event": "event", "unassigned": "unassigned"},
-}
+CHANNELS = shared_words.CHANNELS_INLINE
+"""A lead's channel in the words of the console and the reports' exports (crm_shared.words)."""
 
 # digest summary field -> label; the order is the order of the lines
 DIGEST = {

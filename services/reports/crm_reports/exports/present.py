@@ -2,7 +2,7 @@
 
 `present(name, report, names, locale)` turns the JSON items of a report into rows whose cells
 and nested keys are names and words (`by_consultant: {staff id: n}` -> `{"张三": n}`, a channel
-code -> `电话`, a stage -> `已到访`); `exports.tables.table` then flattens them under headers.
+code -> `来电`, a stage -> `已到访`); `exports.tables.table` then flattens them under headers.
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
 """What an export's headers and cells say, one catalogue per language (zh-CN first, en).
 
 Column names and the codes inside reports (channels, stages, grades, rejection reasons,
-reception classes, board metrics) become words here; staff and lost reasons come from the
-branch's directory copy (crm_reports.queries.read.export_names). JSON answers keep the codes.
+reception classes, board metrics) become words here (the channels' are every service's, from
+crm_shared.words); staff and lost reasons come from the branch's directory copy
+(crm_reports.queries.read.export_names). JSON answers keep the codes.
 """
 
 from __future__ import annotations
+
+from crm_shared import words as shared_words
 
 COLUMNS = {
     "zh-CN": {
@@ -19,7 +22,7 @@ COLUMNS = {
         "newly_overdue": "新逾期", "max_missed": "最多漏跟", "missed": "漏跟次数", "age": "逾期天数",
         "compliance_rate": "跟进及时率", "reason": "流失原因", "count": "数量", "by_stage": "流失阶段", "partner_id": "渠道商",
         "reports": "报备", "accepted": "有效报备", "rejected": "驳回", "confirmed": "确认到访", "expired": "过期",
-        "amount": "成交金额", "accept_rate": "有效率", "deal_rate": "成交率", "rejection_reasons": "驳回原因",
+        "amount": "成交金额", "credit_moved": "归属变更", "accept_rate": "有效率", "deal_rate": "成交率", "rejection_reasons": "驳回原因",
         "class": "接待级别", "requested": "申请", "approved": "批准", "completed": "完成", "budget": "预算",
         "spent": "实际花费", "spend_ratio": "预算执行率", "over_budget": "超预算", "feedback_on_time": "按时反馈",
         "feedback_late": "逾期反馈", "on_time_rate": "反馈及时率", "metric": "指标", "value": "本期", "previous": "上期",
@@ -38,7 +41,7 @@ COLUMNS = {
         "missed": "Missed", "age": "Days overdue", "compliance_rate": "Compliance rate", "reason": "Lost reason",
         "count": "Count", "by_stage": "Lost at stage", "partner_id": "Partner", "reports": "Reports",
         "accepted": "Accepted", "rejected": "Rejected", "confirmed": "Confirmed visits", "expired": "Expired",
-        "amount": "Deal amount", "accept_rate": "Accept rate", "deal_rate": "Deal rate",
+        "amount": "Deal amount", "credit_moved": "Credit moved", "accept_rate": "Accept rate", "deal_rate": "Deal rate",
         "rejection_reasons": "Rejection reasons", "class": "Reception class", "requested": "Requested",
         "approved": "Approved", "completed": "Completed", "budget": "Budget", "spent": "Spent", "spend_ratio": "Spend ratio",
         "over_budget": "Over budget", "feedback_on_time": "Feedback on time", "feedback_late": "Feedback late",
@@ -47,12 +50,9 @@ COLUMNS = {
     },
 }
 
-CHANNELS = {
-    "zh-CN": {"walk_in": "到访", "phone": "电话", "partner": "渠道", "referral": "转介绍", "online": "线上",
-              "import": "导入", "event": "活动", "unassigned": "未分配"},
-    "en": {"walk_in": "Walk-in", "phone": "Phone", "partner": "Partner", "referral": "Referral", "online": "Online",
-           "import": "Import", "event": "Event", "unassigned": "Unassigned"},
-}
+CHANNELS = {locale: {**shared_words.CHANNELS[locale], "unassigned": nobody}
+            for locale, nobody in (("zh-CN", "未分配"), ("en", "Unassigned"))}
+"""The channels' words are every service's (crm_shared.words); `unassigned` is the consultant of no one's lead."""
 STAGES = {
     "zh-CN": {"new": "新客户", "contacted": "已联系", "visited": "已到访", "negotiating": "谈判中", "won": "已成交",
               "lost": "已流失", "unknown": "未知阶段"},
