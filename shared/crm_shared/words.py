@@ -19,5 +19,12 @@ CHANNELS: dict[str, dict[str, str]] = {
            "import": "Import", "event": "Event"},
 }
 """A lead's source channel (`crm_shared.events.leads.Channel`) -> its word."""
+LEAD_STATUSES: dict[str, dict[str, str]] = {
+    "zh-CN": {"new": "新客户", "contacted": "已联系", "visited": "已到访", "negotiating": "洽谈中", "won": "已成交",
+              "lost": "已流失"},
+    "en": {"new": "New", "contacted": "Contacted", "visited": "Visited", "negotiating": "Negotiating", "won": "Won",
+           "lost": "Lost"},
+}
+"""A lead's status (its stage in the funnel) -> its word: 洽谈中, the sales floor's word, not 谈判中."""
 CHANNELS_INLINE = {locale: {c: w.lower() for c, w in said.items()} for locale, said in CHANNELS.items()}
 """The same words inside a sentence (`recorded as "walk-in"`): English in lower case, Chinese as it is."""

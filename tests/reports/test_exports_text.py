@@ -50,7 +50,7 @@ def test_funnel_by_channel_follow_up_and_lost_reasons_in_words():
     lost = {"items": [{"reason": "price", "count": 2, "share": 0.5, "by_stage": {"visited": 1, "negotiating": 1}},
                       {"reason": "离得太远", "count": 2, "share": 0.5, "by_stage": {"new": 2}}]}
     header, *rows = sheet("lost-reasons", lost)
-    assert header == ["流失原因", "数量", "占比", "流失阶段：已到访", "流失阶段：谈判中", "流失阶段：新客户"]
+    assert header == ["流失原因", "数量", "占比", "流失阶段：已到访", "流失阶段：洽谈中", "流失阶段：新客户"]
     assert [r[0] for r in rows] == ["价格", "离得太远"], "a code of the branch's list as its word; older free text as written"
 
 

@@ -21,7 +21,9 @@ from crm_reports.exports.tables import LABELS, table
 from crm_reports.exports.words import CHANNELS as REPORT_CHANNELS
 from crm_reports.exports.words import word as report_word
 from crm_shared.events.leads import Channel
-from crm_shared.words import CHANNELS
+from crm_shared.words import CHANNELS, LEAD_STATUSES
+from crm_reports.exports.words import STAGES as REPORT_STAGES
+from crm_leads.leads.models import Status
 
 pytestmark = pytest.mark.unit
 
@@ -97,3 +99,16 @@ def test_a_channel_word_read_in_an_export_imports_back_as_that_channel():
 def test_the_import_screen_lists_the_words_the_lists_show():
     hint = i18n.translate("imp.help", "zh-CN")
     assert all(CHANNELS["zh-CN"][c] in hint for c in CODES if c != "import"), hint
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+@pytest.mark.parametrize("status", get_args(Status))
+def test_every_place_says_the_same_word_for_a_leads_status(status: str, locale: str):
+    """洽谈中 on the lead list is 洽谈中 in the funnel export and the customer list export (it was 谈判中 there)."""
+    places = {"console lead list and card": i18n.translate(f"lead.status.{status}", locale),
+              "reports funnel stage": report_word(REPORT_STAGES, locale, status)}
+    if locale == "zh-CN":
+        places["leads customer list export"] = lead_exports.STATUS_NAMES[status]
+    if status in ("new", "contacted", "negotiating"):  # the board's other stage keys are its count columns
+        places["console manager board stage"] = i18n.translate(f"mgr.col.{status}", locale)
+    assert set(places.values()) == {LEAD_STATUSES[locale][status]}, places

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from crm_shared.words import CHANNELS as CHANNEL_WORDS
+from crm_shared.words import LEAD_STATUSES
 
 from crm_console import i18n
 from crm_console.api import ApiError
@@ -49,12 +50,6 @@ i18n.register({
     "lead.bulk.closed": {"zh-CN": "{n} 个已结案，未分配", "en": "{n} closed, left alone"},
     "lead.bulk.not_found": {"zh-CN": "{n} 个已不在本案场", "en": "{n} no longer in this branch"},
     "lead.bulk.busy": {"zh-CN": "{n} 个正被他人修改，请重试", "en": "{n} being changed by someone else: retry"},
-    "lead.status.new": {"zh-CN": "新客户", "en": "New"},
-    "lead.status.contacted": {"zh-CN": "已联系", "en": "Contacted"},
-    "lead.status.visited": {"zh-CN": "已到访", "en": "Visited"},
-    "lead.status.negotiating": {"zh-CN": "洽谈中", "en": "Negotiating"},
-    "lead.status.won": {"zh-CN": "已成交", "en": "Won"},
-    "lead.status.lost": {"zh-CN": "已流失", "en": "Lost"},
     "gender.male": {"zh-CN": "男", "en": "Male"},
     "gender.female": {"zh-CN": "女", "en": "Female"},
     "gender.other": {"zh-CN": "其他", "en": "Other"},
@@ -78,6 +73,7 @@ i18n.register({
     "msg.tpl.other": {"zh-CN": "消息", "en": "Message"},
 })
 i18n.register({f"src.{c}": {lang: CHANNEL_WORDS[lang][c] for lang in i18n.LOCALES} for c in CHANNELS})
+i18n.register({f"lead.status.{s}": {lang: LEAD_STATUSES[lang][s] for lang in i18n.LOCALES} for s in LEAD_STATUSES["en"]})
 
 
 def _filters(s: Screen, request: Request) -> dict:

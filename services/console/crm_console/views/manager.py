@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 
 from crm_shared.words import CHANNELS as CHANNEL_WORDS
+from crm_shared.words import LEAD_STATUSES
 
 from crm_console import i18n
 from crm_console.api import ApiError
@@ -54,8 +55,8 @@ _COLUMNS = {
     "spend_ratio": ("预算执行率", "Spend ratio"), "over_budget": ("超预算", "Over budget"),
     "feedback_on_time": ("按时反馈", "Feedback on time"), "feedback_late": ("逾期反馈", "Feedback late"),
     "on_time_rate": ("反馈及时率", "On-time rate"), "unassigned": ("未分配", "Unassigned"),
-    "new": ("新客户", "New"), "contacted": ("已联系", "Contacted"), "negotiating": ("谈判中", "Negotiating"),
 }
+_COLUMNS |= {s: (LEAD_STATUSES["zh-CN"][s], LEAD_STATUSES["en"][s]) for s in ("new", "contacted", "negotiating")}  # a stage
 _COLUMNS |= {c: (CHANNEL_WORDS["zh-CN"][c], CHANNEL_WORDS["en"][c]) for c in CHANNEL_WORDS["zh-CN"]}  # a channel key
 i18n.register({f"mgr.col.{k}": {"zh-CN": zh, "en": en} for k, (zh, en) in _COLUMNS.items()})
 i18n.register({

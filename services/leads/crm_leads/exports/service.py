@@ -15,7 +15,7 @@ from crm_shared.http.auth import Principal
 from crm_shared.ids import utcnow
 from crm_shared.phones import national_digits
 from crm_shared.plugins import ServiceContext
-from crm_shared.words import CHANNELS
+from crm_shared.words import CHANNELS, LEAD_STATUSES
 
 from crm_leads.context import MANAGERS, OPEN_STATUSES, load_branch
 from crm_leads.exports.models import LeadExportIn
@@ -29,8 +29,7 @@ COLUMNS = [exports.Column(k, h) for k, h in (
     ("name", "客户姓名"), ("phone", "手机号码"), ("gender", "性别"), ("grade", "意向等级"), ("status", "状态"),
     ("owner", "归属顾问"), ("channel", "来源渠道"), ("next_follow_up_at", "下次跟进"), ("created_at", "登记时间"),
     ("interest", "意向"))]
-STATUS_NAMES = {"new": "新客户", "contacted": "已联系", "visited": "已到访", "negotiating": "洽谈中", "won": "已成交",
-                "lost": "已流失"}
+STATUS_NAMES = LEAD_STATUSES["zh-CN"]
 GENDER_NAMES = {"male": "男", "female": "女", "other": "其他", "unknown": "未知"}
 POOL = "公海"
 CHUNK = 500

@@ -53,12 +53,9 @@ COLUMNS = {
 CHANNELS = {locale: {**shared_words.CHANNELS[locale], "unassigned": nobody}
             for locale, nobody in (("zh-CN", "未分配"), ("en", "Unassigned"))}
 """The channels' words are every service's (crm_shared.words); `unassigned` is the consultant of no one's lead."""
-STAGES = {
-    "zh-CN": {"new": "新客户", "contacted": "已联系", "visited": "已到访", "negotiating": "谈判中", "won": "已成交",
-              "lost": "已流失", "unknown": "未知阶段"},
-    "en": {"new": "New", "contacted": "Contacted", "visited": "Visited", "negotiating": "Negotiating", "won": "Won",
-           "lost": "Lost", "unknown": "Unknown stage"},
-}
+STAGES = {locale: {**shared_words.LEAD_STATUSES[locale], "unknown": unknown}
+          for locale, unknown in (("zh-CN", "未知阶段"), ("en", "Unknown stage"))}
+"""A lead's stage: every service's words (crm_shared.words), and one for a stage the report does not know."""
 REJECTIONS = {
     "zh-CN": {"open_lead": "已有在跟客户", "customer_known": "案场已知客户", "reported_first": "他人已先报备",
               "expired": "报备过期", "no_follow_up": "未按时跟进"},
