@@ -179,6 +179,9 @@ def test_every_body_reference_is_in_the_table():
 
 EXEMPT = {
     (("POST", "/v1/attribution-disputes"), ("report_id",)),  # the matrix aims it at B's report (target `foreign`)
+    # a member's account in the office's own WeCom (企业微信), not an object of the CRM: nothing to scope
+    (("POST", "/v1/staff"), ("wecom_user_id",)),
+    (("PATCH", "/v1/staff/{staff_id}"), ("wecom_user_id",)),
     *EXTRA_SCOPE["EXEMPT"],
 }
 

@@ -205,7 +205,10 @@ async def office_day(urls):
         notify_types, reports_types = set(notify_table.classes), set(reports_table().classes)
         day = _office_day()
         first = [(d, w) for d, w in day if isinstance(d, BranchConfigured | StaffJoined | LeadRegistered)]
-        for batch in (first, [(d, w) for d, w in day if (d, w) not in first]):  # the office and its customers exist first
+        # the office and its customers exist first, and an appointment is booked before it moves or is called off:
+        # consumers may take one batch's events in any order, and notify rightly ignores a booking heard after its cancellation
+        booked = [(d, w) for d, w in day if type(d) is AppointmentScheduled]
+        for batch in (first, booked, [(d, w) for d, w in day if (d, w) not in first and (d, w) not in booked]):
             envs = []
             for data, when in batch:
                 env = new_event(data, branch_id=BRANCH, subject=uuid7()).model_copy(update={"time": when})
