@@ -42,6 +42,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         reporter.write_line(_choice().describe(os.environ))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Parallel workers (`make test`: pytest-xdist, `--dist loadgroup`) take whole files, so a module's
+    fixtures are built once; tests/e2e goes to one worker whole, as its scenarios share one system and
+    its last module (test_zz_privacy) reads what the others published."""
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        item.add_marker(pytest.mark.xdist_group("e2e" if path.startswith("tests/e2e/") else path))
+
+
 @pytest.fixture(scope="session")
 def stack():
     """The servers this run started (a `Stack` or `DockerServers`), None when the environment names its own."""

@@ -152,7 +152,7 @@ def test_nats_down_gives_one_line_per_retry_and_a_signal_stops_it_at_once(tmp_pa
     ("CRM_NATS_AUTH_ISSUER_SEED", new_seed("user")),  # not an account's
     ("CRM_NATS_AUTH_ISSUER_SEED", "SAnot-a-seed"),
     ("CRM_JWT_SECRET", "dev-secret-change-me"),  # the development default
-])
+], ids=["seed-missing", "seed-of-a-user", "seed-garbage", "jwt-secret-default"])  # stable ids: parallel workers collect alike
 def test_production_refusals_come_at_once_with_nats_down(variable, value):
     env = _env(f"nats://127.0.0.1:{free_port()}") | PRODUCTION | {variable: value}
     done = subprocess.run([CRM, "nats-auth"], env=env, capture_output=True, text=True, timeout=60)

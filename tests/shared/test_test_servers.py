@@ -68,7 +68,8 @@ def test_a_forced_choice_wins_over_urls_and_env_needs_both_urls():
         choose({"CRM_TEST_SERVERS": "kubernetes"}, _never)
 
 
-@pytest.mark.parametrize("host", [f"tcp://127.0.0.1:{free_port()}", "unix:///nonexistent/docker.sock"])
+@pytest.mark.parametrize("host", [f"tcp://127.0.0.1:{free_port()}", "unix:///nonexistent/docker.sock"],
+                         ids=["closed-tcp-port", "missing-unix-socket"])  # stable ids: parallel workers collect alike
 def test_a_dead_docker_socket_answers_no_engine_quickly(monkeypatch, host):
     monkeypatch.setenv("DOCKER_HOST", host)
     started = time.monotonic()
