@@ -14,9 +14,9 @@ from crm_shared.events import parse
 from crm_shared.events.deals import Attribution, DealCancelled, DealSigned, DealSubscribed
 from crm_shared.events.leads import LeadWon
 from tests.reports.builders import BRANCH, at, ev
-from tests.reports.conftest import publish_all
+from tests.reports.conftest import publish_all, rebuilt
 from tests.reports.deal_builders import YUAN, deal, office
-from tests.support.runtime import bearer, eventually
+from tests.support.runtime import bearer
 
 FIRST, SECOND = 4_700_000, 1_950_000  # yuan: D2 on the villa U2 (credited to partner p1), then D5 on U1
 SIGNED_AT = "2026-03-10T15:00:00"  # 23:00 on the 10th, branch time; deals and leads hear of it after midnight
@@ -114,16 +114,7 @@ async def test_one_signed_deal_counts_alike_and_a_lead_is_won_once(reports):
     assert (month["summary"]["deals"], month["summary"]["partner_deals"], month["summary"]["funnel"]["won"]) == (1, 1, 1)
 
     # a rebuild by replay counts the same
-    admin = bearer(settings, "admin", ["*"])
-    r = await client.post("/v1/reports/rebuild", headers=admin)
-    assert r.status_code == 202, r.text
-    generation = r.json()["generation"]
-
-    async def switched():
-        s = (await client.get("/v1/reports/rebuild", headers=admin)).json()
-        return s if s["current"] == generation and s["last"]["state"] == "done" else None
-
-    assert await eventually(switched, timeout=30), "rebuild did not finish"
+    await rebuilt(client, bearer(settings, "admin", ["*"]))
     assert await _views(client, auth, span("2026-03-10", "2026-03-13")) == whole
 
 

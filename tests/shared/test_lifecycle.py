@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from crm_shared.stack import NatsAccess, Stack, free_port
+from tests.support.processes import Logged
 
 ROOT = Path(__file__).resolve().parents[2]
 CRM = os.path.join(os.path.dirname(sys.executable), "crm")
@@ -56,32 +57,13 @@ def _until(check, timeout: float) -> bool:
     return False
 
 
-class Serving:
+class Serving(Logged):
     """`crm serve` in a subprocess, its output collected in a file."""
 
     def __init__(self, tmp_path: Path, env: dict[str, str], services: str = "leads") -> None:
         self.port = free_port()
-        self.log = tmp_path / f"serve-{self.port}.log"
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen([CRM, "serve", "--services", services, "--host", "127.0.0.1",
-                                          "--port", str(self.port)], env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM, within: float = 5.0) -> tuple[int, float]:
-        started = time.monotonic()
-        self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=within)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"still running {within} s after {signal.Signals(sig).name}:\n{self.output()[-3000:]}")
-        return code, time.monotonic() - started
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        self.start([CRM, "serve", "--services", services, "--host", "127.0.0.1", "--port", str(self.port)], env,
+                   tmp_path / f"serve-{self.port}.log")
 
 
 @pytest.mark.parametrize(("variable", "value"), [

@@ -30,6 +30,7 @@ from crm_shared.nats_auth.nkeys_jwt import new_seed
 from crm_shared.nats_auth.permissions import inbox_prefix
 from crm_shared.stack import NatsAccess, free_port, nats_config, nats_server_binary, wait_for_port
 from tests.shared.test_lifecycle import CRM, PRODUCTION, _until
+from tests.support.processes import Logged
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "nats-auth-process-test-secret-0123456789"
@@ -43,31 +44,12 @@ def _env(nats_url: str, **extra: str) -> dict[str, str]:
                   "CRM_START_RETRY_MAX_SECONDS": "2"} | extra
 
 
-class Callout:
+class Callout(Logged):
     """`crm nats-auth` in a subprocess, its output collected in a file."""
 
     def __init__(self, tmp_path: Path, env: dict[str, str], ready_file: Path | None = None) -> None:
-        self.log = tmp_path / f"nats-auth-{time.monotonic_ns()}.log"
         argv = [CRM, "nats-auth", *(["--ready-file", str(ready_file)] if ready_file else [])]
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM, within: float = 5.0) -> tuple[int, float]:
-        started = time.monotonic()
-        self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=within)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"still running {within} s after {signal.Signals(sig).name}:\n{self.output()[-3000:]}")
-        return code, time.monotonic() - started
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        self.start(argv, env, tmp_path / f"nats-auth-{time.monotonic_ns()}.log")
 
 
 class NatsServer:

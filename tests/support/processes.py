@@ -13,11 +13,42 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from crm_shared.config import Settings
 from crm_shared.stack import free_port
 
 SERVICES = ("leads", "reception", "notify", "reports", "deals", "customers")
+
+
+class Logged:
+    """A `crm` command in a subprocess, its output collected in `log`: read it, stop it with a signal
+    (failing the test if it outlives `within` seconds), or kill it."""
+
+    log: Path
+    proc: subprocess.Popen
+
+    def start(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with open(log, "wb") as out:
+            self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, within: float = 5.0) -> tuple[int, float]:
+        started = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running {within} s after {signal.Signals(sig).name}:\n{self.output()[-3000:]}")
+        return code, time.monotonic() - started
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
