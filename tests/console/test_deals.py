@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.console.conftest import shot
-from tests.console.deals_office import lead, open_office, status_of, subscribe
+from tests.console.deals_office import lead, open_office, status_of, subscribe, until
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +111,11 @@ def test_who_may_open_a_deal_card_and_the_deal_list(office):
     assert "贷款未获批" in manager, "the branch's cancellation reasons, by name"
 
     _, mine = status_of(office, "consultant1", "/console/deals")
-    _, theirs = status_of(office, "consultant2", "/console/deals")
+    theirs = until(lambda: (html := status_of(office, "consultant2", "/console/deals")[1]) and "赵女士" in html and html,
+                   "consultant2's deal in its list")  # seen once in a loaded run: noted in the closing note
     _, all_ = status_of(office, "manager", "/console/deals")
     assert "王先生" in mine and "赵女士" not in mine
-    assert "赵女士" in theirs and "王先生" not in theirs
+    assert "王先生" not in theirs
     assert "王先生" in all_ and "赵女士" in all_ and "顾问李四" in all_
     code, _ = status_of(office, "reception", "/console/deals")
     assert code == 403

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.console.conftest import shot
-from tests.console.deals_office import deal, lead, open_office, subscribe
+from tests.console.deals_office import deal, lead, open_office, subscribe, until
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +128,12 @@ def test_a_manager_cancels_with_a_listed_reason_and_changes_a_unit(page_for, off
     assert "换房" in manager.locator("#deal-history").inner_text()
     assert deal(office, feng["id"])["unit_id"] == office.units["1202"]["id"]
 
-    manager.goto(f"{office.base_url}/console/units")
-    statuses = {c.get_attribute("data-unit-no"): c.get_attribute("data-status") for c in manager.locator("td.unit-cell").all()}
+    def board() -> dict:
+        manager.goto(f"{office.base_url}/console/units")
+        statuses = {c.get_attribute("data-unit-no"): c.get_attribute("data-status") for c in manager.locator("td.unit-cell").all()}
+        return statuses if statuses["1301"] == "sold" else None  # seen `reserved` once in a loaded run: see the closing note
+
+    statuses = until(board, "the paid deal's unit sold on the board")
     assert statuses["1102"] == "available" and statuses["1201"] == "available", "cancelled and left units are for sale again"
-    assert statuses["1202"] == "reserved" and statuses["1301"] == "sold"
+    assert statuses["1202"] == "reserved"
     shot(manager, "77-unit-board-after-changes")
